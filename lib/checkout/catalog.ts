@@ -1,0 +1,22 @@
+import { getDb } from '../db';
+import type { Product } from '../db/schema';
+
+/** Active products, cheapest first, for the shop home. */
+export async function listActiveProducts(): Promise<Product[]> {
+  const db = await getDb();
+  return db.selectFrom('products').selectAll().where('active', '=', 1).orderBy('price_fen').orderBy('sku').execute();
+}
+
+/** One active product by sku, or undefined (unknown and deactivated products are not for sale). */
+export async function getActiveProduct(sku: string): Promise<Product | undefined> {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(sku)) return undefined;
+  const db = await getDb();
+  return db.selectFrom('products').selectAll().where('sku', '=', sku).where('active', '=', 1).executeTakeFirst();
+}
+
+/** Integer fen to the yuan text buyers read: 6800 -> "68.00". */
+export function formatYuan(fen: number): string {
+  const sign = fen < 0 ? '-' : '';
+  const abs = Math.abs(fen);
+  return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
+}

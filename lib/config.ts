@@ -1,0 +1,177 @@
+import { randomBytes } from 'node:crypto';
+import { accessSync, constants, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { SignType } from './wechatpay/sign';
+
+/** The sandbox's fixed identity: WeChat's own documentation example merchant (wechatpay-v2.md s.1). */
+export const SANDBOX_APPID = 'wxd930ea5d5a258f4f';
+export const SANDBOX_APP_SECRET = 'sandbox0app0secret0not0for0live00';
+export const SANDBOX_MCH_ID = '10000100';
+export const SANDBOX_API_KEY = '192006250b4c09247ec02edce69f6a2d';
+
+export type WechatMode = 'sandbox' | 'live';
+
+/** Every setting of design section 2, parsed once and typed. */
+export interface AppConfig {
+  mode: WechatMode;
+  port: number;
+  publicBaseUrl: string;
+  appId: string;
+  appSecret: string;
+  mchId: string;
+  apiKey: string;
+  signType: SignType;
+  /** Path to apiclient_cert.p12; needed for refunds in live mode. */
+  certP12Path?: string;
+  sessionSecret: string;
+  merchantPassword: string;
+  databaseUrl: string;
+  dbKind: 'sqlite' | 'postgres';
+  trustProxy: boolean;
+  orderTtlMinutes: number;
+  /** Where the data dir lives (SQLite file's folder; holds the sandbox's generated session secret). */
+  dataDir: string;
+  /** WeChat Pay API base (`https://api.mch.weixin.qq.com` live; the sandbox's `/sandbox/mch` otherwise). */
+  mchBaseUrl: string;
+  /** Browser-facing OAuth authorize base (`https://open.weixin.qq.com` live). */
+  openBaseUrl: string;
+  /** Server-to-server OAuth token base (`https://api.weixin.qq.com` live). */
+  apiBaseUrl: string;
+  /** Sandbox only: divides the notify retry schedule, so tests see 15 s as 15 ms at 1000. */
+  sandboxTimeScale: number;
+}
+
+export type ConfigResult = { ok: true; config: AppConfig } | { ok: false; errors: string[] };
+
+type Env = Record<string, string | undefined>;
+
+/** Parses and validates the environment. In live mode every missing or malformed variable is named. */
+export function parseConfig(env: Env = process.env): ConfigResult {
+  const errors: string[] = [];
+  const val = (k: string) => {
+    const v = env[k];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+  const modeRaw = val('WECHAT_MODE') ?? 'sandbox';
+  if (modeRaw !== 'sandbox' && modeRaw !== 'live') errors.push(`WECHAT_MODE: must be "sandbox" or "live", got "${modeRaw}"`);
+  const mode: WechatMode = modeRaw === 'live' ? 'live' : 'sandbox';
+  const live = mode === 'live';
+
+  const port = intVar(val('PORT'), 3000, 'PORT', 1, 65535, errors);
+  const publicBaseUrl = (val('PUBLIC_BASE_URL') ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  if (live && val('PUBLIC_BASE_URL') === undefined) {
+    errors.push('PUBLIC_BASE_URL: missing (required in live mode: the https origin buyers and WeChat reach)');
+  } else if (!/^https?:\/\/[^/?#\s]+$/.test(publicBaseUrl)) {
+    errors.push(`PUBLIC_BASE_URL: must be an origin like https://shop.example.com (no path), got "${publicBaseUrl}"`);
+  } else if (live && !publicBaseUrl.startsWith('https://')) {
+    errors.push('PUBLIC_BASE_URL: must be https in live mode (WeChat calls notify_url and OAuth redirect_uri over it)');
+  }
+
+  const need = (k: string, dflt: string): string => {
+    const v = val(k);
+    if (v !== undefined) return v;
+    if (live) {
+      errors.push(`${k}: missing (required in live mode)`);
+      return '';
+    }
+    return dflt;
+  };
+  const appId = need('WECHAT_APPID', SANDBOX_APPID);
+  if (appId && !/^wx[0-9a-zA-Z]{16}$/.test(appId)) errors.push(`WECHAT_APPID: must be "wx" followed by 16 letters or digits, got "${appId}"`);
+  const appSecret = need('WECHAT_APP_SECRET', SANDBOX_APP_SECRET);
+  const mchId = need('WECHATPAY_MCH_ID', SANDBOX_MCH_ID);
+  if (mchId && !/^\d{6,20}$/.test(mchId)) errors.push(`WECHATPAY_MCH_ID: must be digits, got "${mchId}"`);
+  const apiKey = need('WECHATPAY_API_KEY', SANDBOX_API_KEY);
+  if (apiKey && Buffer.byteLength(apiKey, 'utf8') !== 32) {
+    errors.push(`WECHATPAY_API_KEY: must be exactly 32 bytes (the v2 key set in the merchant portal), got ${Buffer.byteLength(apiKey, 'utf8')}`);
+  }
+  const signRaw = val('WECHATPAY_SIGN_TYPE') ?? 'MD5';
+  if (signRaw !== 'MD5' && signRaw !== 'HMAC-SHA256') errors.push(`WECHATPAY_SIGN_TYPE: must be MD5 or HMAC-SHA256, got "${signRaw}"`);
+  const signType: SignType = signRaw === 'HMAC-SHA256' ? 'HMAC-SHA256' : 'MD5';
+
+  const certP12Path = val('WECHATPAY_CERT_P12');
+  if (certP12Path) {
+    try {
+      accessSync(certP12Path, constants.R_OK);
+    } catch {
+      errors.push(`WECHATPAY_CERT_P12: cannot read "${certP12Path}"`);
+    }
+  }
+
+  const databaseUrl = val('DATABASE_URL') ?? 'file:./data/checkout.db';
+  let dbKind: 'sqlite' | 'postgres' = 'sqlite';
+  let dataDir = path.resolve('data');
+  if (databaseUrl.startsWith('file:')) {
+    dataDir = path.dirname(path.resolve(databaseUrl.slice('file:'.length)));
+  } else if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    dbKind = 'postgres';
+  } else {
+    errors.push(`DATABASE_URL: must be file:PATH or postgres://..., got "${databaseUrl}"`);
+  }
+
+  const merchantPassword = need('MERCHANT_PASSWORD', 'sandbox');
+  if (live && merchantPassword && merchantPassword.length < 12) errors.push('MERCHANT_PASSWORD: must be at least 12 characters in live mode');
+
+  let sessionSecret = val('SESSION_SECRET');
+  if (sessionSecret !== undefined && sessionSecret.length < 32) errors.push('SESSION_SECRET: must be at least 32 characters');
+  if (sessionSecret === undefined) {
+    if (live) errors.push('SESSION_SECRET: missing (required in live mode, at least 32 characters)');
+    else if (errors.length === 0) sessionSecret = sandboxSessionSecret(dataDir);
+  }
+
+  const orderTtlMinutes = intVar(val('ORDER_TTL_MINUTES'), 15, 'ORDER_TTL_MINUTES', 2, 7 * 24 * 60, errors);
+  const trustProxy = val('TRUST_PROXY') === '1' || val('TRUST_PROXY') === 'true';
+  const scaleRaw = val('SANDBOX_TIME_SCALE');
+  const sandboxTimeScale = scaleRaw === undefined ? 1 : Number(scaleRaw);
+  if (!(sandboxTimeScale >= 1)) errors.push(`SANDBOX_TIME_SCALE: must be a number >= 1, got "${scaleRaw}"`);
+
+  if (errors.length > 0) return { ok: false, errors };
+  const internal = `http://127.0.0.1:${port}/sandbox`;
+  return {
+    ok: true,
+    config: {
+      mode, port, publicBaseUrl, appId, appSecret, mchId, apiKey, signType, certP12Path,
+      sessionSecret: sessionSecret!, merchantPassword, databaseUrl, dbKind, trustProxy, orderTtlMinutes, dataDir,
+      mchBaseUrl: live ? 'https://api.mch.weixin.qq.com' : (val('SANDBOX_MCH_BASE_URL') ?? `${internal}/mch`),
+      openBaseUrl: live ? 'https://open.weixin.qq.com' : `${publicBaseUrl}/sandbox/open`,
+      apiBaseUrl: live ? 'https://api.weixin.qq.com' : `${internal}/api`,
+      sandboxTimeScale: live ? 1 : sandboxTimeScale,
+    },
+  };
+}
+
+function intVar(raw: string | undefined, dflt: number, name: string, min: number, max: number, errors: string[]): number {
+  if (raw === undefined) return dflt;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    errors.push(`${name}: must be an integer from ${min} to ${max}, got "${raw}"`);
+    return dflt;
+  }
+  return n;
+}
+
+/** Sandbox only: a random secret generated on first start and kept in the data dir, so sessions survive restarts. */
+function sandboxSessionSecret(dataDir: string): string {
+  const file = path.join(dataDir, 'session-secret');
+  try {
+    const s = readFileSync(file, 'utf8').trim();
+    if (s.length >= 32) return s;
+  } catch {
+    /* first start */
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const s = randomBytes(32).toString('hex');
+  writeFileSync(file, s, { mode: 0o600 });
+  return s;
+}
+
+let cached: AppConfig | undefined;
+
+/** The process's configuration; throws with every problem listed when it is invalid. */
+export function getConfig(): AppConfig {
+  if (cached) return cached;
+  const r = parseConfig();
+  if (!r.ok) throw new Error(`Invalid configuration:\n  - ${r.errors.join('\n  - ')}`);
+  cached = r.config;
+  return cached;
+}

@@ -1,0 +1,92 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import type { Database } from './schema';
+import { migrate } from './migrations';
+import { seedCatalog } from './seed';
+
+export type DbKind = 'sqlite' | 'postgres';
+
+export interface DbHandle {
+  db: Kysely<Database>;
+  kind: DbKind;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the database named by a `file:PATH` (better-sqlite3) or `postgres://` (pg) URL.
+ * SQLite: the directory is created, WAL journal, foreign keys on, synchronous=FULL so a commit that
+ * answered is on disk (a paid order must not vanish with a power cut), and a busy timeout so
+ * concurrent writers wait instead of failing.
+ */
+export function openDb(url: string): DbHandle {
+  if (url.startsWith('file:')) {
+    // Loaded lazily so a PostgreSQL deployment never needs the native SQLite module.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const BetterSqlite3 = require('better-sqlite3') as typeof import('better-sqlite3');
+    const file = path.resolve(url.slice('file:'.length));
+    mkdirSync(path.dirname(file), { recursive: true });
+    const sqlite = new BetterSqlite3(file);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('synchronous = FULL');
+    sqlite.pragma('busy_timeout = 5000');
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    return { db, kind: 'sqlite', close: () => db.destroy() };
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { Pool } = require('pg') as typeof import('pg');
+    const pool = new Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5000 });
+    // An idle client losing its connection (server restart) must not crash the process.
+    pool.on('error', () => {});
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return { db, kind: 'postgres', close: () => db.destroy() };
+  }
+  throw new Error(`DATABASE_URL must be file:PATH or postgres://..., got "${url}"`);
+}
+
+/** Opens, migrates and (first start only) seeds. Used by the app and by the database test suites. */
+export async function initDb(url: string): Promise<DbHandle> {
+  const handle = openDb(url);
+  try {
+    await migrate(handle.db);
+    await seedCatalog(handle.db);
+  } catch (e) {
+    await handle.close();
+    throw e;
+  }
+  return handle;
+}
+
+const globalKey = Symbol.for('wechat-checkout.db');
+type Holder = { [globalKey]?: Promise<DbHandle> };
+
+/**
+ * The process-wide database, opened and migrated once. Kept on globalThis because Next bundles route
+ * handlers separately: a module-level variable would open one pool per bundle.
+ */
+export function getDbHandle(): Promise<DbHandle> {
+  const g = globalThis as Holder;
+  if (!g[globalKey]) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { getConfig } = require('../config') as typeof import('../config');
+    g[globalKey] = initDb(getConfig().databaseUrl).catch((e) => {
+      delete g[globalKey];
+      throw e;
+    });
+  }
+  return g[globalKey]!;
+}
+
+export async function getDb(): Promise<Kysely<Database>> {
+  return (await getDbHandle()).db;
+}
+
+/** Now as the ISO-8601 UTC text every timestamp column holds. */
+export function nowIso(ms: number = Date.now()): string {
+  return new Date(ms).toISOString();
+}
+
+export type { Database } from './schema';
+export { migrate } from './migrations';

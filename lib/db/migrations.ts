@@ -1,0 +1,116 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+
+/**
+ * One schema for both engines: only types both SQLite and PostgreSQL read the same (text, integer,
+ * bigint-free). Migrations are append-only; Kysely's Migrator records applied ones and, on PostgreSQL,
+ * holds a lock so concurrently starting instances do not race.
+ */
+const migrations: Record<string, Migration> = {
+  '0001_init': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('products')
+        .ifNotExists()
+        .addColumn('sku', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull().defaultTo(''))
+        .addColumn('price_fen', 'integer', (c) => c.notNull().check(sql`price_fen > 0`))
+        .addColumn('active', 'integer', (c) => c.notNull().defaultTo(1))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('orders')
+        .ifNotExists()
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('sku', 'text', (c) => c.notNull().references('products.sku'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('quantity', 'integer', (c) => c.notNull())
+        .addColumn('amount_fen', 'integer', (c) => c.notNull().check(sql`amount_fen > 0`))
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('buyer_openid', 'text')
+        .addColumn('buyer_id', 'text', (c) => c.notNull())
+        .addColumn('transaction_id', 'text')
+        .addColumn('refunded_fen', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('duplicate_paid', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('paid_at', 'text')
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addColumn('last_query_at', 'text')
+        .execute();
+      await db.schema.createIndex('orders_created_idx').ifNotExists().on('orders').columns(['created_at', 'id']).execute();
+      await db.schema.createIndex('orders_status_created_idx').ifNotExists().on('orders').columns(['status', 'created_at', 'id']).execute();
+      await db.schema.createIndex('orders_openid_idx').ifNotExists().on('orders').column('buyer_openid').execute();
+      await db.schema.createIndex('orders_buyer_idx').ifNotExists().on('orders').columns(['buyer_id', 'sku', 'status']).execute();
+      await db.schema.createIndex('orders_txn_idx').ifNotExists().on('orders').column('transaction_id').execute();
+
+      await db.schema
+        .createTable('payment_attempts')
+        .ifNotExists()
+        .addColumn('out_trade_no', 'text', (c) => c.primaryKey())
+        .addColumn('order_id', 'text', (c) => c.notNull().references('orders.id'))
+        .addColumn('trade_type', 'text', (c) => c.notNull())
+        .addColumn('amount_fen', 'integer', (c) => c.notNull())
+        .addColumn('openid', 'text')
+        .addColumn('sign_type', 'text', (c) => c.notNull())
+        .addColumn('prepay_id', 'text')
+        .addColumn('code_url', 'text')
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('transaction_id', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('attempts_order_idx').ifNotExists().on('payment_attempts').columns(['order_id', 'created_at']).execute();
+      await db.schema.createIndex('attempts_status_idx').ifNotExists().on('payment_attempts').columns(['status', 'created_at']).execute();
+      await db.schema.createIndex('attempts_txn_idx').ifNotExists().on('payment_attempts').column('transaction_id').execute();
+
+      await db.schema
+        .createTable('refunds')
+        .ifNotExists()
+        .addColumn('out_refund_no', 'text', (c) => c.primaryKey())
+        .addColumn('order_id', 'text', (c) => c.notNull().references('orders.id'))
+        .addColumn('out_trade_no', 'text', (c) => c.notNull().references('payment_attempts.out_trade_no'))
+        .addColumn('amount_fen', 'integer', (c) => c.notNull().check(sql`amount_fen > 0`))
+        .addColumn('reason', 'text', (c) => c.notNull().defaultTo(''))
+        .addColumn('origin', 'text', (c) => c.notNull().defaultTo('merchant'))
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('refund_id', 'text')
+        .addColumn('detail', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('refunds_order_idx').ifNotExists().on('refunds').column('order_id').execute();
+      await db.schema.createIndex('refunds_status_idx').ifNotExists().on('refunds').columns(['status', 'created_at']).execute();
+
+      await db.schema
+        .createTable('payment_events')
+        .ifNotExists()
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('order_id', 'text')
+        .addColumn('out_trade_no', 'text')
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addColumn('detail', 'text', (c) => c.notNull())
+        .addColumn('raw', 'text')
+        .addColumn('at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('events_order_idx').ifNotExists().on('payment_events').columns(['order_id', 'at']).execute();
+      await db.schema.createIndex('events_otn_idx').ifNotExists().on('payment_events').columns(['out_trade_no', 'at']).execute();
+    },
+  },
+};
+
+class StaticProvider implements MigrationProvider {
+  async getMigrations() {
+    return migrations;
+  }
+}
+
+/** Applies every pending migration; applying twice changes nothing. Throws on the first failure. */
+export async function migrate(db: Kysely<any>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: new StaticProvider() });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

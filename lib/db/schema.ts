@@ -1,0 +1,107 @@
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/**
+ * Table types of design section 3. Timestamps are ISO-8601 UTC strings (`2026-11-22T12:00:00.000Z`):
+ * they sort as text and read the same on SQLite and PostgreSQL. Booleans are 0/1 integers for the
+ * same reason. Money is integer fen.
+ */
+export interface ProductsTable {
+  sku: string;
+  name: string;
+  description: string;
+  price_fen: number;
+  active: Generated<number>;
+  created_at: string;
+}
+
+export type OrderStatus = 'pending' | 'paid' | 'closed' | 'partially_refunded' | 'refunded';
+
+export interface OrdersTable {
+  id: string;
+  sku: string;
+  name: string;
+  quantity: number;
+  amount_fen: number;
+  status: OrderStatus;
+  /** The WeChat buyer's openid (JSAPI) or the openid WeChat reported on payment (NATIVE). */
+  buyer_openid: string | null;
+  /** Random id kept in the buyer's session: how a desktop buyer without an openid owns the order. */
+  buyer_id: string;
+  transaction_id: string | null;
+  refunded_fen: Generated<number>;
+  /** 1 once a second attempt was also paid (the buyer paid twice): shown to the merchant. */
+  duplicate_paid: Generated<number>;
+  created_at: string;
+  paid_at: string | null;
+  updated_at: string;
+  /** Last time a status poll asked WeChat (orderquery) about this order: rate limit across pollers. */
+  last_query_at: string | null;
+}
+
+export type TradeType = 'JSAPI' | 'NATIVE';
+export type AttemptStatus = 'open' | 'paid' | 'closed' | 'failed';
+
+export interface PaymentAttemptsTable {
+  out_trade_no: string;
+  order_id: string;
+  trade_type: TradeType;
+  amount_fen: number;
+  openid: string | null;
+  sign_type: string;
+  prepay_id: string | null;
+  code_url: string | null;
+  expires_at: string;
+  status: AttemptStatus;
+  transaction_id: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export type RefundStatus = 'processing' | 'succeeded' | 'failed';
+
+export interface RefundsTable {
+  out_refund_no: string;
+  order_id: string;
+  out_trade_no: string;
+  amount_fen: number;
+  reason: string;
+  /** `merchant` (asked for in the merchant pages) or `duplicate` (automatic, second payment of one order). */
+  origin: string;
+  status: RefundStatus;
+  refund_id: string | null;
+  detail: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export type EventSource = 'notify' | 'query' | 'close' | 'refund' | 'refund_notify' | 'merchant';
+export type EventOutcome = 'applied' | 'duplicate' | 'rejected' | 'error';
+
+export interface PaymentEventsTable {
+  id: string;
+  order_id: string | null;
+  out_trade_no: string | null;
+  source: EventSource;
+  outcome: EventOutcome;
+  detail: string;
+  /** Capped copy of the inbound payload (XML or JSON) for the merchant's timeline. */
+  raw: string | null;
+  at: string;
+}
+
+export interface Database {
+  products: ProductsTable;
+  orders: OrdersTable;
+  payment_attempts: PaymentAttemptsTable;
+  refunds: RefundsTable;
+  payment_events: PaymentEventsTable;
+}
+
+export type Product = Selectable<ProductsTable>;
+export type Order = Selectable<OrdersTable>;
+export type PaymentAttempt = Selectable<PaymentAttemptsTable>;
+export type Refund = Selectable<RefundsTable>;
+export type PaymentEvent = Selectable<PaymentEventsTable>;
+export type NewOrder = Insertable<OrdersTable>;
+export type OrderUpdate = Updateable<OrdersTable>;
+export type { Generated };

@@ -1,0 +1,80 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import { inject } from 'vitest';
+import { type Engine, freshDatabaseUrl } from './db';
+import { freePort } from './ports';
+
+export interface AppServer {
+  baseUrl: string;
+  port: number;
+  databaseUrl: string;
+  logs: () => string;
+  stop: () => Promise<void>;
+}
+
+const root = path.resolve(__dirname, '../..');
+
+/**
+ * Serves the production build (`next start`) on a free port with its own fresh database, in sandbox
+ * mode unless `env` says otherwise, and waits for /api/health. SANDBOX_TIME_SCALE defaults to 1000 so
+ * notify retries take milliseconds.
+ */
+export async function startApp(opts: { engine?: Engine; env?: Record<string, string>; databaseUrl?: string } = {}): Promise<AppServer> {
+  const port = await freePort();
+  const databaseUrl = opts.databaseUrl ?? (await freshDatabaseUrl(opts.engine ?? 'sqlite'));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: 'production',
+    NEXT_TELEMETRY_DISABLED: '1',
+    NEXT_DIST_DIR: inject('distDir'),
+    PORT: String(port),
+    DATABASE_URL: databaseUrl,
+    SANDBOX_TIME_SCALE: '1000',
+    ...opts.env,
+  };
+  const child = spawn(process.execPath, [path.join(root, 'node_modules/next/dist/bin/next'), 'start', '-p', String(port)], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const baseUrl = `http://localhost:${port}`;
+  await waitHealthy(baseUrl, child, () => out);
+  return {
+    baseUrl,
+    port,
+    databaseUrl,
+    logs: () => out,
+    stop: () => stopChild(child),
+  };
+}
+
+async function waitHealthy(baseUrl: string, child: ChildProcess, logs: () => string) {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited ${child.exitCode}:\n${logs()}`);
+    try {
+      const r = await fetch(`${baseUrl}/api/health`);
+      if (r.ok) return;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`server did not become healthy:\n${logs()}`);
+}
+
+export function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}

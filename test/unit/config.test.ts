@@ -1,0 +1,78 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseConfig, SANDBOX_API_KEY, SANDBOX_APPID, SANDBOX_MCH_ID } from '@/lib/config';
+
+const tmpDb = () => `file:${path.join(mkdtempSync(path.join(os.tmpdir(), 'wxcfg-')), 'c.db')}`;
+
+describe('config', () => {
+  it('sandbox defaults need nothing set and keep a generated session secret in the data dir', () => {
+    const url = tmpDb();
+    const r = parseConfig({ DATABASE_URL: url });
+    if (!r.ok) throw new Error(r.errors.join('; '));
+    expect(r.config).toMatchObject({
+      mode: 'sandbox', port: 3000, publicBaseUrl: 'http://localhost:3000', appId: SANDBOX_APPID,
+      mchId: SANDBOX_MCH_ID, apiKey: SANDBOX_API_KEY, signType: 'MD5', merchantPassword: 'sandbox',
+      dbKind: 'sqlite', orderTtlMinutes: 15, trustProxy: false,
+      mchBaseUrl: 'http://127.0.0.1:3000/sandbox/mch', openBaseUrl: 'http://localhost:3000/sandbox/open',
+    });
+    expect(r.config.sessionSecret.length).toBeGreaterThanOrEqual(32);
+    const kept = readFileSync(path.join(path.dirname(url.slice(5)), 'session-secret'), 'utf8');
+    expect(kept).toBe(r.config.sessionSecret);
+    const again = parseConfig({ DATABASE_URL: url });
+    expect(again.ok && again.config.sessionSecret).toBe(r.config.sessionSecret);
+  });
+
+  it('live mode with nothing set names every missing variable', () => {
+    const r = parseConfig({ WECHAT_MODE: 'live' });
+    expect(r.ok).toBe(false);
+    const names = (r as { errors: string[] }).errors.map((e) => e.split(':')[0]);
+    expect(names).toEqual(expect.arrayContaining([
+      'PUBLIC_BASE_URL', 'WECHAT_APPID', 'WECHAT_APP_SECRET', 'WECHATPAY_MCH_ID', 'WECHATPAY_API_KEY',
+      'MERCHANT_PASSWORD', 'SESSION_SECRET',
+    ]));
+  });
+
+  it('live mode names each malformed variable and why', () => {
+    const r = parseConfig({
+      WECHAT_MODE: 'live', PUBLIC_BASE_URL: 'http://shop.example.com', WECHAT_APPID: 'wx123',
+      WECHAT_APP_SECRET: 's', WECHATPAY_MCH_ID: '1900000109', WECHATPAY_API_KEY: 'short',
+      MERCHANT_PASSWORD: 'tooshort', SESSION_SECRET: 'x'.repeat(10), WECHATPAY_CERT_P12: '/nonexistent/apiclient_cert.p12',
+      WECHATPAY_SIGN_TYPE: 'SHA1',
+    });
+    expect(r.ok).toBe(false);
+    const errors = (r as { errors: string[] }).errors.join('\n');
+    expect(errors).toMatch(/PUBLIC_BASE_URL: must be https/);
+    expect(errors).toMatch(/WECHAT_APPID: must be "wx" followed by 16/);
+    expect(errors).toMatch(/WECHATPAY_API_KEY: must be exactly 32 bytes/);
+    expect(errors).toMatch(/MERCHANT_PASSWORD: must be at least 12/);
+    expect(errors).toMatch(/SESSION_SECRET: must be at least 32/);
+    expect(errors).toMatch(/WECHATPAY_CERT_P12: cannot read/);
+    expect(errors).toMatch(/WECHATPAY_SIGN_TYPE: must be MD5 or HMAC-SHA256/);
+  });
+
+  it('a complete live configuration is accepted and points at WeChat', () => {
+    const r = parseConfig({
+      WECHAT_MODE: 'live', PUBLIC_BASE_URL: 'https://shop.example.com/', WECHAT_APPID: 'wx2421b1c4370ec43b',
+      WECHAT_APP_SECRET: 'secret', WECHATPAY_MCH_ID: '1900000109', WECHATPAY_API_KEY: 'a'.repeat(32),
+      MERCHANT_PASSWORD: 'correct horse battery', SESSION_SECRET: 's'.repeat(32), DATABASE_URL: 'postgres://u@h/db',
+    });
+    if (!r.ok) throw new Error(r.errors.join('; '));
+    expect(r.config.publicBaseUrl).toBe('https://shop.example.com');
+    expect(r.config.mchBaseUrl).toBe('https://api.mch.weixin.qq.com');
+    expect(r.config.openBaseUrl).toBe('https://open.weixin.qq.com');
+    expect(r.config.apiBaseUrl).toBe('https://api.weixin.qq.com');
+    expect(r.config.dbKind).toBe('postgres');
+  });
+
+  it('refuses bad values in sandbox mode too', () => {
+    const r = parseConfig({ PORT: 'abc', DATABASE_URL: 'mysql://x', ORDER_TTL_MINUTES: '0', WECHAT_MODE: 'test' });
+    expect(r.ok).toBe(false);
+    const errors = (r as { errors: string[] }).errors.join('\n');
+    expect(errors).toMatch(/PORT/);
+    expect(errors).toMatch(/DATABASE_URL/);
+    expect(errors).toMatch(/ORDER_TTL_MINUTES/);
+    expect(errors).toMatch(/WECHAT_MODE/);
+  });
+});

@@ -15,10 +15,14 @@ export class WechatPayError extends Error {
   }
 }
 
-/** The call did not get through: network failure, non-200, or `return_code=FAIL` (code = return_msg). */
+/**
+ * The call did not get through. Codes: `RETURN_FAIL` (return_code=FAIL; message carries return_msg),
+ * `HTTP_ERROR` (non-2xx; statusCode set), `NETWORK` (connection failed), `TLS_FAILED` (mutual TLS refused),
+ * `BAD_RESPONSE` (not a v2 body).
+ */
 export class WechatPayCommunicationError extends WechatPayError {}
 
-/** The call got through but WeChat refused the business request: `result_code=FAIL`, code = err_code. */
+/** The call got through but WeChat refused the business request: `result_code=FAIL`, code = err_code (e.g. ORDERPAID). */
 export class WechatPayApiError extends WechatPayError {
   readonly errCodeDes?: string;
   constructor(message: string, opts: { code: string; statusCode?: number; raw?: unknown; errCodeDes?: string }) {

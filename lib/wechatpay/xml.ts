@@ -10,7 +10,10 @@ const parser = new XMLParser({
   parseTagValue: false, // every value stays text: out_trade_no `0012` must stay `0012`
   parseAttributeValue: false,
   trimValues: false,
-  processEntities: false, // no entity expansion at all; DOCTYPE is refused before we get here anyway
+  // Only the five predefined XML entities (&amp; &lt; ...) are decoded: DOCTYPE (and so every declared
+  // entity) is refused before the parser sees the text, and HTML entities stay off.
+  processEntities: true,
+  htmlEntities: false,
   cdataPropName: false,
   isArray: () => false,
 });
@@ -36,7 +39,7 @@ function cdata(v: string): string {
 }
 
 /**
- * Parses a v2 XML body into flat string fields. Refuses, before parsing: bodies over `maxBytes`,
+ * Parses a v2 XML body (request, response or notify) into flat string fields, never coercing numbers. Refuses, before parsing: bodies over `maxBytes`,
  * any DOCTYPE or ENTITY declaration (XXE and entity-expansion bombs), and anything whose root is not
  * `<xml>` (or `rootName`, e.g. `root` for a decrypted refund req_info).
  */
@@ -46,7 +49,9 @@ export function parseXml(body: string | Buffer, opts: { maxBytes?: number; rootN
   if (size > maxBytes) throw new WechatPayXmlError(`XML body over ${maxBytes} bytes`, { code: 'XML_TOO_LARGE' });
   const text = (typeof body === 'string' ? body : body.toString('utf8')).replace(/^\uFEFF/, '');
   if (text.trim() === '') throw new WechatPayXmlError('empty XML body', { code: 'XML_EMPTY' });
-  if (/<!DOCTYPE/i.test(text) || /<!ENTITY/i.test(text)) {
+  // Any markup declaration other than CDATA or a comment (DOCTYPE, ENTITY, ELEMENT...) is refused:
+  // v2 messages never carry one, and they are how XXE and entity-expansion bombs get in.
+  if (/<!DOCTYPE/i.test(text) || /<!ENTITY/i.test(text) || /<!(?!\[CDATA\[|--)/.test(text)) {
     throw new WechatPayXmlError('XML with DOCTYPE or ENTITY refused', { code: 'XML_DOCTYPE' });
   }
   const root = opts.rootName ?? 'xml';
@@ -64,6 +69,11 @@ export function parseXml(body: string | Buffer, opts: { maxBytes?: number; rootN
   if (node === '' || node === null) return out;
   if (typeof node !== 'object') throw new WechatPayXmlError(`XML root <${root}> has no fields`, { code: 'XML_ROOT' });
   for (const [k, v] of Object.entries(node as Record<string, unknown>)) {
+    if (k === '#text') {
+      // Indentation between fields is fine; loose text beside fields is not a v2 message.
+      if (typeof v === 'string' && v.trim() === '') continue;
+      throw new WechatPayXmlError(`text mixed with fields in <${root}>`, { code: 'XML_MIXED' });
+    }
     if (typeof v === 'string') out[k] = v;
     else if (v === null || v === undefined) out[k] = '';
     else throw new WechatPayXmlError(`nested or repeated XML field ${k}`, { code: 'XML_NESTED' });

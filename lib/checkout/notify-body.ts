@@ -1,0 +1,49 @@
+import { MAX_XML_BYTES } from '../wechatpay/xml';
+
+import { NOTIFY_SUCCESS_XML, notifyFailXml } from '../wechatpay/notify';
+
+/** WeChat's acknowledgement, byte for byte (wechatpay-v2.md s.5): anything else makes it retry. */
+export const SUCCESS_XML = NOTIFY_SUCCESS_XML;
+
+export function failXml(code: string): string {
+  return notifyFailXml(code);
+}
+
+/** HTTP 200 with an XML content type for both: WeChat reads the body, and a non-200 is just noise in its logs. */
+export function xmlResponse(body: string, status = 200): Response {
+  return new Response(body, { status, headers: { 'content-type': 'text/xml; charset=utf-8', 'cache-control': 'no-store' } });
+}
+
+export type BodyResult = { ok: true; text: string } | { ok: false; code: 'TOO_LARGE' | 'READ_FAILED'; detail: string; head: string };
+
+/**
+ * Reads a request body as UTF-8 text, refusing (without buffering the rest) anything over `max` bytes:
+ * a declared Content-Length over the cap is refused before reading, a chunked body as soon as it passes it.
+ */
+export async function readCappedBody(req: Request, max = MAX_XML_BYTES): Promise<BodyResult> {
+  const declared = Number(req.headers.get('content-length') ?? NaN);
+  if (Number.isFinite(declared) && declared > max) {
+    await req.body?.cancel().catch(() => {});
+    return { ok: false, code: 'TOO_LARGE', detail: `body of ${declared} bytes is over the ${max}-byte cap`, head: '' };
+  }
+  if (!req.body) return { ok: true, text: '' };
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      chunks.push(value);
+      if (size > max) {
+        await reader.cancel().catch(() => {});
+        const head = Buffer.concat(chunks).subarray(0, 2048).toString('utf8');
+        return { ok: false, code: 'TOO_LARGE', detail: `body over the ${max}-byte cap`, head };
+      }
+    }
+  } catch (e) {
+    return { ok: false, code: 'READ_FAILED', detail: `could not read the body: ${(e as Error).message}`, head: '' };
+  }
+  return { ok: true, text: Buffer.concat(chunks).toString('utf8') };
+}

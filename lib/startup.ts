@@ -20,4 +20,5 @@ export async function boot(): Promise<void> {
     console.error(`Refusing to start: ${config.dbKind} database unavailable: ${(e as Error).message}`);
     process.exit(1);
   }
+  (await import('./checkout/reconciler')).startReconciler(config); // h3: orderquery/closeorder/refundquery sweeps
 }

@@ -1,0 +1,26 @@
+import { headers } from 'next/headers';
+import { notFound } from 'next/navigation';
+import { checkoutCopy } from '@/app/_components/checkout-copy';
+import { orderStatusForViewer } from '@/lib/checkout/order-view';
+import { pickLocale } from '@/lib/i18n';
+import { getSession } from '@/lib/session';
+import { OrderLive } from './order-live';
+
+export const dynamic = 'force-dynamic';
+
+/** The buyer's order page: only its buyer (or a merchant) sees it; anyone else gets the 404 page. */
+export default async function OrderPage(props: { params: Promise<{ id: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+  const [{ id }, sp, session, h] = await Promise.all([props.params, props.searchParams, getSession(), headers()]);
+  const order = await orderStatusForViewer(id, { buyerId: session.buyerId, openid: session.openid, merchant: session.merchant === true }, false);
+  if (!order) notFound();
+  const c = checkoutCopy(pickLocale(h.get('accept-language')));
+  return (
+    <main>
+      <h1>{c.orderTitle}</h1>
+      <OrderLive initial={order} copy={c} fromPay={sp.from === 'pay'} />
+      <p>
+        <a href={`/shop/${encodeURIComponent(order.sku)}`}>{c.backToShop}</a>
+      </p>
+    </main>
+  );
+}

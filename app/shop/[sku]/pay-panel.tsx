@@ -1,0 +1,139 @@
+'use client';
+import { useRef, useState } from 'react';
+import type { CheckoutCopy } from '@/app/_components/checkout-copy';
+import { OrderStatusBadge } from '@/app/_components/order-status-badge';
+import { yuan } from '@/app/_components/format';
+import type { PayMode } from '@/lib/checkout/buyer';
+import type { StartPaymentResult } from '@/lib/checkout/orders';
+import { startPayment } from './actions';
+import { bridgeReadyNow, requestPayment, whenBridgeReady } from './bridge';
+import { NativeQr } from './native-qr';
+
+type Native = { orderId: string; qrSvg: string; expiresAt: string; amountFen: number };
+type Notice = { tone: 'info' | 'error'; text: string; link?: { href: string; text: string } };
+
+/**
+ * Quantity and the pay control. JSAPI (inside WeChat): the server action's signed parameters go to
+ * getBrandWCPayRequest, waiting for WeixinJSBridgeReady when the bridge is not there yet; `:ok` loads
+ * the order page, `:cancel` lets the buyer pay again (the same prepay is reused), `:fail` says why.
+ * Native (everywhere else): the QR the server rendered, with countdown and live status.
+ */
+export function PayPanel(props: { sku: string; priceFen: number; mode: PayMode; copy: CheckoutCopy }) {
+  const { copy: c, sku, mode } = props;
+  const [quantity, setQuantity] = useState(1);
+  const [busy, setBusy] = useState(false);
+  const [notice, setNotice] = useState<Notice | null>(null);
+  const [native, setNative] = useState<Native | null>(null);
+  const [payAgain, setPayAgain] = useState(false);
+  const [jsapiOrder, setJsapiOrder] = useState<string | undefined>(undefined);
+  // A ref, not state: two taps in the same tick must not both get through.
+  const inFlight = useRef(false);
+  const orderId = useRef<string | undefined>(undefined);
+
+  const failed = (r: Extract<StartPaymentResult, { ok: false }>) => {
+    if (r.code === 'OAUTH_REQUIRED') {
+      window.location.assign(`/api/wechat/oauth/start?returnTo=${encodeURIComponent(`/shop/${sku}`)}`);
+      return;
+    }
+    if (r.code === 'ALREADY_PAID' && r.orderId) {
+      setNotice({ tone: 'info', text: r.message, link: { href: `/orders/${r.orderId}`, text: c.viewOrder } });
+      return;
+    }
+    setNotice({ tone: 'error', text: r.message });
+  };
+
+  async function pay() {
+    if (inFlight.current) return;
+    inFlight.current = true;
+    setBusy(true);
+    setNotice(null);
+    try {
+      const r = await startPayment({ sku, quantity, orderId: orderId.current });
+      if (!r.ok) return failed(r);
+      orderId.current = r.orderId;
+      if (r.kind === 'native') {
+        setNative({ orderId: r.orderId, qrSvg: r.qrSvg, expiresAt: r.expiresAt, amountFen: r.amountFen });
+        return;
+      }
+      setJsapiOrder(r.orderId);
+      if (!bridgeReadyNow()) setNotice({ tone: 'info', text: c.waitingBridge });
+      const bridge = await whenBridgeReady();
+      setNotice(null);
+      const outcome = await requestPayment(bridge, r.params);
+      if (outcome.kind === 'ok') {
+        window.location.assign(`/orders/${encodeURIComponent(r.orderId)}?from=pay`);
+        return;
+      }
+      setPayAgain(true);
+      if (outcome.kind === 'cancel') setNotice({ tone: 'info', text: c.cancelled });
+      else setNotice({ tone: 'error', text: `${c.failed}: ${outcome.reason}` });
+    } catch {
+      setNotice({ tone: 'error', text: c.genericError });
+    } finally {
+      inFlight.current = false;
+      setBusy(false);
+    }
+  }
+
+  const changeQuantity = (v: string) => {
+    const n = Math.trunc(Number(v));
+    setQuantity(Number.isFinite(n) ? Math.min(99, Math.max(1, n)) : 1);
+    // A different quantity is a different order and amount: forget the shown one.
+    orderId.current = undefined;
+    setJsapiOrder(undefined);
+    setNative(null);
+    setPayAgain(false);
+  };
+
+  const label = busy ? c.paying : payAgain ? c.payAgain : mode === 'native' ? c.showQr : c.pay;
+  return (
+    <div data-testid="pay-panel" data-mode={mode}>
+      <div className="card">
+        <label>
+          {c.quantity}{' '}
+          <input
+            data-testid="quantity"
+            type="number"
+            min={1}
+            max={99}
+            step={1}
+            value={quantity}
+            disabled={busy}
+            onChange={(e) => changeQuantity(e.target.value)}
+            style={{ width: 80 }}
+          />
+        </label>
+        <p>
+          {c.total} <span className="price" data-testid="total">¥{yuan(props.priceFen * quantity)}</span>
+        </p>
+        {!native && (
+          <button className="btn" data-testid="pay-button" disabled={busy} onClick={pay}>
+            {label}
+          </button>
+        )}
+        {jsapiOrder && (
+          <p className="muted">
+            {c.statusLabel} <OrderStatusBadge orderId={jsapiOrder} copy={c} />
+          </p>
+        )}
+        {notice && (
+          <p data-testid="pay-notice" className={notice.tone === 'error' ? 'error' : 'muted'}>
+            {notice.text} {notice.link && <a href={notice.link.href}>{notice.link.text}</a>}
+          </p>
+        )}
+      </div>
+      {native && (
+        <NativeQr
+          key={native.qrSvg}
+          orderId={native.orderId}
+          qrSvg={native.qrSvg}
+          expiresAt={native.expiresAt}
+          amountText={yuan(native.amountFen)}
+          copy={c}
+          busy={busy}
+          onRefresh={pay}
+        />
+      )}
+    </div>
+  );
+}

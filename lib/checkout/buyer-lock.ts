@@ -1,0 +1,37 @@
+import { type Kysely, sql } from 'kysely';
+import { getDbHandle } from '../db';
+import type { Database } from '../db/schema';
+
+const chains = new Map<string, Promise<unknown>>();
+
+/** Runs `fn` after every earlier call with the same key in this process has settled. */
+async function inProcess<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const prev = chains.get(key) ?? Promise.resolve();
+  const run = prev.then(fn, fn);
+  const tail = run.catch(() => undefined);
+  chains.set(key, tail);
+  try {
+    return await run;
+  } finally {
+    // Drop the entry once nobody queued behind us, so the map does not grow with every buyer.
+    if (chains.get(key) === tail) chains.delete(key);
+  }
+}
+
+/**
+ * Serializes checkout work for one key (buyer + sku): a double tap must place one order and one
+ * unifiedorder. In-process callers queue on a promise chain. On PostgreSQL, where several instances
+ * share the data, `fn` also runs inside a transaction holding `pg_advisory_xact_lock(key)`, and its
+ * writes go through that transaction, so a failure rolls everything back. SQLite is one instance by
+ * construction and keeps its single connection free while `fn` waits on WeChat.
+ */
+export async function withBuyerLock<T>(key: string, fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+  return inProcess(key, async () => {
+    const handle = await getDbHandle();
+    if (handle.kind !== 'postgres') return fn(handle.db);
+    return handle.db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(hashtext(${`checkout:${key}`}))`.execute(trx);
+      return fn(trx);
+    });
+  });
+}

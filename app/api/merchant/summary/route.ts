@@ -1,0 +1,11 @@
+import { json, refuseUnlessMerchant } from '@/lib/checkout/merchant-http';
+import { todayTotals } from '@/lib/checkout/merchant-orders';
+
+export const dynamic = 'force-dynamic';
+
+/** Today's (UTC+8) paid count, gross revenue and what was refunded of it. */
+export async function GET() {
+  const refused = await refuseUnlessMerchant();
+  if (refused) return refused;
+  return json({ today: await todayTotals() });
+}

@@ -1,0 +1,55 @@
+'use server';
+
+import { revalidatePath } from 'next/cache';
+import { isMerchant } from '@/lib/checkout/merchant-auth';
+import { parseYuanToFen } from '@/lib/checkout/merchant-money';
+import { closeUnpaidOrder, syncOrder } from '@/lib/checkout/payments';
+import { requestRefund } from '@/lib/checkout/refunds';
+import { requestLocale } from '../../../_components/locale';
+import type { ActionResult } from '../../_components/types';
+
+const DENIED: ActionResult = { ok: false, code: 'UNAUTHORIZED', message: 'merchant login required' };
+
+function page(orderId: string) {
+  revalidatePath(`/merchant/orders/${encodeURIComponent(orderId)}`);
+}
+
+/** orderquery for every unpaid attempt and refundquery for every processing refund, then the page again. */
+export async function syncOrderAction(orderId: string, _prev: ActionResult | null, _form: FormData): Promise<ActionResult> {
+  if (!(await isMerchant())) return DENIED;
+  const r = await syncOrder(String(orderId), 'merchant');
+  page(orderId);
+  if (!r.ok) return r;
+  const en = (await requestLocale()) === 'en';
+  return { ok: true, message: `${en ? 'Synced' : '已同步'}: ${r.notes.join('; ') || (en ? 'nothing to check' : '无需查询')}` };
+}
+
+/** closeorder at WeChat for every open attempt, then the order closed (ORDERPAID: it is paid instead). */
+export async function closeOrderAction(orderId: string, _prev: ActionResult | null, _form: FormData): Promise<ActionResult> {
+  if (!(await isMerchant())) return DENIED;
+  const r = await closeUnpaidOrder(String(orderId));
+  page(orderId);
+  if (!r.ok) return r;
+  const en = (await requestLocale()) === 'en';
+  return { ok: true, message: en ? `Order is now ${r.status}` : `订单状态：${r.status}` };
+}
+
+/** Refund all or part of the order's payment. The amount is typed in yuan and parsed to fen exactly. */
+export async function refundAction(orderId: string, _prev: ActionResult | null, form: FormData): Promise<ActionResult> {
+  if (!(await isMerchant())) return DENIED;
+  const locale = await requestLocale();
+  const en = locale === 'en';
+  const amount = parseYuanToFen(String(form.get('amount') ?? ''), locale);
+  if (!amount.ok) return amount;
+  const reason = String(form.get('reason') ?? '').trim() || (en ? 'Merchant refund' : '商家退款');
+  if (reason.length > 80) return { ok: false, code: 'BAD_REASON', message: en ? 'Reason: at most 80 characters' : '退款原因最多 80 个字' };
+  const r = await requestRefund({ orderId: String(orderId), amountFen: amount.fen, reason, origin: 'merchant' });
+  page(orderId);
+  if (!r.ok) return { ok: false, code: r.code, message: r.message };
+  return {
+    ok: true,
+    message: en
+      ? `Refund ${r.refund.out_refund_no} of ¥${form.get('amount')} sent to WeChat (${r.refund.status}); the status follows WeChat's refund notify.`
+      : `退款 ${r.refund.out_refund_no}（¥${form.get('amount')}）已提交微信（${r.refund.status}），状态将随微信退款通知更新。`,
+  };
+}

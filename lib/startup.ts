@@ -21,4 +21,5 @@ export async function boot(): Promise<void> {
     process.exit(1);
   }
   (await import('./checkout/reconciler')).startReconciler(config); // h3: orderquery/closeorder/refundquery sweeps
+  if (config.mode === 'sandbox') (await import('./sandbox/notifier')).startSandboxNotifier(config); // h2: sandbox notify deliveries
 }

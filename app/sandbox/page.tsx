@@ -1,0 +1,80 @@
+import { cookies } from 'next/headers';
+import { notFound } from 'next/navigation';
+import { requestLocale } from '@/app/_components/locale';
+import { dashboardData } from '@/lib/sandbox/dashboard';
+import { sandboxEnabled, USER_COOKIE, WECHAT_BROWSER_COOKIE } from '@/lib/sandbox/guard';
+import { formatYuan } from '@/lib/sandbox/money';
+import { copyFor } from './copy';
+import { OrdersTable } from './orders-table';
+import s from './sandbox.module.css';
+
+export const dynamic = 'force-dynamic';
+export const metadata = { title: '微信沙箱 · WeChat sandbox' };
+
+/** The sandbox dashboard: orders with their notify deliveries, simulated users, faults, WeChat-browser mode. */
+export default async function SandboxDashboard() {
+  if (!sandboxEnabled()) notFound();
+  const t = copyFor(await requestLocale());
+  const jar = await cookies();
+  const browserMode = jar.get(WECHAT_BROWSER_COOKIE)?.value === '1';
+  const data = await dashboardData();
+  const currentId = data.users.some((u) => u.id === jar.get(USER_COOKIE)?.value) ? jar.get(USER_COOKIE)?.value : 'u_default';
+  return (
+    <main className={s.page} data-testid="sandbox-dashboard">
+      <h1>{t.title}</h1>
+      <p className={s.muted}>
+        {t.subtitle} · {t.merchant} appid <span className={s.mono}>{data.appId}</span> · mch_id <span className={s.mono}>{data.mchId}</span>
+        {data.timeScale !== 1 ? ` · SANDBOX_TIME_SCALE=${data.timeScale}` : ''}
+      </p>
+
+      <h2>{t.browserMode}</h2>
+      <form method="post" action="/sandbox/sim/browser-mode" className={s.row}>
+        <span data-testid="sandbox-browser-mode" data-on={browserMode ? '1' : '0'}>{browserMode ? t.browserModeOn : t.browserModeOff}</span>
+        <input type="hidden" name="on" value={browserMode ? '0' : '1'} />
+        <button className={`${s.btn} ${browserMode ? '' : s.primary}`} data-testid="sandbox-browser-toggle">{browserMode ? t.turnOff : t.turnOn}</button>
+      </form>
+
+      <h2 id="users">{t.users}</h2>
+      <table className={s.table} data-testid="sandbox-users">
+        <thead><tr><th>{t.name}</th><th>openid ({data.appId})</th><th>{t.subscribe}</th><th /></tr></thead>
+        <tbody>
+          {data.users.map((u) => (
+            <tr key={u.id} data-testid="sandbox-user" data-current={u.id === currentId ? '1' : '0'}>
+              <td>{u.name} {u.id === currentId && <span className={`${s.badge} ${s.SUCCESS}`}>{t.current}</span>}</td>
+              <td className={s.mono}>{u.openid}</td>
+              <td>{u.is_subscribe === 'Y' ? t.yes : t.no}</td>
+              <td>
+                {u.id !== currentId && (
+                  <form method="post" action="/sandbox/sim/users">
+                    <input type="hidden" name="action" value="switch" /><input type="hidden" name="id" value={u.id} />
+                    <button className={s.btn}>{t.switchTo}</button>
+                  </form>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <form method="post" action="/sandbox/sim/users" className={s.row} style={{ marginTop: 8 }}>
+        <input type="hidden" name="action" value="create" />
+        <input className={s.input} name="name" placeholder={t.name} maxLength={40} data-testid="sandbox-new-user-name" />
+        <label className={s.muted}><input type="checkbox" name="subscribe" value="Y" /> {t.subscribe}</label>
+        <button className={s.btn} data-testid="sandbox-new-user">{t.create}</button>
+      </form>
+
+      <h2>{t.faults}</h2>
+      {data.faults.length === 0 ? <p className={s.muted}>{t.noFaults}</p> : (
+        <div className={s.row}>
+          {data.faults.map((f) => (
+            <span key={f.id} className={`${s.badge} ${s.PAYERROR}`}>{f.fault} · {f.api}{f.delayMs ? ` · ${f.delayMs}ms` : ''} · {t.remaining} {f.remaining}</span>
+          ))}
+          <form method="post" action="/sandbox/sim/faults"><input type="hidden" name="action" value="clear" /><button className={s.btn}>{t.clear}</button></form>
+        </div>
+      )}
+      <p className={s.muted}>POST /sandbox/sim/faults {'{"api":"orderquery","fault":"SYSTEMERROR","count":2}'}</p>
+
+      <h2 id="orders">{t.orders}</h2>
+      {data.orders.length === 0 ? <p className={s.muted}>{t.noOrders}</p> : <OrdersTable orders={data.orders} t={t} yuan={formatYuan} />}
+    </main>
+  );
+}

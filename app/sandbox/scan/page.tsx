@@ -1,0 +1,60 @@
+import { cookies } from 'next/headers';
+import { notFound } from 'next/navigation';
+import { requestLocale } from '@/app/_components/locale';
+import { getConfig } from '@/lib/config';
+import { sandboxDb } from '@/lib/sandbox/db';
+import { sandboxEnabled, USER_COOKIE } from '@/lib/sandbox/guard';
+import { merchantName } from '@/lib/sandbox/jsapi-check';
+import { formatYuan } from '@/lib/sandbox/money';
+import { findByTarget } from '@/lib/sandbox/payer';
+import { currentUser, ensureOpenid } from '@/lib/sandbox/users';
+import { copyFor } from '../copy';
+import s from '../sandbox.module.css';
+
+export const dynamic = 'force-dynamic';
+
+type Props = { searchParams: Promise<{ code_url?: string; done?: string; error?: string }> };
+
+/** "Scanning" a NATIVE code_url with the sandbox's WeChat: the order, then Pay or Cancel as the current user. */
+export default async function ScanPage({ searchParams }: Props) {
+  if (!sandboxEnabled()) notFound();
+  const t = copyFor(await requestLocale());
+  const { code_url: codeUrl = '', done, error } = await searchParams;
+  const order = codeUrl ? await findByTarget({ code_url: codeUrl }) : undefined;
+  const user = await currentUser((await cookies()).get(USER_COOKIE)?.value);
+  const openid = await ensureOpenid(await sandboxDb(), user.id, getConfig().appId);
+  const outcome = done === 'SUCCESS' ? t.paid : done === 'CANCEL' ? t.cancelled : done === 'FAIL' ? t.failed : undefined;
+  return (
+    <main className={s.page}>
+      <div className={s.card} data-testid="sandbox-scan">
+        <p className={s.muted}>{t.scanTitle}</p>
+        {!codeUrl && (
+          <form method="get" action="/sandbox/scan">
+            <input className={s.input} name="code_url" placeholder="weixin://wxpay/bizpayurl?pr=..." style={{ width: '100%' }} />
+            <button className={`${s.big} ${s.primary}`}>{t.open}</button>
+          </form>
+        )}
+        {codeUrl && !order && <p data-testid="sandbox-scan-error">{t.unknownCode}</p>}
+        {order && (
+          <>
+            <div>{merchantName()}</div>
+            <div className={s.muted}>{order.body}</div>
+            <div className={s.amount}>¥{formatYuan(order.total_fee)}</div>
+            <div className={s.muted}>{t.state}: <span data-testid="sandbox-scan-state">{order.state}</span> · {t.payer}: {user.name}</div>
+            {outcome && <p data-testid="sandbox-scan-outcome">{outcome}</p>}
+            {error && <p style={{ color: '#b42318' }} data-testid="sandbox-scan-error">{error}</p>}
+            {(order.state === 'NOTPAY' || order.state === 'PAYERROR') && (
+              <form method="post" action="/sandbox/scan/pay">
+                <input type="hidden" name="code_url" value={codeUrl} />
+                <input type="hidden" name="openid" value={openid} />
+                <button className={`${s.big} ${s.primary}`} name="result" value="SUCCESS" data-testid="sandbox-scan-pay">{t.pay}</button>
+                <button className={s.big} name="result" value="FAIL">{t.fail}</button>
+                <button className={s.big} name="result" value="CANCEL" data-testid="sandbox-scan-cancel">{t.cancel}</button>
+              </form>
+            )}
+          </>
+        )}
+      </div>
+    </main>
+  );
+}

@@ -1,0 +1,80 @@
+import { formatWxDate, formatWxDateTime } from '../wechatpay/time';
+import { sandboxDb } from './db';
+import type { SandboxOrder } from './orders';
+import { type MchCtx, type MchReply, errReply, failReply, lackParams, paramError } from './reply';
+import type { SandboxRefundsTable } from './schema';
+
+/** ALL header exactly as wechatpay-v2.md s.8. */
+const ALL_HEADER = '交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注';
+/** SUCCESS and REFUND headers follow the shape of WeChat's published samples (UNVERIFIED: not in our facts file). */
+const SUCCESS_HEADER = '交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,商品名称,商户数据包,手续费,费率,订单金额,费率备注';
+const REFUND_HEADER = '交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,退款申请时间,退款成功时间,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注';
+const SUMMARY_HEADER = '总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额';
+
+/** The sandbox's pretend rate: 0.60%, fee rounded to the fen, shown with 5 decimals as WeChat does. */
+const RATE = 0.006;
+const yuan = (fen: number) => (fen / 100).toFixed(2);
+const feeOf = (fen: number) => Math.round(fen * RATE);
+const fee5 = (fen: number) => (fen / 100).toFixed(5);
+const row = (cells: string[]) => cells.map((c) => `\`${c}`).join(',');
+
+type Refund = SandboxRefundsTable & { order: SandboxOrder };
+
+function base(o: SandboxOrder, at: string, state: string): string[] {
+  return [formatWxDateTime(Date.parse(at)), o.appid, o.mch_id, '0', o.device_info ?? '', o.transaction_id ?? '', o.out_trade_no, o.openid ?? '', o.trade_type, state, o.bank_type ?? 'CFT', 'CNY'];
+}
+
+function payRow(o: SandboxOrder, type: string): string {
+  const fee = fee5(feeOf(o.total_fee));
+  if (type === 'SUCCESS') return row([...base(o, o.paid_at!, 'SUCCESS'), yuan(o.total_fee), '0.00', o.body, o.attach ?? '', fee, '0.60%', yuan(o.total_fee), '']);
+  return row([...base(o, o.paid_at!, 'SUCCESS'), yuan(o.total_fee), '0.00', '0', '', '0.00', '0.00', '', '', o.body, o.attach ?? '', fee, '0.60%', yuan(o.total_fee), '0.00', '']);
+}
+
+function refundRow(r: Refund, type: string): string {
+  const o = r.order;
+  const fee = fee5(-feeOf(r.refund_fee));
+  const at = r.success_at ?? r.created_at;
+  if (type === 'REFUND') {
+    return row([...base(o, o.paid_at!, 'REFUND'), yuan(o.total_fee), '0.00', formatWxDateTime(Date.parse(r.created_at)), r.success_at ? formatWxDateTime(Date.parse(r.success_at)) : '', r.refund_id, r.out_refund_no, yuan(r.refund_fee), '0.00', 'ORIGINAL', r.status, o.body, o.attach ?? '', fee, '0.60%', yuan(o.total_fee), yuan(r.refund_fee), '']);
+  }
+  return row([...base(o, at, 'REFUND'), '0.00', '0.00', r.refund_id, r.out_refund_no, yuan(r.refund_fee), '0.00', 'ORIGINAL', r.status, o.body, o.attach ?? '', fee, '0.60%', '0.00', yuan(r.refund_fee), '']);
+}
+
+/**
+ * POST /pay/downloadbill: the day's bill (bill_date in UTC+8) as WeChat's plain text: header, rows whose
+ * every cell starts with a backtick, summary header, backticked summary row; amounts in yuan. Not signed.
+ * A day without transactions answers the XML FAIL `No Bill Exist`.
+ */
+export async function downloadBill(ctx: MchCtx): Promise<MchReply> {
+  const f = ctx.fields;
+  if (!f.bill_date) return lackParams(ctx, 'bill_date');
+  if (!/^\d{8}$/.test(f.bill_date)) return paramError(ctx, 'bill_date参数格式错误：yyyyMMdd');
+  const type = f.bill_type || 'ALL';
+  if (!['ALL', 'SUCCESS', 'REFUND'].includes(type)) return paramError(ctx, 'bill_type参数错误：ALL、SUCCESS或REFUND');
+  if (f.tar_type && f.tar_type !== 'GZIP') return paramError(ctx, 'tar_type参数错误');
+  if (f.tar_type === 'GZIP') return errReply(ctx, 'NOAUTH', '沙箱不支持GZIP账单');
+  const db = await sandboxDb();
+  // A day in UTC+8 spans 16:00 UTC the day before to 16:00 UTC: widen the query, filter exactly below.
+  const d = f.bill_date;
+  const dayStart = Date.UTC(Number(d.slice(0, 4)), Number(d.slice(4, 6)) - 1, Number(d.slice(6, 8))) - 8 * 3600_000;
+  const from = new Date(dayStart).toISOString();
+  const to = new Date(dayStart + 86_400_000).toISOString();
+  const paid = (await db.selectFrom('sandbox_orders').selectAll().where('mch_id', '=', ctx.config.mchId).where('paid_at', '>=', from).where('paid_at', '<', to).orderBy('paid_at', 'asc').execute()).filter((o) => formatWxDate(Date.parse(o.paid_at!)) === d);
+  const refundRows = await db.selectFrom('sandbox_refunds').selectAll().where('mch_id', '=', ctx.config.mchId).where('created_at', '>=', from).where('created_at', '<', to).orderBy('created_at', 'asc').execute();
+  const refunds: Refund[] = [];
+  for (const r of refundRows) {
+    const order = await db.selectFrom('sandbox_orders').selectAll().where('mch_id', '=', r.mch_id).where('out_trade_no', '=', r.out_trade_no).executeTakeFirstOrThrow();
+    refunds.push({ ...r, order });
+  }
+  const pays = type === 'REFUND' ? [] : paid;
+  const refs = type === 'SUCCESS' ? [] : refunds;
+  if (pays.length + refs.length === 0) return failReply('No Bill Exist');
+  const header = type === 'ALL' ? ALL_HEADER : type === 'SUCCESS' ? SUCCESS_HEADER : REFUND_HEADER;
+  const lines = [header, ...pays.map((o) => payRow(o, type)), ...refs.map((r) => refundRow(r, type))];
+  const totalPaid = pays.reduce((s, o) => s + o.total_fee, 0);
+  const totalRefund = refs.reduce((s, r) => s + r.refund_fee, 0);
+  const totalFee = pays.reduce((s, o) => s + feeOf(o.total_fee), 0) - refs.reduce((s, r) => s + feeOf(r.refund_fee), 0);
+  lines.push(SUMMARY_HEADER);
+  lines.push(row([String(pays.length + refs.length), yuan(totalPaid), yuan(totalRefund), '0.00', fee5(totalFee), yuan(totalPaid), yuan(totalRefund)]));
+  return { status: 200, contentType: 'text/plain; charset=utf-8', body: `${lines.join('\r\n')}\r\n` };
+}

@@ -1,0 +1,64 @@
+import { getConfig } from '../config';
+import { sandboxDb } from './db';
+import { activeFaults } from './faults';
+import type { SandboxAttemptsTable, SandboxDeliveriesTable, SandboxOrdersTable, SandboxRefundsTable } from './schema';
+import { listUsers } from './users';
+
+export type DeliveryView = SandboxDeliveriesTable & { log: SandboxAttemptsTable[] };
+export type OrderView = SandboxOrdersTable & { deliveries: DeliveryView[]; refunds: SandboxRefundsTable[] };
+
+/** Orders newest first, each with its notify deliveries (attempt log included) and refunds. */
+export async function listOrders(limit = 100): Promise<OrderView[]> {
+  const db = await sandboxDb();
+  const orders = await db.selectFrom('sandbox_orders').selectAll().where('mch_id', '=', getConfig().mchId).orderBy('created_at', 'desc').orderBy('out_trade_no', 'desc').limit(limit).execute();
+  if (orders.length === 0) return [];
+  const nos = orders.map((o) => o.out_trade_no);
+  const deliveries = await db.selectFrom('sandbox_deliveries').selectAll().where('out_trade_no', 'in', nos).orderBy('created_at', 'asc').execute();
+  const ids = deliveries.map((d) => d.id);
+  const attempts = ids.length ? await db.selectFrom('sandbox_attempts').selectAll().where('delivery_id', 'in', ids).orderBy('at', 'asc').execute() : [];
+  const refunds = await db.selectFrom('sandbox_refunds').selectAll().where('out_trade_no', 'in', nos).orderBy('created_at', 'asc').execute();
+  return orders.map((o) => ({
+    ...o,
+    deliveries: deliveries.filter((d) => d.out_trade_no === o.out_trade_no).map((d) => ({ ...d, log: attempts.filter((a) => a.delivery_id === d.id) })),
+    refunds: refunds.filter((r) => r.out_trade_no === o.out_trade_no),
+  }));
+}
+
+/** The JSON of GET /sandbox/sim/orders (design s.5): snake_case as the wire, newest first. */
+export async function ordersJson() {
+  const orders = await listOrders();
+  return {
+    orders: orders.map((o) => ({
+      out_trade_no: o.out_trade_no,
+      total_fee: o.total_fee,
+      trade_type: o.trade_type,
+      state: o.state,
+      prepay_id: o.prepay_id,
+      code_url: o.code_url,
+      openid: o.openid,
+      transaction_id: o.transaction_id,
+      sign_type: o.sign_type,
+      notify_url: o.notify_url,
+      refunded_fee: o.refunded_fee,
+      created_at: o.created_at,
+      paid_at: o.paid_at,
+      refunds: o.refunds.map((r) => ({ out_refund_no: r.out_refund_no, refund_id: r.refund_id, refund_fee: r.refund_fee, status: r.status })),
+      deliveries: o.deliveries.map((d) => ({
+        id: d.id,
+        kind: d.kind,
+        out_refund_no: d.out_refund_no,
+        url: d.url,
+        status: d.status,
+        attempts: d.attempts,
+        next_at: d.next_at,
+        duplicate: d.duplicate === 1,
+        log: d.log.map((a) => ({ attempt: a.attempt_no, at: a.at, status: a.http_status, reply: a.reply, error: a.error, accepted: a.accepted === 1 })),
+      })),
+    })),
+  };
+}
+
+export async function dashboardData() {
+  const config = getConfig();
+  return { orders: await listOrders(50), users: await listUsers(config.appId), faults: activeFaults(), appId: config.appId, mchId: config.mchId, timeScale: config.sandboxTimeScale };
+}

@@ -1,0 +1,93 @@
+/**
+ * Fault injection (POST /sandbox/sim/faults). Kept in process memory on globalThis, not in the database:
+ * the sandbox is one server process, a fault is a test's short-lived instruction, and a restart clearing
+ * them is the least surprising outcome. globalThis because Next bundles route handlers separately.
+ */
+export const FAULT_APIS = ['unifiedorder', 'orderquery', 'closeorder', 'refund', 'refundquery', 'downloadbill'] as const;
+export type FaultApi = (typeof FAULT_APIS)[number];
+export const FAULT_KINDS = ['SYSTEMERROR', 'HTTP500', 'DELAY', 'DROP_NOTIFY', 'DUPLICATE_NOTIFY'] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+export interface Fault {
+  id: number;
+  api: FaultApi | '*';
+  fault: FaultKind;
+  remaining: number;
+  delayMs: number;
+  createdAt: string;
+}
+
+type Store = { seq: number; faults: Fault[] };
+const key = Symbol.for('wechat-checkout.sandbox-faults');
+
+function store(): Store {
+  const g = globalThis as { [key]?: Store };
+  return (g[key] ??= { seq: 0, faults: [] });
+}
+
+export type FaultInput = { api?: FaultApi | '*'; fault: FaultKind; count: number; delayMs?: number };
+
+export type FaultParse = { ok: true; value: FaultInput } | { ok: false; message: string };
+
+/** Validates a faults request body; nothing is stored on error. */
+export function parseFaultInput(raw: unknown): FaultParse {
+  if (typeof raw !== 'object' || raw === null) return { ok: false, message: 'body must be a JSON object' };
+  const r = raw as Record<string, unknown>;
+  if (!FAULT_KINDS.includes(r.fault as FaultKind)) return { ok: false, message: `fault must be one of ${FAULT_KINDS.join(', ')}` };
+  const api = r.api ?? '*';
+  if (api !== '*' && !FAULT_APIS.includes(api as FaultApi)) return { ok: false, message: `api must be '*' or one of ${FAULT_APIS.join(', ')}` };
+  if (!Number.isInteger(r.count) || (r.count as number) < 1 || (r.count as number) > 1000) return { ok: false, message: 'count must be an integer from 1 to 1000' };
+  const fault = r.fault as FaultKind;
+  let delayMs = 0;
+  if (fault === 'DELAY') {
+    if (!Number.isInteger(r.delayMs) || (r.delayMs as number) < 1 || (r.delayMs as number) > 120_000) {
+      return { ok: false, message: 'DELAY needs delayMs, an integer from 1 to 120000' };
+    }
+    delayMs = r.delayMs as number;
+  }
+  return { ok: true, value: { api: api as FaultApi | '*', fault, count: r.count as number, delayMs } };
+}
+
+export function addFault(input: FaultInput): Fault {
+  const s = store();
+  const f: Fault = {
+    id: ++s.seq,
+    api: input.api ?? '*',
+    fault: input.fault,
+    remaining: input.count,
+    delayMs: input.delayMs ?? 0,
+    createdAt: new Date().toISOString(),
+  };
+  s.faults.push(f);
+  return f;
+}
+
+export function clearFaults(): void {
+  store().faults = [];
+}
+
+export function activeFaults(): Fault[] {
+  return store().faults.filter((f) => f.remaining > 0).map((f) => ({ ...f }));
+}
+
+function take(pred: (f: Fault) => boolean): Fault | undefined {
+  const s = store();
+  const f = s.faults.find((x) => x.remaining > 0 && pred(x));
+  if (!f) return undefined;
+  f.remaining -= 1;
+  s.faults = s.faults.filter((x) => x.remaining > 0);
+  return { ...f };
+}
+
+/** The API faults for one call: at most one delay and one failure (SYSTEMERROR or HTTP500), each consumed. */
+export function takeApiFaults(api: FaultApi): { delayMs: number; failure?: 'SYSTEMERROR' | 'HTTP500' } {
+  const match = (f: Fault) => f.api === '*' || f.api === api;
+  const delay = take((f) => f.fault === 'DELAY' && match(f));
+  const failure = take((f) => (f.fault === 'SYSTEMERROR' || f.fault === 'HTTP500') && match(f));
+  return { delayMs: delay?.delayMs ?? 0, failure: failure?.fault as 'SYSTEMERROR' | 'HTTP500' | undefined };
+}
+
+/** For one payment or refund notify about to be queued: drop it, send it twice, or neither. */
+export function takeNotifyFault(): 'DROP_NOTIFY' | 'DUPLICATE_NOTIFY' | undefined {
+  return take((f) => f.fault === 'DROP_NOTIFY' || f.fault === 'DUPLICATE_NOTIFY')?.fault as 'DROP_NOTIFY' | 'DUPLICATE_NOTIFY' | undefined;
+}

@@ -1,0 +1,58 @@
+import { getConfig } from '../config';
+import { isSignType, safeEqual, sign } from '../wechatpay/sign';
+import { sandboxDb } from './db';
+import { type PayOutcome, payOrder, unpayableReason } from './payer';
+import type { SandboxOrder } from './orders';
+import { ensureOpenid, type SandboxUser } from './users';
+
+const NAMES = ['appId', 'timeStamp', 'nonceStr', 'package', 'signType', 'paySign'] as const;
+
+export type JsapiCheck = { ok: true; order: SandboxOrder; merchantName: string } | { ok: false; reason: string };
+
+/** The merchant name the payment sheet shows. */
+export function merchantName(): string {
+  return `沙箱商户 ${getConfig().mchId}`;
+}
+
+/**
+ * What the WeChat client checks before showing the payment sheet for getBrandWCPayRequest: exact
+ * parameter names and casing, appId, a signType equal to the order's, a valid paySign, and a live
+ * prepay_id of a JSAPI order belonging to this WeChat user.
+ */
+export async function checkJsapiParams(raw: unknown, user: SandboxUser): Promise<JsapiCheck> {
+  const config = getConfig();
+  if (typeof raw !== 'object' || raw === null) return { ok: false, reason: '参数必须是对象' };
+  const p = raw as Record<string, unknown>;
+  for (const n of NAMES) {
+    if (typeof p[n] !== 'string' || p[n] === '') {
+      const near = Object.keys(p).find((k) => k.toLowerCase() === n.toLowerCase() && k !== n);
+      return { ok: false, reason: near ? `缺少参数 ${n}（收到 ${near}：参数名区分大小写）` : `缺少参数 ${n}` };
+    }
+  }
+  const s = p as Record<(typeof NAMES)[number], string>;
+  if (s.appId !== config.appId) return { ok: false, reason: `appId 不一致：${s.appId}（商户公众号为 ${config.appId}）` };
+  if (!/^\d{1,12}$/.test(s.timeStamp)) return { ok: false, reason: 'timeStamp 必须是Unix秒数的字符串' };
+  if (s.nonceStr.length > 32) return { ok: false, reason: 'nonceStr 最长32位' };
+  if (!isSignType(s.signType)) return { ok: false, reason: `signType 只能是 MD5 或 HMAC-SHA256，收到 ${s.signType}` };
+  const m = /^prepay_id=(.+)$/.exec(s.package);
+  if (!m) return { ok: false, reason: 'package 必须是 prepay_id=...' };
+  const expected = sign({ appId: s.appId, timeStamp: s.timeStamp, nonceStr: s.nonceStr, package: s.package, signType: s.signType }, config.apiKey, s.signType);
+  if (!safeEqual(expected, s.paySign.toUpperCase())) return { ok: false, reason: 'paySign 签名错误' };
+  const db = await sandboxDb();
+  const order = await db.selectFrom('sandbox_orders').selectAll().where('prepay_id', '=', m[1]).executeTakeFirst();
+  if (!order) return { ok: false, reason: 'prepay_id 不存在' };
+  if (order.trade_type !== 'JSAPI') return { ok: false, reason: `该 prepay_id 属于 ${order.trade_type} 订单，不能在公众号内支付` };
+  if (order.sign_type !== s.signType) return { ok: false, reason: `signType 与下单时不一致（下单用 ${order.sign_type}）` };
+  const mine = await ensureOpenid(db, user.id, config.appId);
+  if (order.openid !== mine) return { ok: false, reason: '该订单属于另一个微信用户（openid与当前用户不一致）' };
+  const refuse = unpayableReason(order);
+  if (refuse) return { ok: false, reason: refuse.message };
+  return { ok: true, order, merchantName: merchantName() };
+}
+
+/** The sheet's Pay button: the same checks again, then the same code path as /sandbox/sim/pay. */
+export async function payFromSheet(raw: unknown, user: SandboxUser): Promise<PayOutcome> {
+  const c = await checkJsapiParams(raw, user);
+  if (!c.ok) return { ok: false, status: 400, code: 'JSAPI_CHECK', message: c.reason };
+  return payOrder(c.order, 'SUCCESS', c.order.openid ?? undefined);
+}

@@ -1,0 +1,56 @@
+import { getConfig } from '../config';
+import { isSignType, verify } from '../wechatpay/sign';
+import { parseXml } from '../wechatpay/xml';
+import { downloadBill } from './bill';
+import { type FaultApi, takeApiFaults } from './faults';
+import { type MchCtx, type MchReply, errReply, failReply, lackParams } from './reply';
+import { refund, refundQuery } from './refund';
+import { closeOrder, orderQuery } from './trade';
+import { unifiedOrder } from './unifiedorder';
+
+const HANDLERS: Record<FaultApi, (ctx: MchCtx) => Promise<MchReply>> = {
+  unifiedorder: unifiedOrder,
+  orderquery: orderQuery,
+  closeorder: closeOrder,
+  refund,
+  refundquery: refundQuery,
+  downloadbill: downloadBill,
+};
+
+export function isMchApi(api: string): api is FaultApi {
+  return Object.prototype.hasOwnProperty.call(HANDLERS, api);
+}
+
+/**
+ * WeChat Pay's side of one v2 call: faults first (as the network would), then transport checks
+ * (POST, non-empty, XML without DOCTYPE), the signature with the merchant key for the request's
+ * sign_type (return_code FAIL 签名错误 otherwise), the merchant identity, then the API itself.
+ */
+export async function handleMchApi(api: FaultApi, method: string, raw: Buffer): Promise<MchReply> {
+  const config = getConfig();
+  const fault = takeApiFaults(api);
+  if (fault.delayMs > 0) await new Promise((r) => setTimeout(r, fault.delayMs));
+  if (fault.failure === 'HTTP500') {
+    return { status: 500, contentType: 'text/html; charset=utf-8', body: '<html><body><h1>500 Internal Server Error</h1></body></html>' };
+  }
+  if (method !== 'POST') return failReply('请使用post方法');
+  if (raw.length === 0) return failReply('post数据为空');
+  let fields: Record<string, string>;
+  try {
+    fields = parseXml(raw);
+  } catch {
+    return failReply('XML格式错误');
+  }
+  const st = fields.sign_type || 'MD5';
+  if (!isSignType(st)) return failReply('sign_type参数错误');
+  if (!verify(fields, config.apiKey, st)) return failReply('签名错误');
+  const ctx: MchCtx = { fields, signType: st, config };
+  if (fault.failure === 'SYSTEMERROR') return errReply(ctx, 'SYSTEMERROR', '系统超时');
+  if (!fields.mch_id) return lackParams(ctx, 'mch_id');
+  if (fields.mch_id !== config.mchId) return errReply(ctx, 'MCHID_NOT_EXIST', 'mch_id不存在');
+  if (!fields.appid) return lackParams(ctx, 'appid');
+  if (fields.appid !== config.appId) return errReply(ctx, 'APPID_NOT_EXIST', 'appid不存在');
+  if (!fields.nonce_str) return lackParams(ctx, 'nonce_str');
+  if (fields.nonce_str.length > 32) return errReply(ctx, 'PARAM_ERROR', 'nonce_str参数长度有误');
+  return HANDLERS[api](ctx);
+}

@@ -1,0 +1,131 @@
+import type { AppConfig } from '../config';
+import { parseXml } from '../wechatpay/xml';
+import { type SandboxDb, isoNow, sandboxDb } from './db';
+import { registerKick, RETRY_SCHEDULE_S } from './deliveries';
+import { newRowId } from './ids';
+import { refundNotifyXml } from './notify-body';
+import { settleDueRefunds } from './refund';
+import type { SandboxDeliveriesTable } from './schema';
+
+const REPLY_CAP = 2000;
+/** WeChat expects the merchant to answer within 5 seconds. */
+const TIMEOUT_MS = 5000;
+/** Even with nothing due, look again this often (a row written by another process, a clock jump). */
+const IDLE_MS = 30_000;
+
+type State = { timer?: NodeJS.Timeout; running: boolean; again: boolean; inFlight: Set<string>; config: AppConfig };
+const key = Symbol.for('wechat-checkout.sandbox-notifier');
+
+/**
+ * The notifier: POSTs queued notifies to the merchant's notify_url, retrying on WeChat's schedule
+ * divided by SANDBOX_TIME_SCALE, logging every attempt. Everything lives in sandbox_deliveries, so a
+ * restart resumes pending deliveries where they were. One per process (started from lib/startup.ts).
+ */
+export function startSandboxNotifier(config: AppConfig): void {
+  const g = globalThis as { [key]?: State };
+  if (g[key]) return;
+  const st: State = { running: false, again: false, inFlight: new Set(), config };
+  g[key] = st;
+  registerKick(() => schedule(st, 0));
+  schedule(st, 0);
+}
+
+function schedule(st: State, ms: number): void {
+  if (st.timer) clearTimeout(st.timer);
+  st.timer = setTimeout(() => void pass(st), Math.max(0, Math.min(ms, IDLE_MS)));
+  st.timer.unref?.();
+}
+
+async function pass(st: State): Promise<void> {
+  if (st.running) {
+    st.again = true;
+    return;
+  }
+  st.running = true;
+  let wait = IDLE_MS;
+  try {
+    const db = await sandboxDb();
+    const now = isoNow();
+    const due = await db.selectFrom('sandbox_deliveries').selectAll().where('status', '=', 'pending').where('next_at', '<=', now).orderBy('next_at', 'asc').limit(50).execute();
+    for (const d of due) {
+      if (st.inFlight.has(d.id)) continue;
+      st.inFlight.add(d.id);
+      void deliver(st, db, d).catch((e) => console.error('[sandbox notifier]', e)).finally(() => {
+        st.inFlight.delete(d.id);
+        schedule(st, 0);
+      });
+    }
+    const next = await db.selectFrom('sandbox_deliveries').select('next_at').where('status', '=', 'pending').where('next_at', '>', now).orderBy('next_at', 'asc').limit(1).executeTakeFirst();
+    if (next?.next_at) wait = Date.parse(next.next_at) - Date.now();
+  } catch (e) {
+    console.error('[sandbox notifier]', e);
+    wait = 1000;
+  } finally {
+    st.running = false;
+  }
+  if (st.again) {
+    st.again = false;
+    wait = 0;
+  }
+  schedule(st, wait);
+}
+
+async function bodyFor(st: State, db: SandboxDb, d: SandboxDeliveriesTable): Promise<string> {
+  if (d.body) return d.body;
+  // A refund notify is written when the refund settles, then kept: every retry sends the same XML.
+  await settleDueRefunds(db, { outRefundNo: d.out_refund_no ?? undefined });
+  const r = await db.selectFrom('sandbox_refunds').selectAll().where('out_refund_no', '=', d.out_refund_no!).executeTakeFirstOrThrow();
+  const o = await db.selectFrom('sandbox_orders').selectAll().where('mch_id', '=', r.mch_id).where('out_trade_no', '=', r.out_trade_no).executeTakeFirstOrThrow();
+  const body = refundNotifyXml(r, o, st.config);
+  await db.updateTable('sandbox_deliveries').set({ body }).where('id', '=', d.id).execute();
+  return body;
+}
+
+type Post = { status: number | null; reply: string; error: string | null; ms: number; accepted: boolean };
+
+/** Only HTTP 200 with an XML return_code of SUCCESS counts; JSON, plain `success`, HTML and FAIL do not. */
+function accepted(status: number, reply: string): boolean {
+  if (status !== 200) return false;
+  try {
+    return parseXml(reply).return_code === 'SUCCESS';
+  } catch {
+    return false;
+  }
+}
+
+async function post(url: string, body: string): Promise<Post> {
+  const t0 = Date.now();
+  try {
+    const r = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'text/xml; charset=utf-8', 'user-agent': 'Mozilla/4.0 (sandbox WeChat Pay notifier)' }, signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'manual' });
+    const reply = (await r.text()).slice(0, REPLY_CAP);
+    return { status: r.status, reply, error: null, ms: Date.now() - t0, accepted: accepted(r.status, reply) };
+  } catch (e) {
+    const err = e as Error & { cause?: { code?: string } };
+    return { status: null, reply: '', error: `${err.name}: ${err.cause?.code ?? err.message}`.slice(0, 300), ms: Date.now() - t0, accepted: false };
+  }
+}
+
+async function deliver(st: State, db: SandboxDb, d: SandboxDeliveriesTable): Promise<void> {
+  const body = await bodyFor(st, db, d);
+  const attemptNo = d.attempts + 1;
+  // DUPLICATE_NOTIFY: the first attempt goes out twice at once, as from two WeChat servers.
+  const posts = await Promise.all(d.duplicate && attemptNo === 1 ? [post(d.url, body), post(d.url, body)] : [post(d.url, body)]);
+  for (const p of posts) {
+    await db.insertInto('sandbox_attempts').values({
+      id: newRowId('at'), delivery_id: d.id, attempt_no: attemptNo, at: isoNow(Date.now() - p.ms), http_status: p.status,
+      reply: p.reply, error: p.error, duration_ms: p.ms, accepted: p.accepted ? 1 : 0,
+    }).execute();
+  }
+  const ok = posts.some((p) => p.accepted);
+  const last = posts[posts.length - 1];
+  const delayS = RETRY_SCHEDULE_S[attemptNo - 1];
+  const now = Date.now();
+  await db.updateTable('sandbox_deliveries').set({
+    attempts: attemptNo,
+    status: ok ? 'delivered' : delayS === undefined ? 'failed' : 'pending',
+    next_at: ok || delayS === undefined ? null : isoNow(now + (delayS * 1000) / st.config.sandboxTimeScale),
+    last_status: last.status,
+    last_reply: last.error ?? last.reply.slice(0, 500),
+    updated_at: isoNow(now),
+  }).where('id', '=', d.id).execute();
+}

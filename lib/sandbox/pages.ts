@@ -1,0 +1,24 @@
+import { escapeHtml } from './http';
+
+/** WeChat's own pages (consent, OAuth errors) as plain HTML: they are WeChat's UI, so Chinese only. */
+function shell(title: string, inner: string): string {
+  return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title>
+<style>body{margin:0;font-family:-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;background:#ededed;color:#111}main{max-width:420px;margin:0 auto;padding:40px 20px;text-align:center}
+.card{background:#fff;border-radius:10px;padding:24px}button{display:block;width:100%;padding:12px;border:0;border-radius:8px;font-size:17px;margin-top:12px;cursor:pointer}
+.ok{background:#07c160;color:#fff}.no{background:#f2f2f2;color:#333}.muted{color:#888;font-size:13px}</style></head><body><main>${inner}</main></body></html>`;
+}
+
+export function consentPage(q: URLSearchParams, userName: string): string {
+  const hidden = ['appid', 'redirect_uri', 'response_type', 'scope', 'state']
+    .map((k) => `<input type="hidden" name="${k}" value="${escapeHtml(q.get(k) ?? '')}">`)
+    .join('');
+  return shell('微信授权', `<div class="card" data-testid="sandbox-consent"><p class="muted">微信 · 沙箱</p><h2>授权登录</h2>
+<p>该网页申请获取你的昵称、头像等公开信息</p><p class="muted">当前微信用户：${escapeHtml(userName)}</p>
+<form method="post" action="/sandbox/open/connect/oauth2/consent">${hidden}
+<button class="ok" name="decision" value="allow" data-testid="sandbox-consent-allow">允许</button>
+<button class="no" name="decision" value="deny" data-testid="sandbox-consent-deny">拒绝</button></form></div>`);
+}
+
+export function oauthErrorPage(errcode: number, message: string): string {
+  return shell('微信授权', `<div class="card" data-testid="sandbox-oauth-error" data-errcode="${errcode}"><h2>${errcode ? `错误 ${errcode}` : '提示'}</h2><p>${escapeHtml(message)}</p></div>`);
+}

@@ -1,0 +1,75 @@
+import { getConfig } from '../config';
+import { formatWxTime } from '../wechatpay/time';
+import { isoNow, sandboxDb } from './db';
+import { enqueueDelivery } from './deliveries';
+import { newTransactionId } from './ids';
+import { type SandboxOrder } from './orders';
+import { paymentNotifyXml } from './notify-body';
+import { DEFAULT_USER_ID } from './schema';
+import { ensureOpenid, userByOpenid } from './users';
+
+export type PayResult = 'SUCCESS' | 'FAIL' | 'CANCEL';
+export type PayOutcome =
+  | { ok: true; out_trade_no: string; state: string; transaction_id?: string }
+  | { ok: false; status: number; code: string; message: string };
+
+export async function findByTarget(t: { prepay_id?: string; code_url?: string }): Promise<SandboxOrder | undefined> {
+  const db = await sandboxDb();
+  if (t.prepay_id) return db.selectFrom('sandbox_orders').selectAll().where('prepay_id', '=', t.prepay_id).executeTakeFirst();
+  if (t.code_url) return db.selectFrom('sandbox_orders').selectAll().where('code_url', '=', t.code_url).executeTakeFirst();
+  return undefined;
+}
+
+/** Why this order cannot be paid right now, or undefined. */
+export function unpayableReason(o: SandboxOrder, now = Date.now()): { code: string; message: string } | undefined {
+  if (o.state === 'SUCCESS' || o.state === 'REFUND') return { code: 'ORDERPAID', message: '该订单已支付' };
+  if (o.state === 'CLOSED') return { code: 'ORDERCLOSED', message: '该订单已关闭' };
+  if (o.prepay_expires_at <= isoNow(now)) return { code: 'PREPAY_EXPIRED', message: 'prepay_id已过期（2小时）' };
+  if (o.expires_at && o.expires_at <= isoNow(now)) return { code: 'ORDER_EXPIRED', message: '订单已过支付期限（time_expire）' };
+  return undefined;
+}
+
+/**
+ * The buyer acts on a prepay_id or code_url, as in WeChat: SUCCESS pays (transaction id, time_end in
+ * UTC+8, a notify queued), FAIL leaves a PAYERROR the buyer may retry, CANCEL changes nothing.
+ * The JSAPI payer is the order's openid; a NATIVE payer is whoever scanned (`openid`, else the default user).
+ * The state change is conditional, so two concurrent payments of one order pay it once.
+ */
+export async function payOrder(order: SandboxOrder, result: PayResult, openid?: string): Promise<PayOutcome> {
+  const config = getConfig();
+  const db = await sandboxDb();
+  const refuse = unpayableReason(order);
+  if (refuse) return { ok: false, status: 409, ...refuse };
+  let payer: string;
+  if (order.trade_type === 'JSAPI') {
+    if (openid && openid !== order.openid) return { ok: false, status: 409, code: 'OPENID_MISMATCH', message: '该订单属于另一个微信用户（openid不一致）' };
+    payer = order.openid!;
+  } else {
+    payer = openid ?? (await ensureOpenid(db, DEFAULT_USER_ID, order.appid));
+  }
+  const user = await userByOpenid(order.appid, payer);
+  if (!user) return { ok: false, status: 400, code: 'OPENID_UNKNOWN', message: `openid ${payer} 不是本公众号下的用户` };
+  if (result === 'CANCEL') return { ok: true, out_trade_no: order.out_trade_no, state: order.state };
+  const now = Date.now();
+  if (result === 'FAIL') {
+    await db.updateTable('sandbox_orders').set({ state: 'PAYERROR', updated_at: isoNow(now) })
+      .where('mch_id', '=', order.mch_id).where('out_trade_no', '=', order.out_trade_no).where('state', 'in', ['NOTPAY', 'PAYERROR']).execute();
+    return { ok: true, out_trade_no: order.out_trade_no, state: 'PAYERROR' };
+  }
+  const paid: Partial<SandboxOrder> = {
+    state: 'SUCCESS',
+    openid: payer,
+    transaction_id: newTransactionId(now),
+    time_end: formatWxTime(now),
+    bank_type: 'CFT',
+    is_subscribe: user.is_subscribe,
+    paid_at: isoNow(now),
+    updated_at: isoNow(now),
+  };
+  const r = await db.updateTable('sandbox_orders').set(paid)
+    .where('mch_id', '=', order.mch_id).where('out_trade_no', '=', order.out_trade_no).where('state', 'in', ['NOTPAY', 'PAYERROR']).executeTakeFirst();
+  if (Number(r.numUpdatedRows) === 0) return { ok: false, status: 409, code: 'ORDERPAID', message: '该订单已支付或已关闭' };
+  const updated = { ...order, ...paid } as SandboxOrder;
+  await enqueueDelivery(db, { kind: 'pay', outTradeNo: order.out_trade_no, url: order.notify_url, body: paymentNotifyXml(updated, config) });
+  return { ok: true, out_trade_no: order.out_trade_no, state: 'SUCCESS', transaction_id: updated.transaction_id! };
+}

@@ -1,0 +1,141 @@
+import { getConfig } from '../config';
+import { formatWxDateTime } from '../wechatpay/time';
+import { type SandboxDb, isoNow, sandboxDb } from './db';
+import { enqueueDelivery } from './deliveries';
+import { newRefundId } from './ids';
+import { findOrder, isPaid } from './orders';
+import { type MchCtx, type MchReply, errReply, lackParams, okReply, paramError } from './reply';
+import type { SandboxRefundsTable } from './schema';
+
+/** How long WeChat takes to finish a refund here (PROCESSING -> SUCCESS), divided by SANDBOX_TIME_SCALE. */
+const SETTLE_MS = 3000;
+const MAX_REFUNDS = 50;
+const POSINT = /^[1-9]\d{0,9}$/;
+
+/** Refunds whose time has come become SUCCESS (conditional: exactly once whoever gets there first). */
+export async function settleDueRefunds(db: SandboxDb, where?: { outRefundNo?: string }): Promise<void> {
+  const now = isoNow();
+  let q = db.updateTable('sandbox_refunds').set({ status: 'SUCCESS', success_at: now }).where('status', '=', 'PROCESSING').where('settle_at', '<=', now);
+  if (where?.outRefundNo) q = q.where('out_refund_no', '=', where.outRefundNo);
+  await q.execute();
+}
+
+function refundAnswer(ctx: MchCtx, r: SandboxRefundsTable, transactionId: string): MchReply {
+  return okReply(ctx, {
+    transaction_id: transactionId,
+    out_trade_no: r.out_trade_no,
+    out_refund_no: r.out_refund_no,
+    refund_id: r.refund_id,
+    refund_fee: String(r.refund_fee),
+    settlement_refund_fee: String(r.refund_fee),
+    total_fee: String(r.total_fee),
+    settlement_total_fee: String(r.total_fee),
+    fee_type: 'CNY',
+    cash_fee: String(r.total_fee),
+    cash_refund_fee: String(r.refund_fee),
+  });
+}
+
+/**
+ * POST /secapi/pay/refund. The real endpoint demands the merchant's client certificate (mutual TLS);
+ * behind `next start` on plain HTTP no client certificate can be checked, so the sandbox checks only the
+ * signature. Success means accepted: the refund settles a moment later and a refund notify follows.
+ */
+export async function refund(ctx: MchCtx): Promise<MchReply> {
+  const f = ctx.fields;
+  if (!f.transaction_id && !f.out_trade_no) return lackParams(ctx, 'out_trade_no');
+  for (const k of ['out_refund_no', 'total_fee', 'refund_fee']) if (!f[k]) return lackParams(ctx, k);
+  if (!/^[0-9A-Za-z_\-|*@]{1,64}$/.test(f.out_refund_no)) return paramError(ctx, 'out_refund_no参数格式错误');
+  if (!POSINT.test(f.total_fee)) return paramError(ctx, 'total_fee参数格式错误');
+  if (!POSINT.test(f.refund_fee)) return paramError(ctx, 'refund_fee参数格式错误');
+  if (f.notify_url && !/^https?:\/\/[^?]+$/.test(f.notify_url)) return paramError(ctx, 'notify_url参数格式错误');
+  const db = await sandboxDb();
+  const o = await findOrder(db, ctx.config.mchId, { transaction_id: f.transaction_id, out_trade_no: f.out_trade_no });
+  if (!o) return errReply(ctx, 'ORDERNOTEXIST', '订单不存在');
+  const refundFee = Number(f.refund_fee);
+  const prior = await db.selectFrom('sandbox_refunds').selectAll().where('mch_id', '=', o.mch_id).where('out_refund_no', '=', f.out_refund_no).executeTakeFirst();
+  if (prior) {
+    // One refund per out_refund_no: a retry with the same number and amounts is the same refund.
+    if (prior.out_trade_no === o.out_trade_no && prior.refund_fee === refundFee && prior.total_fee === Number(f.total_fee)) {
+      return refundAnswer(ctx, prior, o.transaction_id!);
+    }
+    return paramError(ctx, '订单金额或退款金额与之前请求不一致，请核实后再试');
+  }
+  if (!isPaid(o)) return errReply(ctx, 'TRADE_STATE_ERROR', '订单状态错误：订单未支付');
+  if (Number(f.total_fee) !== o.total_fee) return paramError(ctx, '订单金额或退款金额与之前请求不一致，请核实后再试');
+  if (refundFee > o.total_fee - o.refunded_fee) return errReply(ctx, 'ERROR', '申请退款金额超过订单可退金额');
+  const now = Date.now();
+  const row: SandboxRefundsTable = {
+    out_refund_no: f.out_refund_no,
+    mch_id: o.mch_id,
+    out_trade_no: o.out_trade_no,
+    refund_id: newRefundId(now),
+    refund_fee: refundFee,
+    total_fee: o.total_fee,
+    refund_desc: f.refund_desc || null,
+    // No notify_url in the request: WeChat uses the one configured in the merchant portal; ours is the app's.
+    notify_url: f.notify_url || `${getConfig().publicBaseUrl}/api/wechatpay/refund-notify`,
+    status: 'PROCESSING',
+    settle_at: isoNow(now + SETTLE_MS / getConfig().sandboxTimeScale),
+    success_at: null,
+    created_at: isoNow(now),
+  };
+  const outcome = await db.transaction().execute(async (trx) => {
+    const count = await trx.selectFrom('sandbox_refunds').select((eb) => eb.fn.countAll().as('n')).where('mch_id', '=', o.mch_id).where('out_trade_no', '=', o.out_trade_no).executeTakeFirstOrThrow();
+    if (Number(count.n) >= MAX_REFUNDS) return 'too_many' as const;
+    const u = await trx
+      .updateTable('sandbox_orders')
+      .set((eb) => ({ refunded_fee: eb('refunded_fee', '+', refundFee), state: 'REFUND', updated_at: isoNow(now) }))
+      .where('mch_id', '=', o.mch_id)
+      .where('out_trade_no', '=', o.out_trade_no)
+      .where('state', 'in', ['SUCCESS', 'REFUND'])
+      .where((eb) => eb(eb('refunded_fee', '+', refundFee), '<=', eb.ref('total_fee')))
+      .executeTakeFirst();
+    if (Number(u.numUpdatedRows) === 0) return 'not_enough' as const;
+    await trx.insertInto('sandbox_refunds').values(row).execute();
+    return 'ok' as const;
+  });
+  if (outcome === 'too_many') return errReply(ctx, 'ERROR', `退款次数超过限制：每笔订单最多${MAX_REFUNDS}次部分退款`);
+  if (outcome === 'not_enough') return errReply(ctx, 'ERROR', '申请退款金额超过订单可退金额');
+  await enqueueDelivery(db, { kind: 'refund', outTradeNo: o.out_trade_no, outRefundNo: row.out_refund_no, url: row.notify_url, body: null, dueMs: Date.parse(row.settle_at) });
+  return refundAnswer(ctx, row, o.transaction_id!);
+}
+
+/** POST /pay/refundquery by refund_id, out_refund_no, transaction_id or out_trade_no (WeChat's priority). */
+export async function refundQuery(ctx: MchCtx): Promise<MchReply> {
+  const f = ctx.fields;
+  if (!f.refund_id && !f.out_refund_no && !f.transaction_id && !f.out_trade_no) return lackParams(ctx, 'out_refund_no');
+  const db = await sandboxDb();
+  await settleDueRefunds(db);
+  let q = db.selectFrom('sandbox_refunds').selectAll().where('mch_id', '=', ctx.config.mchId);
+  if (f.refund_id) q = q.where('refund_id', '=', f.refund_id);
+  else if (f.out_refund_no) q = q.where('out_refund_no', '=', f.out_refund_no);
+  else {
+    const o = await findOrder(db, ctx.config.mchId, { transaction_id: f.transaction_id, out_trade_no: f.out_trade_no });
+    if (!o) return errReply(ctx, 'REFUNDNOTEXIST', '退款订单查询失败');
+    q = q.where('out_trade_no', '=', o.out_trade_no);
+  }
+  const refunds = await q.orderBy('created_at', 'asc').execute();
+  if (refunds.length === 0) return errReply(ctx, 'REFUNDNOTEXIST', '退款订单查询失败');
+  const o = (await findOrder(db, ctx.config.mchId, { out_trade_no: refunds[0].out_trade_no }))!;
+  const fields: Record<string, string> = {
+    transaction_id: o.transaction_id ?? '',
+    out_trade_no: o.out_trade_no,
+    total_fee: String(o.total_fee),
+    cash_fee: String(o.total_fee),
+    fee_type: 'CNY',
+    refund_count: String(refunds.length),
+  };
+  refunds.forEach((r, n) => {
+    fields[`out_refund_no_${n}`] = r.out_refund_no;
+    fields[`refund_id_${n}`] = r.refund_id;
+    fields[`refund_channel_${n}`] = 'ORIGINAL';
+    fields[`refund_fee_${n}`] = String(r.refund_fee);
+    fields[`settlement_refund_fee_${n}`] = String(r.refund_fee);
+    fields[`refund_status_${n}`] = r.status;
+    fields[`refund_account_${n}`] = 'REFUND_SOURCE_UNSETTLED_FUNDS';
+    fields[`refund_recv_accout_${n}`] = '支付用户的零钱';
+    if (r.success_at) fields[`refund_success_time_${n}`] = formatWxDateTime(Date.parse(r.success_at));
+  });
+  return okReply(ctx, fields);
+}

@@ -1,0 +1,56 @@
+import type { AppConfig } from '../config';
+import { nonceStr, sign, type SignType, type WxFields } from '../wechatpay/sign';
+import { buildXml } from '../wechatpay/xml';
+
+/** What a sandbox API answers; the route handler turns it into a Response unchanged. */
+export interface MchReply {
+  status: number;
+  body: string;
+  contentType: string;
+}
+
+/** A verified request: its fields and the sign_type every answer must be signed with. */
+export interface MchCtx {
+  fields: Record<string, string>;
+  signType: SignType;
+  config: AppConfig;
+}
+
+const XML = 'text/xml; charset=utf-8';
+
+/** `return_code=FAIL`: the call did not get through. Carries no sign (wechatpay-v2.md s.1). */
+export function failReply(returnMsg: string): MchReply {
+  return { status: 200, contentType: XML, body: buildXml({ return_code: 'FAIL', return_msg: returnMsg }) };
+}
+
+/** A signed business answer: return_code SUCCESS, then result_code SUCCESS with `extra`. */
+export function okReply(ctx: MchCtx, extra: WxFields): MchReply {
+  return signed(ctx, { result_code: 'SUCCESS', ...extra });
+}
+
+/** A signed business refusal: result_code FAIL with err_code and err_code_des. */
+export function errReply(ctx: MchCtx, errCode: string, des: string): MchReply {
+  return signed(ctx, { result_code: 'FAIL', err_code: errCode, err_code_des: des });
+}
+
+function signed(ctx: MchCtx, body: WxFields): MchReply {
+  const fields: WxFields = {
+    return_code: 'SUCCESS',
+    return_msg: 'OK',
+    appid: ctx.config.appId,
+    mch_id: ctx.config.mchId,
+    nonce_str: nonceStr(),
+    ...body,
+  };
+  // WeChat's answers do not echo sign_type; they are signed with the request's type.
+  fields.sign = sign(fields, ctx.config.apiKey, ctx.signType);
+  return { status: 200, contentType: XML, body: buildXml(fields) };
+}
+
+export function lackParams(ctx: MchCtx, field: string): MchReply {
+  return errReply(ctx, 'LACK_PARAMS', `缺少参数${field}`);
+}
+
+export function paramError(ctx: MchCtx, des: string): MchReply {
+  return errReply(ctx, 'PARAM_ERROR', des);
+}

@@ -1,0 +1,247 @@
+import type { Kysely } from 'kysely';
+
+/**
+ * The sandbox's own tables (WeChat's side of the world), kept apart from the app's tables and created
+ * here rather than in lib/db/migrations: the app never reads them, and live deployments never create them.
+ * Same conventions as the app: ISO-8601 UTC text timestamps, integer fen, 0/1 flags.
+ */
+export type SandboxState = 'NOTPAY' | 'SUCCESS' | 'REFUND' | 'CLOSED' | 'PAYERROR';
+
+export interface SandboxOrdersTable {
+  out_trade_no: string;
+  mch_id: string;
+  appid: string;
+  /** JSON of the business fields of the unifiedorder request: an identical re-submission compares equal. */
+  params_json: string;
+  sign_type: string;
+  trade_type: string;
+  total_fee: number;
+  body: string;
+  attach: string | null;
+  device_info: string | null;
+  notify_url: string;
+  /** JSAPI: the openid of the request; NATIVE: who scanned and paid (set on payment). */
+  openid: string | null;
+  product_id: string | null;
+  /** time_expire of the request as an ISO instant (null: WeChat's default window). */
+  expires_at: string | null;
+  prepay_id: string;
+  prepay_expires_at: string;
+  code_url: string | null;
+  state: SandboxState;
+  transaction_id: string | null;
+  time_end: string | null;
+  bank_type: string | null;
+  is_subscribe: string | null;
+  refunded_fee: number;
+  paid_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export type SandboxRefundStatus = 'PROCESSING' | 'SUCCESS';
+
+export interface SandboxRefundsTable {
+  out_refund_no: string;
+  mch_id: string;
+  out_trade_no: string;
+  refund_id: string;
+  refund_fee: number;
+  total_fee: number;
+  refund_desc: string | null;
+  notify_url: string;
+  status: SandboxRefundStatus;
+  /** When WeChat finishes the refund (PROCESSING -> SUCCESS); scaled by SANDBOX_TIME_SCALE. */
+  settle_at: string;
+  success_at: string | null;
+  created_at: string;
+}
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+export interface SandboxDeliveriesTable {
+  id: string;
+  /** `pay` (payment notify) or `refund` (refund notify). */
+  kind: string;
+  out_trade_no: string;
+  out_refund_no: string | null;
+  url: string;
+  /** The XML posted; built once, so every retry sends the same notify (as WeChat does). */
+  body: string | null;
+  status: DeliveryStatus;
+  attempts: number;
+  next_at: string | null;
+  /** DUPLICATE_NOTIFY fault: the first attempt posts twice concurrently. */
+  duplicate: number;
+  last_status: number | null;
+  last_reply: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SandboxAttemptsTable {
+  id: string;
+  delivery_id: string;
+  attempt_no: number;
+  at: string;
+  http_status: number | null;
+  reply: string | null;
+  error: string | null;
+  duration_ms: number;
+  accepted: number;
+}
+
+export interface SandboxUsersTable {
+  id: string;
+  name: string;
+  /** `Y`/`N`: does this user follow the official account (notify's is_subscribe). */
+  is_subscribe: string;
+  created_at: string;
+}
+
+export interface SandboxOpenidsTable {
+  openid: string;
+  user_id: string;
+  appid: string;
+}
+
+export interface SandboxCodesTable {
+  code: string;
+  appid: string;
+  user_id: string;
+  openid: string;
+  scope: string;
+  expires_at: string;
+  used_at: string | null;
+  created_at: string;
+}
+
+export type SandboxTables = {
+  sandbox_orders: SandboxOrdersTable;
+  sandbox_refunds: SandboxRefundsTable;
+  sandbox_deliveries: SandboxDeliveriesTable;
+  sandbox_attempts: SandboxAttemptsTable;
+  sandbox_users: SandboxUsersTable;
+  sandbox_openids: SandboxOpenidsTable;
+  sandbox_codes: SandboxCodesTable;
+};
+
+export const DEFAULT_USER_ID = 'u_default';
+
+/** Creates every sandbox table and the default user; running it again changes nothing. */
+export async function ensureSandboxSchema(db: Kysely<SandboxTables>): Promise<void> {
+  const s = db.schema;
+  await s
+    .createTable('sandbox_orders').ifNotExists()
+    .addColumn('out_trade_no', 'text', (c) => c.notNull())
+    .addColumn('mch_id', 'text', (c) => c.notNull())
+    .addColumn('appid', 'text', (c) => c.notNull())
+    .addColumn('params_json', 'text', (c) => c.notNull())
+    .addColumn('sign_type', 'text', (c) => c.notNull())
+    .addColumn('trade_type', 'text', (c) => c.notNull())
+    .addColumn('total_fee', 'integer', (c) => c.notNull())
+    .addColumn('body', 'text', (c) => c.notNull())
+    .addColumn('attach', 'text')
+    .addColumn('device_info', 'text')
+    .addColumn('notify_url', 'text', (c) => c.notNull())
+    .addColumn('openid', 'text')
+    .addColumn('product_id', 'text')
+    .addColumn('expires_at', 'text')
+    .addColumn('prepay_id', 'text', (c) => c.notNull().unique())
+    .addColumn('prepay_expires_at', 'text', (c) => c.notNull())
+    .addColumn('code_url', 'text', (c) => c.unique())
+    .addColumn('state', 'text', (c) => c.notNull())
+    .addColumn('transaction_id', 'text', (c) => c.unique())
+    .addColumn('time_end', 'text')
+    .addColumn('bank_type', 'text')
+    .addColumn('is_subscribe', 'text')
+    .addColumn('refunded_fee', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('paid_at', 'text')
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addColumn('updated_at', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('sandbox_orders_pk', ['mch_id', 'out_trade_no'])
+    .execute();
+  await s.createIndex('sandbox_orders_created_idx').ifNotExists().on('sandbox_orders').column('created_at').execute();
+  await s
+    .createTable('sandbox_refunds').ifNotExists()
+    .addColumn('out_refund_no', 'text', (c) => c.notNull())
+    .addColumn('mch_id', 'text', (c) => c.notNull())
+    .addColumn('out_trade_no', 'text', (c) => c.notNull())
+    .addColumn('refund_id', 'text', (c) => c.notNull().unique())
+    .addColumn('refund_fee', 'integer', (c) => c.notNull())
+    .addColumn('total_fee', 'integer', (c) => c.notNull())
+    .addColumn('refund_desc', 'text')
+    .addColumn('notify_url', 'text', (c) => c.notNull())
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('settle_at', 'text', (c) => c.notNull())
+    .addColumn('success_at', 'text')
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('sandbox_refunds_pk', ['mch_id', 'out_refund_no'])
+    .execute();
+  await s.createIndex('sandbox_refunds_trade_idx').ifNotExists().on('sandbox_refunds').columns(['mch_id', 'out_trade_no']).execute();
+  await s
+    .createTable('sandbox_deliveries').ifNotExists()
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('kind', 'text', (c) => c.notNull())
+    .addColumn('out_trade_no', 'text', (c) => c.notNull())
+    .addColumn('out_refund_no', 'text')
+    .addColumn('url', 'text', (c) => c.notNull())
+    .addColumn('body', 'text')
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('next_at', 'text')
+    .addColumn('duplicate', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('last_status', 'integer')
+    .addColumn('last_reply', 'text')
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addColumn('updated_at', 'text', (c) => c.notNull())
+    .execute();
+  await s.createIndex('sandbox_deliveries_due_idx').ifNotExists().on('sandbox_deliveries').columns(['status', 'next_at']).execute();
+  await s.createIndex('sandbox_deliveries_trade_idx').ifNotExists().on('sandbox_deliveries').column('out_trade_no').execute();
+  await s
+    .createTable('sandbox_attempts').ifNotExists()
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('delivery_id', 'text', (c) => c.notNull())
+    .addColumn('attempt_no', 'integer', (c) => c.notNull())
+    .addColumn('at', 'text', (c) => c.notNull())
+    .addColumn('http_status', 'integer')
+    .addColumn('reply', 'text')
+    .addColumn('error', 'text')
+    .addColumn('duration_ms', 'integer', (c) => c.notNull())
+    .addColumn('accepted', 'integer', (c) => c.notNull())
+    .execute();
+  await s.createIndex('sandbox_attempts_delivery_idx').ifNotExists().on('sandbox_attempts').columns(['delivery_id', 'at']).execute();
+  await s
+    .createTable('sandbox_users').ifNotExists()
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('is_subscribe', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .execute();
+  await s
+    .createTable('sandbox_openids').ifNotExists()
+    .addColumn('openid', 'text', (c) => c.primaryKey())
+    .addColumn('user_id', 'text', (c) => c.notNull())
+    .addColumn('appid', 'text', (c) => c.notNull())
+    .execute();
+  await s.createIndex('sandbox_openids_user_idx').ifNotExists().on('sandbox_openids').columns(['user_id', 'appid']).unique().execute();
+  await s
+    .createTable('sandbox_codes').ifNotExists()
+    .addColumn('code', 'text', (c) => c.primaryKey())
+    .addColumn('appid', 'text', (c) => c.notNull())
+    .addColumn('user_id', 'text', (c) => c.notNull())
+    .addColumn('openid', 'text', (c) => c.notNull())
+    .addColumn('scope', 'text', (c) => c.notNull())
+    .addColumn('expires_at', 'text', (c) => c.notNull())
+    .addColumn('used_at', 'text')
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .execute();
+  const existing = await db.selectFrom('sandbox_users').select('id').where('id', '=', DEFAULT_USER_ID).executeTakeFirst();
+  if (!existing) {
+    await db
+      .insertInto('sandbox_users')
+      .values({ id: DEFAULT_USER_ID, name: '测试用户', is_subscribe: 'N', created_at: new Date().toISOString() })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+  }
+}

@@ -1,0 +1,49 @@
+import { isoNow, sandboxDb } from './db';
+import { findOrder, isPaid, paymentFields, STATE_DESC } from './orders';
+import { type MchCtx, type MchReply, errReply, lackParams, okReply } from './reply';
+
+/** POST /pay/orderquery by transaction_id (preferred, as WeChat) or out_trade_no. */
+export async function orderQuery(ctx: MchCtx): Promise<MchReply> {
+  const f = ctx.fields;
+  if (!f.transaction_id && !f.out_trade_no) return lackParams(ctx, 'out_trade_no');
+  const db = await sandboxDb();
+  const o = await findOrder(db, ctx.config.mchId, { transaction_id: f.transaction_id, out_trade_no: f.out_trade_no });
+  if (!o) return errReply(ctx, 'ORDERNOTEXIST', '订单不存在');
+  const common = { trade_state: o.state, trade_state_desc: STATE_DESC[o.state] };
+  if (isPaid(o)) return okReply(ctx, { ...paymentFields(o), ...common });
+  return okReply(ctx, {
+    device_info: o.device_info ?? undefined,
+    out_trade_no: o.out_trade_no,
+    attach: o.attach ?? undefined,
+    total_fee: String(o.total_fee),
+    trade_type: o.trade_type,
+    ...common,
+  });
+}
+
+/**
+ * POST /pay/closeorder. WeChat documents a 5-minute minimum age before closing; what it does sooner is
+ * UNVERIFIED, so the sandbox closes at once (the app must not rely on either).
+ */
+export async function closeOrder(ctx: MchCtx): Promise<MchReply> {
+  const f = ctx.fields;
+  if (!f.out_trade_no) return lackParams(ctx, 'out_trade_no');
+  const db = await sandboxDb();
+  const o = await findOrder(db, ctx.config.mchId, { out_trade_no: f.out_trade_no });
+  if (!o) return errReply(ctx, 'ORDERNOTEXIST', '订单不存在');
+  if (isPaid(o)) return errReply(ctx, 'ORDERPAID', '订单已支付，不能发起关单');
+  if (o.state === 'CLOSED') return errReply(ctx, 'ORDERCLOSED', '订单已关闭，无法重复关闭');
+  const r = await db
+    .updateTable('sandbox_orders')
+    .set({ state: 'CLOSED', updated_at: isoNow() })
+    .where('mch_id', '=', o.mch_id)
+    .where('out_trade_no', '=', o.out_trade_no)
+    .where('state', 'in', ['NOTPAY', 'PAYERROR'])
+    .executeTakeFirst();
+  if (Number(r.numUpdatedRows) === 0) {
+    // Paid (or closed) between our read and the update: answer what it is now.
+    const now = await findOrder(db, ctx.config.mchId, { out_trade_no: f.out_trade_no });
+    return now && isPaid(now) ? errReply(ctx, 'ORDERPAID', '订单已支付，不能发起关单') : errReply(ctx, 'ORDERCLOSED', '订单已关闭，无法重复关闭');
+  }
+  return okReply(ctx, {});
+}

@@ -1,0 +1,141 @@
+import { parseWxTime } from '../wechatpay/time';
+import { isoNow, sandboxDb } from './db';
+import { newCodeUrl, newPrepayId } from './ids';
+import { findOrder, isPaid, PREPAY_TTL_MS, type SandboxOrder } from './orders';
+import { type MchCtx, type MchReply, errReply, lackParams, okReply, paramError } from './reply';
+import { userByOpenid } from './users';
+
+/** Fields that are not part of "the same order": a re-submission may change them freely. */
+const VOLATILE = new Set(['nonce_str', 'sign']);
+
+/** The order's identity for re-submission checks: every other field, sorted. */
+function paramsJson(fields: Record<string, string>): string {
+  const keys = Object.keys(fields).filter((k) => !VOLATILE.has(k) && fields[k] !== '').sort();
+  return JSON.stringify(keys.map((k) => [k, fields[k]]));
+}
+
+const OUT_TRADE_NO = /^[0-9A-Za-z_\-|*]{6,32}$/;
+const TIME = /^\d{14}$/;
+/** Current doc: time_expire at least 1 minute after time_start (older docs said 5; the app's minimum TTL is 2). */
+const MIN_WINDOW_MS = 60 * 1000;
+
+/** Validates like WeChat, in WeChat's order of concern; returns the refusal, or undefined when fine. */
+async function validate(ctx: MchCtx, now: number): Promise<MchReply | undefined> {
+  const f = ctx.fields;
+  for (const k of ['body', 'out_trade_no', 'total_fee', 'spbill_create_ip', 'notify_url', 'trade_type']) {
+    if (!f[k]) return lackParams(ctx, k);
+  }
+  if (!OUT_TRADE_NO.test(f.out_trade_no)) return paramError(ctx, 'out_trade_no参数格式错误：6-32位数字、大小写字母或_-|*');
+  if (!/^[1-9]\d{0,9}$/.test(f.total_fee) || Number(f.total_fee) > 2_147_483_647) return paramError(ctx, 'total_fee参数格式错误：必须是正整数（单位分）');
+  if (Buffer.byteLength(f.body, 'utf8') > 127) return paramError(ctx, 'body参数长度有误：最多127字节');
+  if (f.attach && Buffer.byteLength(f.attach, 'utf8') > 127) return paramError(ctx, 'attach参数长度有误：最多127字节');
+  if (f.fee_type && f.fee_type !== 'CNY') return paramError(ctx, 'fee_type参数错误：仅支持CNY');
+  if (f.notify_url.length > 256) return paramError(ctx, 'notify_url参数长度有误');
+  let url: URL | undefined;
+  try {
+    url = new URL(f.notify_url);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || !/^https?:\/\//.test(f.notify_url)) {
+    return paramError(ctx, 'notify_url参数格式错误：必须是以http://或https://开头的完整地址');
+  }
+  if (f.notify_url.includes('?')) return paramError(ctx, 'notify_url参数格式错误：不能携带参数');
+  if (!/^[0-9a-fA-F.:]{3,45}$/.test(f.spbill_create_ip)) return paramError(ctx, 'spbill_create_ip参数格式错误');
+  if (f.trade_type === 'MWEB' || f.trade_type === 'APP') return errReply(ctx, 'NOAUTH', '商户无此接口权限（沙箱仅支持JSAPI和NATIVE）');
+  if (f.trade_type !== 'JSAPI' && f.trade_type !== 'NATIVE') return paramError(ctx, 'trade_type参数错误');
+  if (f.trade_type === 'JSAPI') {
+    if (!f.openid) return lackParams(ctx, 'openid');
+    if (!(await userByOpenid(ctx.config.appId, f.openid))) return paramError(ctx, 'appid和openid不匹配');
+  }
+  if (f.trade_type === 'NATIVE') {
+    if (!f.product_id) return lackParams(ctx, 'product_id');
+    if (f.product_id.length > 32) return paramError(ctx, 'product_id参数长度有误');
+  }
+  let start = now;
+  if (f.time_start) {
+    const t = TIME.test(f.time_start) ? parseWxTime(f.time_start) : undefined;
+    if (t === undefined) return paramError(ctx, 'time_start参数格式错误：yyyyMMddHHmmss（北京时间）');
+    start = t;
+  }
+  if (f.time_expire) {
+    const t = TIME.test(f.time_expire) ? parseWxTime(f.time_expire) : undefined;
+    if (t === undefined) return paramError(ctx, 'time_expire参数格式错误：yyyyMMddHHmmss（北京时间）');
+    if (t - Math.max(start, now) < MIN_WINDOW_MS) return paramError(ctx, 'time_expire时间过短，至少1分钟');
+  }
+  return undefined;
+}
+
+function answer(ctx: MchCtx, o: SandboxOrder): MchReply {
+  return okReply(ctx, {
+    device_info: o.device_info ?? undefined,
+    trade_type: o.trade_type,
+    prepay_id: o.prepay_id,
+    code_url: o.code_url ?? undefined,
+  });
+}
+
+/** POST /pay/unifiedorder. */
+export async function unifiedOrder(ctx: MchCtx): Promise<MchReply> {
+  const now = Date.now();
+  const refusal = await validate(ctx, now);
+  if (refusal) return refusal;
+  const f = ctx.fields;
+  const db = await sandboxDb();
+  const params = paramsJson(f);
+  const existing = await findOrder(db, ctx.config.mchId, { out_trade_no: f.out_trade_no });
+  if (existing) {
+    if (isPaid(existing)) return errReply(ctx, 'ORDERPAID', '该订单已支付');
+    if (existing.state === 'CLOSED') return errReply(ctx, 'ORDERCLOSED', '该订单已关闭');
+    if (existing.params_json !== params) return errReply(ctx, 'INVALID_REQUEST', '201 商户订单号重复');
+    // Identical re-submission of an unpaid order: WeChat accepts it. Whether the prepay_id is the same is
+    // UNVERIFIED; we answer the same one while it lives and a fresh one (fresh code_url too) after 2 hours.
+    if (existing.prepay_expires_at > isoNow(now)) return answer(ctx, existing);
+    const prepay_id = newPrepayId(now);
+    const code_url = existing.trade_type === 'NATIVE' ? newCodeUrl() : null;
+    await db
+      .updateTable('sandbox_orders')
+      .set({ prepay_id, code_url, prepay_expires_at: isoNow(now + PREPAY_TTL_MS), updated_at: isoNow(now) })
+      .where('mch_id', '=', existing.mch_id)
+      .where('out_trade_no', '=', existing.out_trade_no)
+      .execute();
+    return answer(ctx, { ...existing, prepay_id, code_url });
+  }
+  const order: SandboxOrder = {
+    out_trade_no: f.out_trade_no,
+    mch_id: ctx.config.mchId,
+    appid: f.appid,
+    params_json: params,
+    sign_type: ctx.signType,
+    trade_type: f.trade_type,
+    total_fee: Number(f.total_fee),
+    body: f.body,
+    attach: f.attach || null,
+    device_info: f.device_info || null,
+    notify_url: f.notify_url,
+    openid: f.trade_type === 'JSAPI' ? f.openid : null,
+    product_id: f.product_id || null,
+    expires_at: f.time_expire ? isoNow(parseWxTime(f.time_expire)!) : null,
+    prepay_id: newPrepayId(now),
+    prepay_expires_at: isoNow(now + PREPAY_TTL_MS),
+    code_url: f.trade_type === 'NATIVE' ? newCodeUrl() : null,
+    state: 'NOTPAY',
+    transaction_id: null,
+    time_end: null,
+    bank_type: null,
+    is_subscribe: null,
+    refunded_fee: 0,
+    paid_at: null,
+    created_at: isoNow(now),
+    updated_at: isoNow(now),
+  };
+  try {
+    await db.insertInto('sandbox_orders').values(order).execute();
+  } catch {
+    // A concurrent identical request won the insert: answer as for a re-submission.
+    const again = await findOrder(db, ctx.config.mchId, { out_trade_no: f.out_trade_no });
+    if (again && again.params_json === params && again.state === 'NOTPAY') return answer(ctx, again);
+    return errReply(ctx, 'INVALID_REQUEST', '201 商户订单号重复');
+  }
+  return answer(ctx, order);
+}

@@ -1,5 +1,5 @@
 'use client';
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { CheckoutCopy } from '@/app/_components/checkout-copy';
 import { OrderStatusBadge } from '@/app/_components/order-status-badge';
 import { yuan } from '@/app/_components/format';
@@ -29,6 +29,9 @@ export function PayPanel(props: { sku: string; priceFen: number; mode: PayMode; 
   // A ref, not state: two taps in the same tick must not both get through.
   const inFlight = useRef(false);
   const orderId = useRef<string | undefined>(undefined);
+  // Marks hydration: a tap before it would be lost (tests and slow phones alike wait for it).
+  const [ready, setReady] = useState(false);
+  useEffect(() => setReady(true), []);
 
   const failed = (r: Extract<StartPaymentResult, { ok: false }>) => {
     if (r.code === 'OAUTH_REQUIRED') {
@@ -87,7 +90,7 @@ export function PayPanel(props: { sku: string; priceFen: number; mode: PayMode; 
 
   const label = busy ? c.paying : payAgain ? c.payAgain : mode === 'native' ? c.showQr : c.pay;
   return (
-    <div data-testid="pay-panel" data-mode={mode}>
+    <div data-testid="pay-panel" data-mode={mode} data-ready={ready ? '1' : '0'}>
       <div className="card">
         <label>
           {c.quantity}{' '}
@@ -107,7 +110,7 @@ export function PayPanel(props: { sku: string; priceFen: number; mode: PayMode; 
           {c.total} <span className="price" data-testid="total">¥{yuan(props.priceFen * quantity)}</span>
         </p>
         {!native && (
-          <button className="btn" data-testid="pay-button" disabled={busy} onClick={pay}>
+          <button className="btn" data-testid="pay-button" disabled={busy || !ready} onClick={pay}>
             {label}
           </button>
         )}

@@ -1,0 +1,151 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, screenshotPath, wechatContext } from '../helpers/browser';
+import type { Engine } from '../helpers/db';
+import { type AppServer, startApp } from '../helpers/server';
+
+/**
+ * The buyer inside WeChat (JSAPI): shop link -> sandbox OAuth -> Pay -> the sandbox bridge's payment
+ * sheet -> order page paid through the sandbox's real notify. The sandbox's bridge.js stands in for
+ * the WeChat client's WeixinJSBridge.
+ */
+interface SimOrder { out_trade_no: string; total_fee: number | string; trade_type: string; state: string; prepay_id: string }
+
+async function simOrders(app: AppServer): Promise<SimOrder[]> {
+  const r = await fetch(`${app.baseUrl}/sandbox/sim/orders`);
+  return ((await r.json()) as { orders: SimOrder[] }).orders;
+}
+
+/** Opens the shop link the way a buyer does (a full page load) and lands back on it after OAuth. */
+async function openShop(page: Page, app: AppServer, sku: string) {
+  const seen: string[] = [];
+  page.on('request', (r) => {
+    if (r.isNavigationRequest()) seen.push(r.url());
+  });
+  // domcontentloaded: the late-bridge test holds bridge.js back, and an async script delays `load`.
+  await page.goto(`${app.baseUrl}/shop/${sku}`, { waitUntil: 'domcontentloaded' });
+  await page.waitForURL(`${app.baseUrl}/shop/${sku}`, { waitUntil: 'domcontentloaded' });
+  await page.locator('[data-testid="pay-panel"][data-ready="1"]').waitFor();
+  return seen;
+}
+
+async function payInSheet(page: Page, which: 'pay' | 'cancel') {
+  const btn = page.getByTestId(which === 'pay' ? 'sandbox-sheet-pay' : 'sandbox-sheet-cancel');
+  await btn.waitFor({ timeout: 15_000 });
+  await btn.click();
+}
+
+async function expectPaidOrderPage(page: Page, app: AppServer, shot: string) {
+  await page.waitForURL(/\/orders\/o_[A-Za-z0-9_-]+/, { timeout: 15_000 });
+  const status = page.getByTestId('order-status');
+  await expect.poll(() => status.getAttribute('data-status'), { timeout: 20_000 }).toBe('paid');
+  await page.screenshot({ path: screenshotPath(shot), fullPage: true });
+  const id = new URL(page.url()).pathname.split('/').pop()!;
+  const r = await page.request.get(`${app.baseUrl}/api/orders/${id}`);
+  expect(r.status()).toBe(200);
+  const j = await r.json();
+  expect(j).toMatchObject({ id, status: 'paid', final: true });
+  expect(j.paidAt).toBeTruthy();
+  return j as { id: string; amountFen: number };
+}
+
+function suite(engine: Engine, full: boolean) {
+  describe(`WeChat buyer (JSAPI) on ${engine}`, () => {
+    let app: AppServer;
+    let browser: Browser;
+    let ctx: BrowserContext;
+    beforeAll(async () => {
+      [app, browser] = await Promise.all([startApp({ engine }), launchBrowser()]);
+    });
+    afterAll(async () => {
+      await browser?.close();
+      await app?.stop();
+    });
+
+    it('shop link -> OAuth -> Pay -> payment sheet -> Pay -> order page shows paid', async () => {
+      ctx = await wechatContext(browser);
+      const page = await ctx.newPage();
+      const nav = await openShop(page, app, 'green-tea');
+      expect(nav.some((u) => u.includes('/api/wechat/oauth/start?returnTo=%2Fshop%2Fgreen-tea'))).toBe(true);
+      expect(nav.some((u) => u.includes('/sandbox/open/connect/oauth2/authorize'))).toBe(true);
+      expect(nav.some((u) => u.includes('/api/wechat/oauth/callback?code='))).toBe(true);
+      await expect.poll(() => page.getByTestId('price').textContent()).toBe('¥68.00');
+      await page.getByTestId('quantity').fill('2');
+      await expect.poll(() => page.getByTestId('total').textContent()).toBe('¥136.00');
+      await page.screenshot({ path: screenshotPath(`checkout-wechat-shop-${engine}`), fullPage: true });
+      const before = (await simOrders(app)).length;
+      await page.getByTestId('pay-button').click();
+      await page.getByTestId('sandbox-sheet-pay').waitFor({ timeout: 15_000 });
+      await page.screenshot({ path: screenshotPath(`checkout-wechat-sheet-${engine}`), fullPage: true });
+      await payInSheet(page, 'pay');
+      const j = await expectPaidOrderPage(page, app, `checkout-wechat-paid-${engine}`);
+      expect(j.amountFen).toBe(13600);
+      const sim = await simOrders(app);
+      expect(sim.length).toBe(before + 1);
+      expect(sim[0]).toMatchObject({ trade_type: 'JSAPI' });
+      expect(Number(sim[0].total_fee)).toBe(13600);
+      await ctx.close();
+    });
+
+    if (!full) return;
+
+    it('cancel first, then pay again with the same prepay (no second unifiedorder)', async () => {
+      ctx = await wechatContext(browser);
+      const page = await ctx.newPage();
+      await openShop(page, app, 'coffee-beans');
+      const before = (await simOrders(app)).length;
+      await page.getByTestId('pay-button').click();
+      await payInSheet(page, 'cancel');
+      const notice = page.getByTestId('pay-notice');
+      await expect.poll(() => notice.textContent()).toContain('取消');
+      await expect.poll(() => page.getByTestId('order-status').getAttribute('data-status')).toBe('pending');
+      await page.screenshot({ path: screenshotPath('checkout-wechat-cancelled'), fullPage: true });
+      expect(page.url()).toBe(`${app.baseUrl}/shop/coffee-beans`);
+      await page.getByTestId('pay-button').click();
+      await payInSheet(page, 'pay');
+      await expectPaidOrderPage(page, app, 'checkout-wechat-cancel-then-paid');
+      expect((await simOrders(app)).length).toBe(before + 1);
+      await ctx.close();
+    });
+
+    it('a double tap (and a second tab tapping at once) places one unifiedorder', async () => {
+      ctx = await wechatContext(browser);
+      const page = await ctx.newPage();
+      await openShop(page, app, 'mooncake-box');
+      const page2 = await ctx.newPage();
+      await page2.goto(`${app.baseUrl}/shop/mooncake-box`);
+      await page2.locator('[data-testid="pay-panel"][data-ready="1"]').waitFor();
+      const before = (await simOrders(app)).length;
+      await Promise.all([page.getByTestId('pay-button').dblclick(), page2.getByTestId('pay-button').click()]);
+      await payInSheet(page, 'pay');
+      await expectPaidOrderPage(page, app, 'checkout-wechat-double-tap');
+      const sim = await simOrders(app);
+      expect(sim.length).toBe(before + 1);
+      expect(sim[0].state).toBe('SUCCESS');
+      await ctx.close();
+    });
+
+    it('the bridge arriving after the tap: the panel waits for WeixinJSBridgeReady', async () => {
+      ctx = await wechatContext(browser);
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      await ctx.route('**/sandbox/bridge.js', async (route) => {
+        await gate;
+        await route.continue();
+      });
+      const page = await ctx.newPage();
+      await openShop(page, app, 'test-1fen');
+      expect(await page.evaluate(() => typeof (window as unknown as { WeixinJSBridge?: unknown }).WeixinJSBridge)).toBe('undefined');
+      await page.getByTestId('pay-button').click();
+      await expect.poll(() => page.getByTestId('pay-notice').textContent(), { timeout: 15_000 }).toContain('等待微信支付组件');
+      await page.screenshot({ path: screenshotPath('checkout-wechat-bridge-late'), fullPage: true });
+      release();
+      await payInSheet(page, 'pay');
+      await expectPaidOrderPage(page, app, 'checkout-wechat-bridge-late-paid');
+      await ctx.close();
+    });
+  });
+}
+
+suite('sqlite', true);
+suite('postgres', false);

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { buyerIp, effectiveClientKind, ensureBuyerId, FALLBACK_IP, payModeFor } from '@/lib/checkout/buyer';
+import { safeReturnTo } from '@/lib/checkout/oauth-flow';
+import { truncateUtf8 } from '@/lib/checkout/start-payment';
+
+describe('buyerIp', () => {
+  it('without TRUST_PROXY takes the single address next start wrote, normalized', () => {
+    expect(buyerIp('203.0.113.7', false)).toBe('203.0.113.7');
+    expect(buyerIp('::ffff:127.0.0.1', false)).toBe('127.0.0.1');
+    expect(buyerIp('::1', false)).toBe('::1');
+    expect(buyerIp('2001:db8::1', false)).toBe('2001:db8::1');
+  });
+  it('without TRUST_PROXY does not believe a client-sent chain or garbage', () => {
+    expect(buyerIp('1.1.1.1, 203.0.113.7', false)).toBe(FALLBACK_IP);
+    expect(buyerIp('not-an-ip', false)).toBe(FALLBACK_IP);
+    expect(buyerIp('<script>', false)).toBe(FALLBACK_IP);
+    expect(buyerIp(null, false)).toBe(FALLBACK_IP);
+    expect(buyerIp('', false)).toBe(FALLBACK_IP);
+  });
+  it('with TRUST_PROXY takes the first valid entry of the chain', () => {
+    expect(buyerIp('198.51.100.4, 10.0.0.1', true)).toBe('198.51.100.4');
+    expect(buyerIp('junk, 198.51.100.4', true)).toBe('198.51.100.4');
+    expect(buyerIp('[2001:db8::2]:443', true)).toBe('2001:db8::2');
+    expect(buyerIp('198.51.100.9:5555', true)).toBe('198.51.100.9');
+    expect(buyerIp(undefined, true)).toBe(FALLBACK_IP);
+  });
+});
+
+describe('client kind and pay mode', () => {
+  it('pays by JSAPI in WeChat (phone and desktop), by QR elsewhere including WeCom', () => {
+    expect(payModeFor('wechat-mobile')).toBe('jsapi');
+    expect(payModeFor('wechat-desktop')).toBe('jsapi');
+    expect(payModeFor('wecom')).toBe('native');
+    expect(payModeFor('mobile')).toBe('native');
+    expect(payModeFor('desktop')).toBe('native');
+  });
+  it('honours the sandbox_wechat_browser cookie only in sandbox mode', () => {
+    expect(effectiveClientKind('desktop', true, '1')).toBe('wechat-mobile');
+    expect(effectiveClientKind('desktop', false, '1')).toBe('desktop');
+    expect(effectiveClientKind('desktop', true, '0')).toBe('desktop');
+    expect(effectiveClientKind('mobile', true, undefined)).toBe('mobile');
+  });
+});
+
+describe('ensureBuyerId', () => {
+  it('creates a random id once and keeps it', () => {
+    const s: { buyerId?: string } = {};
+    const a = ensureBuyerId(s);
+    expect(a).toMatch(/^b_[A-Za-z0-9_-]{20,}$/);
+    expect(ensureBuyerId(s)).toBe(a);
+    expect(ensureBuyerId({})).not.toBe(a);
+  });
+  it('replaces a malformed id', () => {
+    const s = { buyerId: 'x; drop table' };
+    expect(ensureBuyerId(s)).toMatch(/^b_/);
+  });
+});
+
+describe('safeReturnTo', () => {
+  const origin = 'https://shop.example.com';
+  it('keeps same-origin relative paths with their query', () => {
+    expect(safeReturnTo('/shop/green-tea', origin)).toBe('/shop/green-tea');
+    expect(safeReturnTo('/shop/green-tea?x=1', origin)).toBe('/shop/green-tea?x=1');
+  });
+  it('refuses anything that could leave the origin', () => {
+    for (const bad of ['//evil.com/x', '/\\evil.com', 'https://evil.com/', 'javascript:alert(1)', 'shop/x', '/\t/evil.com', '', null, undefined]) {
+      expect(safeReturnTo(bad, origin)).toBe('/');
+    }
+  });
+});
+
+describe('truncateUtf8', () => {
+  it('leaves short text alone and cuts long text on a character boundary within the byte limit', () => {
+    expect(truncateUtf8('明前龙井 50g')).toBe('明前龙井 50g');
+    const long = '龙'.repeat(60); // 180 bytes
+    const cut = truncateUtf8(long);
+    expect(Buffer.byteLength(cut, 'utf8')).toBeLessThanOrEqual(127);
+    expect(cut).toBe('龙'.repeat(42));
+    expect(truncateUtf8('a😀b', 4)).toBe('a');
+    expect(truncateUtf8('a😀b', 5)).toBe('a😀');
+  });
+});

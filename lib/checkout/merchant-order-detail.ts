@@ -1,7 +1,7 @@
-import { getConfig } from '../config';
 import { getDb } from '../db';
 import type { AttemptStatus, EventOutcome, EventSource, RefundStatus, TradeType } from '../db/schema';
 import { type MerchantOrderRow, toRow } from './merchant-orders';
+import { refundsUnavailable } from './refunds';
 
 /** Everything the merchant's order page and GET /api/merchant/orders/[id] show about one order. */
 export interface MerchantOrderDetail {
@@ -70,11 +70,7 @@ export async function getMerchantOrder(orderId: string): Promise<MerchantOrderDe
   const paid = order.status === 'paid' || order.status === 'partially_refunded';
   const refundableFen = paid ? Math.max(0, Number(order.amount_fen) - committed) : 0;
 
-  const config = getConfig();
-  const refundBlocker =
-    config.mode === 'live' && !config.certP12Path
-      ? 'WECHATPAY_CERT_P12 is not set: refunds go over mutual TLS and need the merchant certificate apiclient_cert.p12 (passphrase = mch_id). Set WECHATPAY_CERT_P12 to its path and restart.'
-      : null;
+  const refundBlocker = refundsUnavailable();
 
   return {
     order: { ...toRow(order), refundableFen, paidAttempts: attempts.filter((a) => a.status === 'paid').length, updatedAt: order.updated_at },

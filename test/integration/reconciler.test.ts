@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type DbHandle, openDb } from '@/lib/db';
+import { SANDBOX_API_KEY } from '@/lib/config';
+import { ENGINES } from '../helpers/db';
+import { placeSandboxAttempt, sandboxPay, type TestAttempt, waitFor } from '../helpers/orders';
+import { type AppServer, startApp } from '../helpers/server';
+import { signedPaymentNotify } from '../helpers/wechatpay-fixtures';
+
+type SimOrder = { out_trade_no: string; state: string; deliveries: unknown[] };
+
+/**
+ * The reconciler against the real sandbox over HTTP: a sweep every 200 ms, orderquery for attempts
+ * open longer than 1.5 s without a notify.
+ */
+describe.each(ENGINES)('reconciler on %s', (engine) => {
+  let app: AppServer;
+  let h: DbHandle;
+  beforeAll(async () => {
+    app = await startApp({ engine, env: { RECONCILE_INTERVAL_MS: '200', RECONCILE_GRACE_MS: '1500' } });
+    h = openDb(app.databaseUrl);
+  });
+  afterAll(async () => {
+    await h?.close();
+    await app?.stop();
+  });
+  beforeEach(async () => {
+    await fetch(`${app.baseUrl}/sandbox/sim/faults`, { method: 'DELETE' });
+  });
+
+  const fault = async (f: Record<string, unknown>) => {
+    const r = await fetch(`${app.baseUrl}/sandbox/sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(f) });
+    expect(r.ok).toBe(true);
+  };
+  const simOrder = async (otn: string) => {
+    const r = (await (await fetch(`${app.baseUrl}/sandbox/sim/orders`)).json()) as { orders: SimOrder[] };
+    return r.orders.find((o) => o.out_trade_no === otn);
+  };
+  const attempt = (a: TestAttempt) => h.db.selectFrom('payment_attempts').selectAll().where('out_trade_no', '=', a.outTradeNo).executeTakeFirstOrThrow();
+  const order = (a: TestAttempt) => h.db.selectFrom('orders').selectAll().where('id', '=', a.orderId).executeTakeFirstOrThrow();
+  const events = (a: TestAttempt) => h.db.selectFrom('payment_events').selectAll().where('order_id', '=', a.orderId).orderBy('at').execute();
+
+  it('marks the order paid through orderquery when the sandbox drops the notify', async () => {
+    await fault({ fault: 'DROP_NOTIFY', count: 1 });
+    const a = await placeSandboxAttempt(app, h.db, { amountFen: 6800, sku: 'green-tea' });
+    await sandboxPay(app.baseUrl, a.codeUrl!);
+    expect((await simOrder(a.outTradeNo))?.state).toBe('SUCCESS');
+    expect((await order(a)).status).toBe('pending');
+    const paid = await waitFor(async () => ((await order(a)).status === 'paid' ? order(a) : undefined), 15_000, 'the reconciler to apply the payment');
+    expect(paid.transaction_id).toMatch(/^\d{20,}$/);
+    expect((await attempt(a)).status).toBe('paid');
+    const evs = await events(a);
+    expect(evs.filter((e) => e.source === 'notify')).toEqual([]);
+    expect(evs.filter((e) => e.outcome === 'applied').map((e) => e.source)).toEqual(['query']);
+    expect((await simOrder(a.outTradeNo))?.deliveries).toEqual([]);
+  });
+
+  it('closes an expired attempt at the sandbox and in the app, and the unpaid order with it', async () => {
+    const a = await placeSandboxAttempt(app, h.db, { expiresInMs: 300 });
+    await waitFor(async () => (await attempt(a)).status === 'closed', 15_000, 'the attempt to close');
+    expect((await simOrder(a.outTradeNo))?.state).toBe('CLOSED');
+    expect((await order(a)).status).toBe('closed');
+    const evs = await events(a);
+    expect(evs.map((e) => `${e.source}/${e.outcome}`)).toEqual(['close/applied', 'close/applied']);
+    expect(evs[1].detail).toMatch(/payment window expired/);
+    // WeChat refuses to take money on it now.
+    const r = await fetch(`${app.baseUrl}/sandbox/sim/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code_url: a.codeUrl }) });
+    expect(r.ok).toBe(false);
+  });
+
+  it('an expired attempt paid meanwhile (notify lost): closeorder says ORDERPAID and the order is paid', async () => {
+    await fault({ fault: 'DROP_NOTIFY', count: 1 });
+    const a = await placeSandboxAttempt(app, h.db, { expiresInMs: 60_000 });
+    await sandboxPay(app.baseUrl, a.codeUrl!);
+    // Now the app-side window closes before the grace passes: the reconciler tries closeorder first.
+    await h.db.updateTable('payment_attempts').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).where('out_trade_no', '=', a.outTradeNo).execute();
+    await waitFor(async () => (await order(a)).status === 'paid', 15_000, 'ORDERPAID to be applied');
+    expect((await attempt(a)).status).toBe('paid');
+    expect((await simOrder(a.outTradeNo))?.state).toBe('SUCCESS');
+  });
+
+  it("closes the other open attempt of an order paid through one of them", async () => {
+    const first = await placeSandboxAttempt(app, h.db);
+    const second = await placeSandboxAttempt(app, h.db, { orderId: first.orderId });
+    await sandboxPay(app.baseUrl, first.codeUrl!);
+    await waitFor(async () => (await order(first)).status === 'paid', 15_000, 'the notify');
+    await waitFor(async () => (await attempt(second)).status === 'closed', 15_000, 'the stray attempt to close');
+    expect((await simOrder(second.outTradeNo))?.state).toBe('CLOSED');
+    expect((await order(first)).status).toBe('paid');
+    expect((await order(first)).duplicate_paid).toBe(0);
+  });
+
+  it('keeps going when the sandbox errors: SYSTEMERROR on orderquery is retried on the next sweep', async () => {
+    await fault({ fault: 'DROP_NOTIFY', count: 1 });
+    await fault({ api: 'orderquery', fault: 'HTTP500', count: 6 });
+    const a = await placeSandboxAttempt(app, h.db);
+    await sandboxPay(app.baseUrl, a.codeUrl!);
+    await waitFor(async () => (await order(a)).status === 'paid', 20_000, 'the payment after the errors');
+    expect((await events(a)).filter((e) => e.outcome === 'applied').map((e) => e.source)).toEqual(['query']);
+  });
+
+  it('a notify arriving after the reconciler applied the payment is a harmless repeat', async () => {
+    await fault({ fault: 'DROP_NOTIFY', count: 1 });
+    const a = await placeSandboxAttempt(app, h.db);
+    await sandboxPay(app.baseUrl, a.codeUrl!);
+    const paid = await waitFor(async () => ((await order(a)).status === 'paid' ? order(a) : undefined), 15_000, 'the reconciler');
+    const late = signedPaymentNotify({ out_trade_no: a.outTradeNo, transaction_id: paid.transaction_id! }, { apiKey: SANDBOX_API_KEY });
+    const r = await fetch(`${app.baseUrl}/api/wechatpay/notify`, { method: 'POST', body: late });
+    expect(await r.text()).toContain('SUCCESS');
+    expect((await events(a)).map((e) => `${e.source}/${e.outcome}`)).toEqual(['query/applied', 'notify/duplicate']);
+  });
+});

@@ -1,0 +1,171 @@
+import type { Kysely } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type DbHandle, openDb } from '@/lib/db';
+import type { Database } from '@/lib/db/schema';
+import { SANDBOX_API_KEY, SANDBOX_APPID, SANDBOX_MCH_ID } from '@/lib/config';
+import { ENGINES } from '../helpers/db';
+import { placeSandboxAttempt, sandboxPay, type TestAttempt, waitFor } from '../helpers/orders';
+import { type AppServer, startApp } from '../helpers/server';
+import { encryptedRefundNotify } from '../helpers/wechatpay-fixtures';
+
+const SUCCESS = '<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>';
+const ids = { apiKey: SANDBOX_API_KEY, appId: SANDBOX_APPID, mchId: SANDBOX_MCH_ID };
+
+/**
+ * Refunds: requestRefund runs here in the test process, configured exactly like the app (its database,
+ * its sandbox as WeChat, its URL for the refund notify), so the refund goes through the sandbox's refund
+ * API and comes back as a real refund notify to the app's route.
+ */
+describe.each(ENGINES)('refunds on %s', (engine) => {
+  let app: AppServer;
+  let h: DbHandle;
+  let db: Kysely<Database>;
+  let refunds: typeof import('@/lib/checkout/refunds');
+
+  beforeAll(async () => {
+    app = await startApp({ engine, env: { RECONCILE_INTERVAL_MS: '200', RECONCILE_GRACE_MS: '1000' } });
+    h = openDb(app.databaseUrl);
+    db = h.db;
+    Object.assign(process.env, { WECHAT_MODE: 'sandbox', DATABASE_URL: app.databaseUrl, PORT: String(app.port), SESSION_SECRET: 'x'.repeat(40) });
+    // Each engine's app is another "process": fresh config, database handle and pay client here too.
+    vi.resetModules();
+    for (const k of ['wechat-checkout.db', 'wechat-checkout.pay-client']) delete (globalThis as Record<symbol, unknown>)[Symbol.for(k)];
+    refunds = await import('@/lib/checkout/refunds');
+  });
+  afterAll(async () => {
+    await (await import('@/lib/db')).getDbHandle().then((x) => x.close()).catch(() => {});
+    await h?.close();
+    await app?.stop();
+  });
+
+  const order = (a: TestAttempt) => db.selectFrom('orders').selectAll().where('id', '=', a.orderId).executeTakeFirstOrThrow();
+  const paidOrder = async (amountFen: number) => {
+    const a = await placeSandboxAttempt(app, db, { amountFen, sku: 'green-tea' });
+    await sandboxPay(app.baseUrl, a.codeUrl!);
+    await waitFor(async () => (await order(a)).status === 'paid', 15_000, 'the payment');
+    return a;
+  };
+  const settled = (outRefundNo: string) =>
+    waitFor(async () => {
+      const r = await db.selectFrom('refunds').selectAll().where('out_refund_no', '=', outRefundNo).executeTakeFirstOrThrow();
+      return r.status !== 'processing' ? r : undefined;
+    }, 15_000, `refund ${outRefundNo} to settle`);
+
+  it('partial then full merchant refund through the sandbox; never more than was paid', async () => {
+    const a = await paidOrder(6800);
+    const r1 = await refunds.requestRefund({ orderId: a.orderId, amountFen: 1800, reason: '少发一件', origin: 'merchant' });
+    expect(r1.ok).toBe(true);
+    if (!r1.ok) return;
+    expect(r1.refund.status).toBe('processing');
+    expect((await settled(r1.refund.out_refund_no)).status).toBe('succeeded');
+    expect(await order(a)).toMatchObject({ status: 'partially_refunded', refunded_fen: 1800 });
+
+    const over = await refunds.requestRefund({ orderId: a.orderId, amountFen: 5001, reason: 'x', origin: 'merchant' });
+    expect(over).toMatchObject({ ok: false, code: 'AMOUNT_EXCEEDS' });
+    expect(over.ok ? '' : over.message).toContain('5000 fen left');
+
+    const r2 = await refunds.requestRefund({ orderId: a.orderId, amountFen: 5000, reason: '全部退款', origin: 'merchant' });
+    expect(r2.ok).toBe(true);
+    if (!r2.ok) return;
+    expect((await settled(r2.refund.out_refund_no)).status).toBe('succeeded');
+    expect(await order(a)).toMatchObject({ status: 'refunded', refunded_fen: 6800 });
+    expect(await refunds.requestRefund({ orderId: a.orderId, amountFen: 1, reason: 'x', origin: 'merchant' })).toMatchObject({ ok: false, code: 'AMOUNT_EXCEEDS' });
+    expect(await db.selectFrom('refunds').select('amount_fen').where('order_id', '=', a.orderId).execute()).toHaveLength(2);
+  });
+
+  it('concurrent full refunds of one order: exactly one is accepted', async () => {
+    const a = await paidOrder(4500);
+    const results = await Promise.all(Array.from({ length: 8 }, () => refunds.requestRefund({ orderId: a.orderId, amountFen: 4500, reason: 'x', origin: 'merchant' })));
+    expect(results.filter((r) => r.ok)).toHaveLength(1);
+    expect(results.filter((r) => !r.ok).every((r) => !r.ok && r.code === 'AMOUNT_EXCEEDS')).toBe(true);
+    const rows = await db.selectFrom('refunds').selectAll().where('order_id', '=', a.orderId).execute();
+    expect(rows).toHaveLength(1);
+    await settled(rows[0].out_refund_no);
+    expect(await order(a)).toMatchObject({ status: 'refunded', refunded_fen: 4500 });
+  });
+
+  it('refuses bad amounts and unpaid orders, changing nothing', async () => {
+    const a = await placeSandboxAttempt(app, db);
+    for (const amountFen of [0, -1, 1.5, Number.NaN]) {
+      expect(await refunds.requestRefund({ orderId: a.orderId, amountFen, reason: 'x', origin: 'merchant' })).toMatchObject({ ok: false, code: 'BAD_AMOUNT' });
+    }
+    expect(await refunds.requestRefund({ orderId: a.orderId, amountFen: 1, reason: 'x', origin: 'merchant' })).toMatchObject({ ok: false, code: 'NOT_PAID' });
+    expect(await refunds.requestRefund({ orderId: 'o_nope', amountFen: 1, reason: 'x', origin: 'merchant' })).toMatchObject({ ok: false, code: 'ORDER_NOT_FOUND' });
+    expect(await db.selectFrom('refunds').selectAll().where('order_id', '=', a.orderId).execute()).toEqual([]);
+  });
+
+  it('a lost refund notify is made up by the reconciler with refundquery', async () => {
+    const a = await paidOrder(6800);
+    await fetch(`${app.baseUrl}/sandbox/sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ fault: 'DROP_NOTIFY', count: 1 }) });
+    const r = await refunds.requestRefund({ orderId: a.orderId, amountFen: 6800, reason: 'x', origin: 'merchant' });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect((await settled(r.refund.out_refund_no)).status).toBe('succeeded');
+    const evs = await db.selectFrom('payment_events').select(['source', 'outcome']).where('order_id', '=', a.orderId).where('source', 'in', ['refund', 'refund_notify']).execute();
+    expect(evs.filter((e) => e.outcome === 'applied').map((e) => e.source)).toEqual(['refund', 'refund']); // requested, then settled by refundquery
+    expect(await order(a)).toMatchObject({ status: 'refunded', refunded_fen: 6800 });
+  });
+
+  describe('refund notify route', () => {
+    const url = () => `${app.baseUrl}/api/wechatpay/refund-notify`;
+    const post = (body: string) => fetch(url(), { method: 'POST', headers: { 'content-type': 'text/xml' }, body }).then(async (r) => ({ status: r.status, text: await r.text() }));
+    /** A paid order with a processing refund row, made directly (no sandbox refund: only the notify moves it). */
+    const withRefund = async (amountFen: number, origin = 'merchant') => {
+      const a = await paidOrder(6800);
+      const outRefundNo = `RT${Date.now()}${Math.floor(Math.random() * 1e6)}`;
+      // Dated ahead so the reconciler (which follows refunds older than its grace) leaves it to the notify.
+      const later = new Date(Date.now() + 3_600_000).toISOString();
+      await db.insertInto('refunds').values({
+        out_refund_no: outRefundNo, order_id: a.orderId, out_trade_no: a.outTradeNo, amount_fen: amountFen, reason: 't', origin,
+        status: 'processing', refund_id: null, detail: null, created_at: later, updated_at: later,
+      }).execute();
+      return { a, outRefundNo };
+    };
+    const events = (outTradeNo: string) => db.selectFrom('payment_events').select(['outcome', 'detail']).where('out_trade_no', '=', outTradeNo).where('source', '=', 'refund_notify').execute();
+
+    it('applies once; repeats (10 at a time) answer SUCCESS and change nothing', async () => {
+      const { a, outRefundNo } = await withRefund(800);
+      const body = encryptedRefundNotify({ out_refund_no: outRefundNo, out_trade_no: a.outTradeNo, refund_fee: '800', total_fee: '6800' }, ids);
+      expect(await post(body)).toEqual({ status: 200, text: SUCCESS });
+      const again = await Promise.all(Array.from({ length: 10 }, () => post(body)));
+      expect(again.every((r) => r.text === SUCCESS)).toBe(true);
+      expect(await order(a)).toMatchObject({ status: 'partially_refunded', refunded_fen: 800 });
+      const evs = await events(a.outTradeNo);
+      expect(evs.filter((e) => e.outcome === 'applied')).toHaveLength(1);
+      expect(evs.filter((e) => e.outcome === 'duplicate')).toHaveLength(10);
+    });
+
+    it.each([
+      ['wrong appid', (n: string, o: string) => encryptedRefundNotify({ out_refund_no: n, out_trade_no: o, refund_fee: '800' }, { ...ids, appId: 'wx0000000000000000' }), /^APPID_MISMATCH/],
+      ['wrong mch_id', (n: string, o: string) => encryptedRefundNotify({ out_refund_no: n, out_trade_no: o, refund_fee: '800' }, { ...ids, mchId: '19999999' }), /^MCHID_MISMATCH/],
+      ['encrypted with another key', (n: string, o: string) => encryptedRefundNotify({ out_refund_no: n, out_trade_no: o, refund_fee: '800' }, { ...ids, apiKey: 'y'.repeat(32) }), /^DECRYPT_FAILED/],
+      ['wrong refund_fee', (n: string, o: string) => encryptedRefundNotify({ out_refund_no: n, out_trade_no: o, refund_fee: '801' }, ids), /^AMOUNT_MISMATCH/],
+      ['unknown out_refund_no', (_n: string, o: string) => encryptedRefundNotify({ out_refund_no: 'RNOSUCHREFUND', out_trade_no: o, refund_fee: '800' }, ids), /^UNKNOWN_OUT_REFUND_NO/],
+      ['DOCTYPE', () => '<!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]><xml><return_code>&x;</return_code></xml>', /^XML_DOCTYPE/],
+    ])('refuses %s: FAIL, refund and order unchanged, a rejected event', async (_name, make, code) => {
+      const { a, outRefundNo } = await withRefund(800);
+      const before = await order(a);
+      const n0 = (await db.selectFrom('payment_events').select('id').where('source', '=', 'refund_notify').where('outcome', '=', 'rejected').execute()).length;
+      const r = await post(make(outRefundNo, a.outTradeNo));
+      expect(r.status).toBe(200);
+      expect(r.text).toContain('<return_code><![CDATA[FAIL]]></return_code>');
+      expect(await order(a)).toEqual(before);
+      expect((await db.selectFrom('refunds').select('status').where('out_refund_no', '=', outRefundNo).executeTakeFirstOrThrow()).status).toBe('processing');
+      const rejected = await db.selectFrom('payment_events').select('detail').where('source', '=', 'refund_notify').where('outcome', '=', 'rejected').orderBy('at', 'desc').execute();
+      expect(rejected.length).toBe(n0 + 1);
+      expect(rejected[0].detail).toMatch(code);
+    });
+
+    it('REFUNDCLOSE fails the refund and frees the amount; a duplicate-payment refund never marks the order refunded', async () => {
+      const { a, outRefundNo } = await withRefund(6800);
+      expect(await post(encryptedRefundNotify({ out_refund_no: outRefundNo, out_trade_no: a.outTradeNo, refund_fee: '6800', refund_status: 'REFUNDCLOSE' }, ids))).toEqual({ status: 200, text: SUCCESS });
+      expect((await db.selectFrom('refunds').select('status').where('out_refund_no', '=', outRefundNo).executeTakeFirstOrThrow()).status).toBe('failed');
+      expect(await order(a)).toMatchObject({ status: 'paid', refunded_fen: 0 });
+
+      const dup = await withRefund(6800, 'duplicate');
+      expect(await post(encryptedRefundNotify({ out_refund_no: dup.outRefundNo, out_trade_no: dup.a.outTradeNo, refund_fee: '6800' }, ids))).toEqual({ status: 200, text: SUCCESS });
+      expect((await db.selectFrom('refunds').select('status').where('out_refund_no', '=', dup.outRefundNo).executeTakeFirstOrThrow()).status).toBe('succeeded');
+      expect(await order(dup.a)).toMatchObject({ status: 'paid', refunded_fen: 0 });
+    });
+  });
+});

@@ -133,7 +133,7 @@ export class WechatPayClient {
 
   private async call(api: Api, fields: Record<string, WxRequestValue>, bill = false): Promise<Record<string, string> | WxBill> {
     const url = this.baseUrl + WECHATPAY_PATHS[api];
-    const post = this.poster(api, url);
+    const { post, mtls } = this.poster(api, url);
     const body = this.envelope(fields);
     const { maxRetries, retryDelayMs } = this.opts;
     let last: WechatPayError | undefined;
@@ -151,7 +151,9 @@ export class WechatPayClient {
         if (e instanceof TransportFailure && e.tls) {
           throw new WechatPayCommunicationError(`${api}: TLS with ${url} failed: ${e.message}`, { code: 'TLS_FAILED', cause: e });
         }
-        last = new WechatPayCommunicationError(`${api}: ${(e as Error).message} (${tries})`, { code: 'NETWORK', cause: e });
+        // Under TLS 1.3 a server that rejects the client certificate only hangs up after the handshake.
+        const hint = mtls ? '; if this persists, the server may be refusing the merchant certificate (WECHATPAY_CERT_P12)' : '';
+        last = new WechatPayCommunicationError(`${api}: ${(e as Error).message} (${tries})${hint}`, { code: 'NETWORK', cause: e });
         continue;
       }
       if (res.status < 200 || res.status >= 300) {
@@ -203,14 +205,14 @@ export class WechatPayClient {
   }
 
   /** fetch for everything but refunds over https, which need node:https with the merchant certificate. */
-  private poster(api: Api, url: string): (body: string) => Promise<HttpResult> {
+  private poster(api: Api, url: string): { post: (body: string) => Promise<HttpResult>; mtls: boolean } {
     const { timeoutMs } = this.opts;
     if (api === 'refund' && url.startsWith('https:')) {
       const agent = this.refundAgent();
-      return (body) => postWithAgent(agent, url, body, timeoutMs);
+      return { post: (body) => postWithAgent(agent, url, body, timeoutMs), mtls: true };
     }
     const f = this.opts.fetch ?? (globalThis.fetch as unknown as FetchLike);
-    return (body) => postWithFetch(f, url, body, timeoutMs);
+    return { post: (body) => postWithFetch(f, url, body, timeoutMs), mtls: false };
   }
 
   private refundAgent(): https.Agent {

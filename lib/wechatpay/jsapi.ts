@@ -23,10 +23,11 @@ export function jsapiParams(opts: { appId: string; prepayId: string; apiKey: str
  * Checks a paySign the way WeChat's bridge does (the sandbox's bridge uses this): signed with the
  * params' own signType over appId, timeStamp, nonceStr, package and signType. Constant time.
  */
-export function verifyJsapiParams(params: Partial<WxJsapiParams> & Record<string, unknown>, apiKey: string): boolean {
-  const { appId, timeStamp, nonceStr, package: pkg, signType, paySign } = params;
+export function verifyJsapiParams(params: Partial<WxJsapiParams> | Record<string, unknown>, apiKey: string): boolean {
+  const { appId, timeStamp, nonceStr, package: pkg, signType, paySign } = params as Record<string, unknown>;
   if (!isSignType(signType) || typeof paySign !== 'string') return false;
-  for (const v of [appId, timeStamp, nonceStr, pkg]) if (typeof v !== 'string' || v === '') return false;
-  const expected = sign({ appId, timeStamp, nonceStr, package: pkg, signType }, apiKey, signType);
+  const parts = { appId, timeStamp, nonceStr, package: pkg, signType };
+  for (const v of Object.values(parts)) if (typeof v !== 'string' || v === '') return false;
+  const expected = sign(parts as Record<string, string>, apiKey, signType);
   return safeEqual(expected, paySign.toUpperCase());
 }

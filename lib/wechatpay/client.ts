@@ -12,6 +12,7 @@ import type {
 import { checkIds, checkOutTradeNo, checkRefund, checkUnifiedOrder } from './validate';
 import { buildXml, parseXml } from './xml';
 
+/** Options of WechatPayClient: merchant identity, where WeChat is, and the transport knobs tests inject. */
 export interface WechatPayClientOptions {
   appId: string;
   mchId: string;

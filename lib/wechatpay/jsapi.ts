@@ -9,6 +9,7 @@ import type { WxJsapiParams } from './types';
  */
 export function jsapiParams(opts: { appId: string; prepayId: string; apiKey: string; signType: SignType; now?: () => number; nonce?: string }): WxJsapiParams {
   if (!opts.prepayId) throw new TypeError('jsapiParams: prepayId is required');
+  if (!isSignType(opts.signType)) throw new TypeError(`jsapiParams: signType must be MD5 or HMAC-SHA256, got "${opts.signType}"`);
   const base = {
     appId: opts.appId,
     timeStamp: String(Math.floor((opts.now ?? Date.now)() / 1000)),

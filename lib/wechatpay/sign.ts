@@ -6,6 +6,7 @@ export type SignType = 'MD5' | 'HMAC-SHA256';
 /** A flat v2 message: every value is text (see wechatpay-v2.md section 2). */
 export type WxFields = Record<string, string | undefined>;
 
+/** True for the two sign types v2 knows; anything else (e.g. `SHA1`) must be refused, not defaulted. */
 export function isSignType(v: unknown): v is SignType {
   return v === 'MD5' || v === 'HMAC-SHA256';
 }

@@ -2,7 +2,10 @@ import { type Kysely, sql } from 'kysely';
 import { getDbHandle } from '../db';
 import type { Database } from '../db/schema';
 
-const chains = new Map<string, Promise<unknown>>();
+// On globalThis: Next bundles server actions and route handlers separately, and a lock per bundle
+// would not serialize anything.
+const holderKey = Symbol.for('wechat-checkout.buyer-locks');
+const chains: Map<string, Promise<unknown>> = ((globalThis as Record<symbol, unknown>)[holderKey] ??= new Map()) as Map<string, Promise<unknown>>;
 
 /** Runs `fn` after every earlier call with the same key in this process has settled. */
 async function inProcess<T>(key: string, fn: () => Promise<T>): Promise<T> {

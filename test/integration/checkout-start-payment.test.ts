@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ENGINES } from '../helpers/db';
 import { type AppServer, startApp } from '../helpers/server';
@@ -10,6 +12,7 @@ import { type AppServer, startApp } from '../helpers/server';
 type Orders = typeof import('@/lib/checkout/orders');
 type Db = typeof import('@/lib/db');
 
+const APP_ENV = ['WECHAT_MODE', 'DATABASE_URL', 'PUBLIC_BASE_URL', 'PORT', 'SANDBOX_MCH_BASE_URL', 'ORDER_TTL_MINUTES'];
 const GLOBALS = ['wechat-checkout.db', 'wechat-checkout.pay-client', 'wechat-checkout.sandbox-db'];
 
 async function loadAppModules(app: AppServer): Promise<{ orders: Orders; db: Db }> {
@@ -23,7 +26,11 @@ async function loadAppModules(app: AppServer): Promise<{ orders: Orders; db: Db 
     ORDER_TTL_MINUTES: '15',
   });
   vi.resetModules();
-  return { orders: await import('@/lib/checkout/orders'), db: await import('@/lib/db') };
+  const db = await import('@/lib/db');
+  // lib/db opens the process database with a CommonJS require of the config, which vitest's module
+  // runner cannot resolve; hand it the app's database, opened and migrated the same way.
+  (globalThis as Record<symbol, unknown>)[Symbol.for('wechat-checkout.db')] = db.initDb(app.databaseUrl);
+  return { orders: await import('@/lib/checkout/orders'), db };
 }
 
 async function simOrders(app: AppServer): Promise<Array<{ out_trade_no: string; total_fee: number | string; trade_type: string; state: string; prepay_id: string; code_url: string | null }>> {
@@ -36,6 +43,7 @@ async function simOrders(app: AppServer): Promise<Array<{ out_trade_no: string; 
 async function sandboxOpenid(app: AppServer): Promise<string> {
   const redirect = encodeURIComponent(`${app.baseUrl}/api/wechat/oauth/callback`);
   const r = await fetch(`${app.baseUrl}/sandbox/open/connect/oauth2/authorize?appid=wxd930ea5d5a258f4f&redirect_uri=${redirect}&response_type=code&scope=snsapi_base&state=abc123#wechat_redirect`, { redirect: 'manual' });
+  if (r.status !== 302) throw new Error(`authorize answered ${r.status}: ${await r.text()}`);
   const code = new URL(r.headers.get('location')!).searchParams.get('code')!;
   const t = await fetch(`${app.baseUrl}/sandbox/api/sns/oauth2/access_token?appid=wxd930ea5d5a258f4f&secret=sandbox0app0secret0not0for0live00&code=${code}&grant_type=authorization_code`);
   const j = (await t.json()) as { openid: string };
@@ -50,6 +58,8 @@ describe.each(ENGINES)('startPayment on %s', (engine) => {
   const buyer = (tag: string) => `b_test${tag}${Math.random().toString(36).slice(2, 12)}`;
 
   beforeAll(async () => {
+    // startApp passes this process's env to the server: the previous suite's settings must not leak in.
+    for (const k of APP_ENV) delete process.env[k];
     app = await startApp({ engine });
     ({ orders, db: dbm } = await loadAppModules(app));
   });
@@ -103,6 +113,33 @@ describe.each(ENGINES)('startPayment on %s', (engine) => {
     expect(JSON.parse(so.params_json)).toContainEqual(['spbill_create_ip', '203.0.113.5']);
     expect(JSON.parse(so.params_json)).toContainEqual(['notify_url', `${app.baseUrl}/api/wechatpay/notify`]);
   });
+
+  if (engine === 'postgres') {
+    it('two instances (separate processes) tapping at once still place one order: the advisory lock', async () => {
+      const b = buyer('two');
+      const before = (await simOrders(app)).length;
+      const script = `
+        const { startPayment } = require(${JSON.stringify(path.resolve(__dirname, '../../lib/checkout/orders.ts'))});
+        startPayment({ sku: 'green-tea', quantity: 1, buyerId: ${JSON.stringify(b)}, mode: 'native', clientIp: '127.0.0.1' })
+          .then((r) => { process.stdout.write(JSON.stringify(r)); process.exit(0); }, (e) => { console.error(e); process.exit(1); });`;
+      const env = { ...process.env, DATABASE_URL: app.databaseUrl, PUBLIC_BASE_URL: app.baseUrl, PORT: String(app.port), SANDBOX_MCH_BASE_URL: `${app.baseUrl}/sandbox/mch` };
+      const run = () => new Promise<{ ok: boolean; orderId: string }>((resolve, reject) => {
+        execFile(process.execPath, ['--import', 'tsx', '-e', script], { env, cwd: path.resolve(__dirname, '../..') }, (err, stdout, stderr) => {
+          if (err) reject(new Error(`${err.message}\n${stderr}`));
+          else resolve(JSON.parse(stdout));
+        });
+      });
+      // A slow unifiedorder widens the window in which the two processes overlap.
+      await fetch(`${app.baseUrl}/sandbox/sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ api: 'unifiedorder', fault: 'DELAY', count: 2, delayMs: 2500 }) });
+      const [r1, r2] = await Promise.all([run(), run()]).finally(() => fetch(`${app.baseUrl}/sandbox/sim/faults`, { method: 'DELETE' }));
+      expect(r1.ok && r2.ok).toBe(true);
+      expect(r1.orderId).toBe(r2.orderId);
+      const rows = await countRows(b);
+      expect(rows.orders).toHaveLength(1);
+      expect(rows.attempts).toHaveLength(1);
+      expect((await simOrders(app)).length).toBe(before + 1);
+    });
+  }
 
   it('reuses an open attempt of the same trade type, makes a fresh out_trade_no when the type changes or it expired', async () => {
     const b = buyer('reuse');

@@ -23,7 +23,7 @@ export type BodyResult = { ok: true; text: string } | { ok: false; code: 'TOO_LA
 export async function readCappedBody(req: Request, max = MAX_XML_BYTES): Promise<BodyResult> {
   const declared = Number(req.headers.get('content-length') ?? NaN);
   if (Number.isFinite(declared) && declared > max) {
-    await req.body?.cancel().catch(() => {});
+    if (req.body) await drain(req.body.getReader());
     return { ok: false, code: 'TOO_LARGE', detail: `body of ${declared} bytes is over the ${max}-byte cap`, head: '' };
   }
   if (!req.body) return { ok: true, text: '' };
@@ -37,8 +37,8 @@ export async function readCappedBody(req: Request, max = MAX_XML_BYTES): Promise
       size += value.byteLength;
       chunks.push(value);
       if (size > max) {
-        await reader.cancel().catch(() => {});
         const head = Buffer.concat(chunks).subarray(0, 2048).toString('utf8');
+        await drain(reader);
         return { ok: false, code: 'TOO_LARGE', detail: `body over the ${max}-byte cap`, head };
       }
     }
@@ -46,4 +46,23 @@ export async function readCappedBody(req: Request, max = MAX_XML_BYTES): Promise
     return { ok: false, code: 'READ_FAILED', detail: `could not read the body: ${(e as Error).message}`, head: '' };
   }
   return { ok: true, text: Buffer.concat(chunks).toString('utf8') };
+}
+
+/** Bodies up to this are read to the end and dropped, so the keep-alive connection stays usable. */
+const DRAIN_MAX = 1024 * 1024;
+
+/** Discards the rest of a refused body; past DRAIN_MAX the stream is cancelled (the peer gets a reset). */
+async function drain(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+  let n = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      n += value.byteLength;
+      if (n > DRAIN_MAX) break;
+    }
+  } catch {
+    return;
+  }
+  await reader.cancel().catch(() => {});
 }

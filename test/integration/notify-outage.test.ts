@@ -59,14 +59,17 @@ describe.each(ENGINES)('notify while the database fails, on %s', (engine) => {
         await locker.query('LOCK TABLE payment_events IN EXCLUSIVE MODE');
         const pending = send();
         // The app's transaction is now inside: attempt and order updated, blocked on the event insert.
+        // (Blocked while parsing the insert, pg_stat_activity still shows its previous statement: ask pg_locks.)
         const pid = await waitFor(async () => {
-          const r = await locker.query(
-            `select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and wait_event_type = 'Lock'`,
-          );
+          const r = await locker.query(`select pid from pg_locks where relation = 'payment_events'::regclass and not granted`);
           return r.rows[0]?.pid as number | undefined;
         }, 10_000, 'the notify transaction to block');
-        const blocked = await locker.query('select query from pg_stat_activity where pid = $1', [pid]);
-        expect(blocked.rows[0].query).toMatch(/insert into "payment_events"/i);
+        // ...holding the row locks of the attempt and order it has already updated in that transaction.
+        const held = await locker.query(
+          `select c.relname from pg_locks l join pg_class c on c.oid = l.relation where l.pid = $1 and l.granted and l.mode = 'RowExclusiveLock' order by 1`,
+          [pid],
+        );
+        expect(held.rows.map((x) => x.relname)).toEqual(expect.arrayContaining(['orders', 'payment_attempts']));
         await locker.query('select pg_terminate_backend($1)', [pid]);
         reply = await pending;
       } finally {

@@ -89,7 +89,7 @@ describe.each(ENGINES)('reconciler on %s', (engine) => {
     expect((await order(first)).duplicate_paid).toBe(0);
   });
 
-  it('keeps going when the sandbox errors: SYSTEMERROR on orderquery is retried on the next sweep', async () => {
+  it('keeps going when the sandbox errors: HTTP 500 on orderquery (client retries included) is retried on the next sweep', async () => {
     await fault({ fault: 'DROP_NOTIFY', count: 1 });
     await fault({ api: 'orderquery', fault: 'HTTP500', count: 6 });
     const a = await placeSandboxAttempt(app, h.db);

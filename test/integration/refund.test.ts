@@ -29,11 +29,12 @@ describe.each(ENGINES)('refunds on %s', (engine) => {
     Object.assign(process.env, { WECHAT_MODE: 'sandbox', DATABASE_URL: app.databaseUrl, PORT: String(app.port), SESSION_SECRET: 'x'.repeat(40) });
     // Each engine's app is another "process": fresh config, database handle and pay client here too.
     vi.resetModules();
-    for (const k of ['wechat-checkout.db', 'wechat-checkout.pay-client']) delete (globalThis as Record<symbol, unknown>)[Symbol.for(k)];
+    delete (globalThis as Record<symbol, unknown>)[Symbol.for('wechat-checkout.pay-client')];
+    // lib/db's getDbHandle keeps the process's handle on globalThis: hand it this suite's connection.
+    (globalThis as Record<symbol, unknown>)[Symbol.for('wechat-checkout.db')] = Promise.resolve(h);
     refunds = await import('@/lib/checkout/refunds');
   });
   afterAll(async () => {
-    await (await import('@/lib/db')).getDbHandle().then((x) => x.close()).catch(() => {});
     await h?.close();
     await app?.stop();
   });
@@ -56,7 +57,9 @@ describe.each(ENGINES)('refunds on %s', (engine) => {
     const r1 = await refunds.requestRefund({ orderId: a.orderId, amountFen: 1800, reason: '少发一件', origin: 'merchant' });
     expect(r1.ok).toBe(true);
     if (!r1.ok) return;
-    expect(r1.refund.status).toBe('processing');
+    // Accepted, not done (the sandbox's refund notify may already have settled it by now).
+    expect(['processing', 'succeeded']).toContain(r1.refund.status);
+    expect(r1.refund.refund_id).toBeTruthy();
     expect((await settled(r1.refund.out_refund_no)).status).toBe('succeeded');
     expect(await order(a)).toMatchObject({ status: 'partially_refunded', refunded_fen: 1800 });
 

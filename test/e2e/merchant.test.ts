@@ -20,6 +20,7 @@ async function seedOrders(h: DbHandle, n: number) {
       const paid = status !== 'pending' && status !== 'closed';
       const id = `o_bulk${String(j).padStart(5, '0')}`;
       orders.push({
+        refunded_fen: status === 'refunded' ? 6800 : status === 'partially_refunded' ? 800 : 0,
         id, sku: 'green-tea', name: '明前龙井 50g', quantity: 1, amount_fen: 6800, status, buyer_openid: `oBulk${j % 900}`, buyer_id: `b${j}`,
         transaction_id: paid ? `4200BULK${String(j).padStart(6, '0')}` : null, created_at: created, paid_at: paid ? created : null, updated_at: created,
       });
@@ -39,7 +40,7 @@ describe('merchant pages in Chromium', () => {
   let browser: Browser;
   let h: DbHandle;
   beforeAll(async () => {
-    [app, browser] = await Promise.all([startApp({ env: { MERCHANT_PASSWORD: PASSWORD } }), launchBrowser()]);
+    [app, browser] = await Promise.all([startApp({ env: { MERCHANT_PASSWORD: PASSWORD, RECONCILE_INTERVAL_MS: '0' } }), launchBrowser()]);
     h = openDb(app.databaseUrl);
     await seedOrders(h, 10_000);
   });
@@ -93,11 +94,12 @@ describe('merchant pages in Chromium', () => {
     await page.screenshot({ path: screenshotPath('merchant-order-paid'), fullPage: true });
 
     // Bad amounts are refused with a message and change nothing.
-    for (const bad of ['1.234', '0', 'abc', '2.01']) {
+    for (const [bad, says] of [['1.234', '两位小数'], ['0', '至少 0.01'], ['abc', '不是有效金额'], ['2.01', '超过剩余可退金额']]) {
       await page.getByTestId('refund-amount').fill(bad);
       await page.getByTestId('refund-submit').click();
-      await expect.poll(() => page.getByTestId('refund-result').getAttribute('data-ok')).toBe('false');
-      await expect.poll(() => page.getByTestId('refund-result').textContent()).not.toBe('');
+      await expect.poll(() => page.getByTestId('refund-result').textContent()).toContain(says);
+      expect(await page.getByTestId('refund-result').getAttribute('data-ok')).toBe('false');
+      await expect.poll(() => page.getByTestId('refund-submit').isEnabled()).toBe(true);
     }
     expect(await h.db.selectFrom('refunds').selectAll().where('order_id', '=', attempt.orderId).execute()).toEqual([]);
 
@@ -214,6 +216,55 @@ describe('merchant pages in Chromium', () => {
     await card.getByTestId('toggle-active').click();
     await expect.poll(() => card.getAttribute('data-active')).toBe('1');
     expect(await (await fetch(`${app.baseUrl}/`)).text()).toContain('/shop/tea-cup');
+    // The SVG poster as a browser draws it.
+    await page.goto(`${app.baseUrl}/api/merchant/products/tea-cup/qr?format=svg`);
+    await page.screenshot({ path: screenshotPath('merchant-qr-poster') });
+    await ctx.close();
+  });
+
+  it('close an unpaid order, sync a payment whose notify was lost, and flag a duplicate payment', async () => {
+    const ctx = await desktopContext(browser);
+    const page = await ctx.newPage();
+    page.on('dialog', (d) => void d.accept());
+    await page.goto(`${app.baseUrl}/merchant/login`);
+    await logIn(page, PASSWORD);
+    await page.waitForURL('**/merchant/orders');
+    const status = page.getByTestId('order-status');
+
+    const unpaid = await placeSandboxAttempt(app, h.db, { amountFen: 300, sku: 'green-tea' });
+    await page.goto(`${app.baseUrl}/merchant/orders/${unpaid.orderId}`);
+    expect(await status.getAttribute('data-status')).toBe('pending');
+    await page.getByTestId('close-order').click();
+    await expect.poll(() => status.getAttribute('data-status'), { timeout: 15_000 }).toBe('closed');
+    expect(await page.getByTestId('close-result').getAttribute('data-ok')).toBe('true');
+
+    // The buyer pays but WeChat's notify never arrives: "sync with WeChat" asks orderquery.
+    const lost = await placeSandboxAttempt(app, h.db, { amountFen: 400, sku: 'green-tea' });
+    const fault = await fetch(`${app.baseUrl}/sandbox/sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ fault: 'DROP_NOTIFY', count: 1 }) });
+    expect(fault.ok).toBe(true);
+    await sandboxPay(app.baseUrl, lost.codeUrl!);
+    await page.goto(`${app.baseUrl}/merchant/orders/${lost.orderId}`);
+    expect(await status.getAttribute('data-status')).toBe('pending');
+    await page.getByTestId('sync-order').click();
+    await expect.poll(() => page.getByTestId('sync-result').textContent(), { timeout: 15_000 }).toContain('SUCCESS');
+    await expect.poll(() => status.getAttribute('data-status')).toBe('paid');
+    expect(await page.locator('[data-testid="event-row"][data-source="merchant"][data-outcome="applied"]').count()).toBeGreaterThanOrEqual(1);
+
+    // Paid twice (QR, then again on a second attempt): the order stands out and the extra payment goes back.
+    const first = await placeSandboxAttempt(app, h.db, { amountFen: 500, sku: 'green-tea' });
+    const second = await placeSandboxAttempt(app, h.db, { orderId: first.orderId });
+    await sandboxPay(app.baseUrl, first.codeUrl!);
+    await waitFor(async () => (await h.db.selectFrom('orders').select('status').where('id', '=', first.orderId).executeTakeFirst())?.status === 'paid', 15_000, 'first payment');
+    await sandboxPay(app.baseUrl, second.codeUrl!);
+    await waitFor(async () => (await h.db.selectFrom('orders').select('duplicate_paid').where('id', '=', first.orderId).executeTakeFirst())?.duplicate_paid === 1, 15_000, 'duplicate flag');
+    await page.goto(`${app.baseUrl}/merchant/orders/${first.orderId}`);
+    expect(await page.getByTestId('duplicate-note').isVisible()).toBe(true);
+    expect(await status.getAttribute('data-status')).toBe('paid');
+    expect(await page.getByTestId('refund-amount').inputValue()).toBe('5.00');
+    await expect.poll(() => page.locator('[data-testid="refund-row"][data-status="succeeded"]').count(), { timeout: 15_000 }).toBe(1);
+    await page.screenshot({ path: screenshotPath('merchant-order-duplicate'), fullPage: true });
+    await page.goto(`${app.baseUrl}/merchant/orders?q=${first.orderId}`);
+    expect(await page.locator('[data-testid="order-row"] [data-testid="duplicate-badge"]').count()).toBe(1);
     await ctx.close();
   });
 });

@@ -72,12 +72,12 @@ export function OrdersList({ query, initial, initialToday, copy }: { query: stri
                   <td><Link href={`/merchant/orders/${encodeURIComponent(o.id)}`} prefetch={false}><code>{o.id}</code></Link></td>
                   <td>{o.name}{o.quantity > 1 ? ` ×${o.quantity}` : ''}</td>
                   <td>¥{fenToYuan(o.amountFen)}{o.refundedFen > 0 && <div className="muted">−¥{fenToYuan(o.refundedFen)}</div>}</td>
-                  <td>
+                  <td style={{ whiteSpace: 'nowrap' }}>
                     <span className={`badge ${o.status}`}>{copy.status[o.status]}</span>
                     {o.duplicatePaid && <> <span className="badge warn" data-testid="duplicate-badge">{copy.duplicate}</span></>}
                   </td>
-                  <td>{formatChinaTime(o.createdAt)}</td>
-                  <td>{formatChinaTime(o.paidAt)}</td>
+                  <td style={{ whiteSpace: 'nowrap' }}>{formatChinaTime(o.createdAt)}</td>
+                  <td style={{ whiteSpace: 'nowrap' }}>{formatChinaTime(o.paidAt)}</td>
                   <td><code style={{ fontSize: 12 }}>{o.buyerOpenid ?? ''}</code></td>
                   <td><code style={{ fontSize: 12 }}>{o.transactionId ?? ''}</code></td>
                 </tr>

@@ -2,13 +2,21 @@
 
 import { revalidatePath } from 'next/cache';
 import { isMerchant } from '@/lib/checkout/merchant-auth';
-import { parseYuanToFen } from '@/lib/checkout/merchant-money';
+import { fenToYuan, parseYuanToFen } from '@/lib/checkout/merchant-money';
 import { closeUnpaidOrder, syncOrder } from '@/lib/checkout/payments';
 import { requestRefund } from '@/lib/checkout/refunds';
 import { requestLocale } from '../../../_components/locale';
 import type { ActionResult } from '../../_components/types';
 
 const DENIED: ActionResult = { ok: false, code: 'UNAUTHORIZED', message: 'merchant login required' };
+
+/** The refund refusals a merchant meets, said in Chinese first (the detail stays as the domain wrote it). */
+const ZH_REFUND_ERRORS: Record<string, string> = {
+  AMOUNT_EXCEEDS: '退款金额超过剩余可退金额',
+  NOT_PAID: '订单未支付，没有可退的款项',
+  CERT_REQUIRED: '缺少商户 API 证书，无法退款',
+  ORDER_NOT_FOUND: '订单不存在',
+};
 
 function page(orderId: string) {
   revalidatePath(`/merchant/orders/${encodeURIComponent(orderId)}`);
@@ -45,11 +53,14 @@ export async function refundAction(orderId: string, _prev: ActionResult | null, 
   if (reason.length > 80) return { ok: false, code: 'BAD_REASON', message: en ? 'Reason: at most 80 characters' : '退款原因最多 80 个字' };
   const r = await requestRefund({ orderId: String(orderId), amountFen: amount.fen, reason, origin: 'merchant' });
   page(orderId);
-  if (!r.ok) return { ok: false, code: r.code, message: r.message };
+  if (!r.ok) return { ok: false, code: r.code, message: en || !ZH_REFUND_ERRORS[r.code] ? r.message : `${ZH_REFUND_ERRORS[r.code]}（${r.message}）` };
+  const yuan = fenToYuan(r.refund.amount_fen);
+  const no = r.refund.out_refund_no;
+  const done = r.refund.status === 'succeeded';
   return {
     ok: true,
     message: en
-      ? `Refund ${r.refund.out_refund_no} of ¥${form.get('amount')} sent to WeChat (${r.refund.status}); the status follows WeChat's refund notify.`
-      : `退款 ${r.refund.out_refund_no}（¥${form.get('amount')}）已提交微信（${r.refund.status}），状态将随微信退款通知更新。`,
+      ? done ? `Refund ${no} of ¥${yuan} succeeded.` : `Refund ${no} of ¥${yuan} accepted by WeChat; this page updates when WeChat's refund notify says it is done.`
+      : done ? `退款 ${no}（¥${yuan}）已成功。` : `退款 ${no}（¥${yuan}）已提交微信受理，收到微信退款结果通知后本页自动更新。`,
   };
 }

@@ -1,5 +1,5 @@
 'use client';
-import { useRef } from 'react';
+import { useCallback, useRef } from 'react';
 import useSWR from 'swr';
 import type { OrderStatusJson } from '@/lib/checkout/orders';
 
@@ -19,21 +19,24 @@ async function fetchStatus(url: string): Promise<OrderStatusJson> {
 export function useOrderStatus(orderId: string | undefined, fallback?: OrderStatusJson) {
   const delay = useRef(FIRST_MS);
   const last = useRef<string | undefined>(undefined);
+  // Stable identity: SWR restarts its timer whenever this function changes, and the pages re-render
+  // every second (countdown), which would otherwise keep postponing the next poll forever.
+  const refreshInterval = useCallback((data: OrderStatusJson | undefined) => {
+    if (data?.final) return 0;
+    const key = data ? `${data.status}|${data.expiresAt}` : undefined;
+    if (key !== last.current) {
+      last.current = key;
+      delay.current = FIRST_MS;
+    } else {
+      delay.current = Math.min(MAX_MS, Math.round(delay.current * 1.5));
+    }
+    return delay.current;
+  }, []);
   return useSWR(orderId ? `/api/orders/${encodeURIComponent(orderId)}` : null, fetchStatus, {
     fallbackData: fallback,
     revalidateOnFocus: true,
     dedupingInterval: 500,
     errorRetryInterval: 3000,
-    refreshInterval: (data) => {
-      if (data?.final) return 0;
-      const key = data ? `${data.status}|${data.expiresAt}` : undefined;
-      if (key !== last.current) {
-        last.current = key;
-        delay.current = FIRST_MS;
-      } else {
-        delay.current = Math.min(MAX_MS, Math.round(delay.current * 1.5));
-      }
-      return delay.current;
-    },
+    refreshInterval,
   });
 }

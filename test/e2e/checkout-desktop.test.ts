@@ -50,10 +50,8 @@ describe('desktop buyer (Native QR)', () => {
     const page = await ctx.newPage();
     await openShop(page, `${app.baseUrl}/shop/test-1fen`);
     expect(await page.getByTestId('pay-panel').getAttribute('data-mode')).toBe('native');
-    let navigations = 0;
-    page.on('framenavigated', (f) => {
-      if (f === page.mainFrame()) navigations++;
-    });
+    // A marker on window survives only if the document is never reloaded.
+    await page.evaluate(() => ((window as unknown as { __sameDocument: number }).__sameDocument = 1));
     await page.getByTestId('pay-button').click();
     await page.getByTestId('pay-qr').waitFor();
     expect(await page.locator('[data-testid="pay-qr"] svg').count()).toBe(1);
@@ -68,7 +66,7 @@ describe('desktop buyer (Native QR)', () => {
     const pay = await fetch(`${app.baseUrl}/sandbox/sim/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code_url: sim[0].code_url }) });
     expect(pay.ok).toBe(true);
     await expect.poll(() => page.getByTestId('order-status').getAttribute('data-status'), { timeout: 20_000 }).toBe('paid');
-    expect(navigations).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { __sameDocument?: number }).__sameDocument)).toBe(1);
     await page.screenshot({ path: screenshotPath('checkout-desktop-paid'), fullPage: true });
     // The client bundle holds no QR library: the SVG came from the server.
     const scripts = await page.evaluate(() => Array.from(document.scripts).map((s) => s.src).filter(Boolean));

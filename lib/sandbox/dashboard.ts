@@ -8,9 +8,11 @@ export type DeliveryView = SandboxDeliveriesTable & { log: SandboxAttemptsTable[
 export type OrderView = SandboxOrdersTable & { deliveries: DeliveryView[]; refunds: SandboxRefundsTable[] };
 
 /** Orders newest first, each with its notify deliveries (attempt log included) and refunds. */
-export async function listOrders(limit = 100): Promise<OrderView[]> {
+export async function listOrders(limit = 100, outTradeNo?: string): Promise<OrderView[]> {
   const db = await sandboxDb();
-  const orders = await db.selectFrom('sandbox_orders').selectAll().where('mch_id', '=', getConfig().mchId).orderBy('created_at', 'desc').orderBy('out_trade_no', 'desc').limit(limit).execute();
+  let q = db.selectFrom('sandbox_orders').selectAll().where('mch_id', '=', getConfig().mchId);
+  if (outTradeNo) q = q.where('out_trade_no', '=', outTradeNo);
+  const orders = await q.orderBy('created_at', 'desc').orderBy('out_trade_no', 'desc').limit(limit).execute();
   if (orders.length === 0) return [];
   const nos = orders.map((o) => o.out_trade_no);
   const deliveries = await db.selectFrom('sandbox_deliveries').selectAll().where('out_trade_no', 'in', nos).orderBy('created_at', 'asc').execute();
@@ -24,9 +26,9 @@ export async function listOrders(limit = 100): Promise<OrderView[]> {
   }));
 }
 
-/** The JSON of GET /sandbox/sim/orders (design s.5): snake_case as the wire, newest first. */
-export async function ordersJson() {
-  const orders = await listOrders();
+/** The JSON of GET /sandbox/sim/orders (design s.5): snake_case as the wire, newest first (100; or one out_trade_no). */
+export async function ordersJson(outTradeNo?: string) {
+  const orders = await listOrders(100, outTradeNo);
   return {
     orders: orders.map((o) => ({
       out_trade_no: o.out_trade_no,

@@ -43,15 +43,15 @@ export async function wxPost(
 }
 
 /** GET /sandbox/sim/orders. */
-export async function sandboxOrders(baseUrl: string): Promise<{ orders: Array<Record<string, any>> }> {
-  const r = await fetch(`${baseUrl}/sandbox/sim/orders`);
+export async function sandboxOrders(baseUrl: string, outTradeNo?: string): Promise<{ orders: Array<Record<string, any>> }> {
+  const r = await fetch(`${baseUrl}/sandbox/sim/orders${outTradeNo ? `?out_trade_no=${encodeURIComponent(outTradeNo)}` : ''}`);
   if (!r.ok) throw new Error(`sim/orders ${r.status}`);
   return r.json();
 }
 
 /** One sandbox order by out_trade_no (with its deliveries), or undefined. */
 export async function sandboxOrder(baseUrl: string, outTradeNo: string): Promise<Record<string, any> | undefined> {
-  return (await sandboxOrders(baseUrl)).orders.find((o) => o.out_trade_no === outTradeNo);
+  return (await sandboxOrders(baseUrl, outTradeNo)).orders.find((o) => o.out_trade_no === outTradeNo);
 }
 
 /** POST /sandbox/sim/pay as a buyer: {prepay_id} or {code_url}, result SUCCESS by default. */

@@ -265,6 +265,15 @@ describe('merchant pages in Chromium', () => {
     await page.screenshot({ path: screenshotPath('merchant-order-duplicate'), fullPage: true });
     await page.goto(`${app.baseUrl}/merchant/orders?q=${first.orderId}`);
     expect(await page.locator('[data-testid="order-row"] [data-testid="duplicate-badge"]').count()).toBe(1);
+
+    // Actions check the session themselves: a page left open after logout cannot refund.
+    await page.goto(`${app.baseUrl}/merchant/orders/${first.orderId}`);
+    expect((await page.request.delete(`${app.baseUrl}/api/merchant/session`)).status()).toBe(200);
+    await page.getByTestId('refund-amount').fill('1.00');
+    await page.getByTestId('refund-submit').click();
+    await expect.poll(() => page.getByTestId('refund-result').getAttribute('data-code')).toBe('UNAUTHORIZED');
+    const refunds = await h.db.selectFrom('refunds').select('origin').where('order_id', '=', first.orderId).execute();
+    expect(refunds).toEqual([{ origin: 'duplicate' }]);
     await ctx.close();
   });
 });

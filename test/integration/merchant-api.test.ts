@@ -150,3 +150,39 @@ describe.each(ENGINES)('merchant HTTP API on %s', (engine) => {
     expect((await get('/api/merchant/orders', after)).status).toBe(401);
   });
 });
+
+describe('merchant order page in live mode without WECHATPAY_CERT_P12', () => {
+  let app: AppServer;
+  let h: DbHandle;
+  beforeAll(async () => {
+    app = await startApp({
+      env: {
+        WECHAT_MODE: 'live', PUBLIC_BASE_URL: 'https://shop.example.com', WECHAT_APPID: 'wx0123456789abcdef', WECHAT_APP_SECRET: 'live-secret',
+        WECHATPAY_MCH_ID: '1900000109', WECHATPAY_API_KEY: '0123456789abcdef0123456789abcdef', SESSION_SECRET: SECRET,
+        MERCHANT_PASSWORD: 'live-merchant-password', RECONCILE_INTERVAL_MS: '0',
+      },
+    });
+    h = openDb(app.databaseUrl);
+  });
+  afterAll(async () => {
+    await h?.close();
+    await app?.stop();
+  });
+
+  it('says exactly what refunds are missing, on the page and in the JSON', async () => {
+    const a = await insertOrder(h.db, { amountFen: 500 });
+    await h.db.updateTable('payment_attempts').set({ status: 'paid', transaction_id: '4200000000000000000000000001' }).where('out_trade_no', '=', a.outTradeNo).execute();
+    await h.db.updateTable('orders').set({ status: 'paid', transaction_id: '4200000000000000000000000001', paid_at: new Date().toISOString() }).where('id', '=', a.orderId).execute();
+    const login = await fetch(`${app.baseUrl}/api/merchant/session`, { method: 'POST', body: JSON.stringify({ password: 'live-merchant-password' }) });
+    expect(login.status).toBe(200);
+    const cookie = cookieFrom(login);
+    expect(login.headers.getSetCookie()[0]).toMatch(/; Secure/i);
+    const d = await (await fetch(`${app.baseUrl}/api/merchant/orders/${a.orderId}`, { headers: { cookie } })).json();
+    expect(d.order).toMatchObject({ status: 'paid', refundableFen: 500 });
+    expect(d.refundBlocker).toContain('WECHATPAY_CERT_P12');
+    expect(d.refundBlocker).toContain('apiclient_cert.p12');
+    const html = await (await fetch(`${app.baseUrl}/merchant/orders/${a.orderId}`, { headers: { cookie } })).text();
+    expect(html).toContain('data-testid="refund-blocker"');
+    expect(html).toContain('WECHATPAY_CERT_P12 is not set');
+  });
+});

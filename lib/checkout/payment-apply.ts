@@ -1,6 +1,7 @@
-import { getDb, nowIso } from '../db';
+import { nowIso } from '../db';
 import type { Refund } from '../db/schema';
 import { recordEvent } from './events';
+import { writeTransaction } from './tx';
 import { reserveRefund } from './refund-book';
 
 export type PaymentSource = 'notify' | 'query' | 'merchant';
@@ -43,9 +44,8 @@ const EVENT_SOURCE = { notify: 'notify', query: 'query', merchant: 'merchant' } 
  * and the reconciler resubmits it if this process dies first.
  */
 export async function applyPayment(input: PaymentInput): Promise<PaymentOutcome> {
-  const db = await getDb();
   const source = EVENT_SOURCE[input.source];
-  return db.transaction().execute(async (trx): Promise<PaymentOutcome> => {
+  return writeTransaction(async (trx): Promise<PaymentOutcome> => {
     const attempt = await trx.selectFrom('payment_attempts').selectAll().where('out_trade_no', '=', input.outTradeNo).executeTakeFirst();
     const reject = async (code: string, text: string, orderId: string | null) => {
       const detail = `${code}: ${text}`;

@@ -2,6 +2,7 @@ import { getDb, nowIso } from '../db';
 import type { OrderStatus } from '../db/schema';
 import { WechatPayApiError, WechatPayError } from '../wechatpay/errors';
 import { recordEvent } from './events';
+import { writeTransaction } from './tx';
 import { closeAtWechat, queryPayment } from './pay-client';
 import { applyPayment, type PaymentOutcome } from './payment-apply';
 import { followRefund, submitRefund } from './refunds';
@@ -38,8 +39,7 @@ export async function confirmAttempt(outTradeNo: string, source: 'query' | 'merc
 }
 
 async function markAttempt(outTradeNo: string, status: 'closed' | 'failed', source: 'query' | 'close', detail: string): Promise<boolean> {
-  const db = await getDb();
-  return db.transaction().execute(async (trx) => {
+  return writeTransaction(async (trx) => {
     const a = await trx.selectFrom('payment_attempts').select('order_id').where('out_trade_no', '=', outTradeNo).executeTakeFirst();
     const upd = await trx.updateTable('payment_attempts').set({ status, updated_at: nowIso() })
       .where('out_trade_no', '=', outTradeNo).where('status', '=', 'open').executeTakeFirst();
@@ -62,8 +62,7 @@ export async function closeAttempt(outTradeNo: string): Promise<'closed' | 'paid
 
 /** Closes a pending order whose attempts are all closed; never one that got paid meanwhile. */
 export async function closeOrderIfUnpaid(orderId: string, why: string): Promise<boolean> {
-  const db = await getDb();
-  return db.transaction().execute(async (trx) => {
+  return writeTransaction(async (trx) => {
     const upd = await trx.updateTable('orders').set({ status: 'closed', updated_at: nowIso() })
       .where('id', '=', orderId).where('status', '=', 'pending')
       .where(({ not, exists, selectFrom }) => not(exists(

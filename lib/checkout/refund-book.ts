@@ -1,7 +1,8 @@
-import { sql, type Transaction } from 'kysely';
-import { getDb, nowIso } from '../db';
+import { type Kysely, sql } from 'kysely';
+import { nowIso } from '../db';
 import type { Database, Refund } from '../db/schema';
 import { recordEvent } from './events';
+import { writeTransaction } from './tx';
 import { newOutRefundNo } from './ids';
 
 /**
@@ -32,7 +33,7 @@ export interface ReserveInput {
  * updated first so that, on PostgreSQL, concurrent reservations for one order queue on its row lock
  * (SQLite transactions are serialized already): two refunds can never both pass the "what is left" check.
  */
-export async function reserveRefund(trx: Transaction<Database>, input: ReserveInput): Promise<ReserveResult> {
+export async function reserveRefund(trx: Kysely<Database>, input: ReserveInput): Promise<ReserveResult> {
   const { orderId, amountFen, origin } = input;
   if (!Number.isSafeInteger(amountFen) || amountFen <= 0) {
     return { ok: false, code: 'BAD_AMOUNT', message: `refund amount must be a positive whole number of fen, got ${amountFen}` };
@@ -105,8 +106,7 @@ export type RefundResultOutcome =
  * update, so notify repeats and concurrent refundqueries never add to refunded_fen twice.
  */
 export async function applyRefundResult(input: RefundResultInput): Promise<RefundResultOutcome> {
-  const db = await getDb();
-  return db.transaction().execute(async (trx) => {
+  return writeTransaction(async (trx) => {
     const refund = await trx.selectFrom('refunds').selectAll().where('out_refund_no', '=', input.outRefundNo).executeTakeFirst();
     const reject = async (code: string, text: string, orderId?: string) => {
       const detail = `${code}: ${text}`;

@@ -3,6 +3,7 @@ import { getDb, nowIso } from '../db';
 import type { Refund } from '../db/schema';
 import { WechatPayApiError, WechatPayError } from '../wechatpay/errors';
 import { recordEvent } from './events';
+import { writeTransaction } from './tx';
 import { queryRefund, refundAtWechat } from './pay-client';
 import { applyRefundResult, type RefundOrigin, reserveRefund } from './refund-book';
 
@@ -40,7 +41,7 @@ export async function requestRefund(input: RefundRequest): Promise<RefundResult>
   const missing = refundsUnavailable();
   if (missing) return { ok: false, code: 'CERT_REQUIRED', message: missing };
   const db = await getDb();
-  const reserved = await db.transaction().execute((trx) => reserveRefund(trx, input));
+  const reserved = await writeTransaction((trx) => reserveRefund(trx, input));
   if (!reserved.ok) return reserved;
   return submitRefund(reserved.refund);
 }
@@ -68,7 +69,7 @@ export async function submitRefund(refund: Refund): Promise<RefundResult> {
     const code = e instanceof WechatPayError ? e.code : 'ERROR';
     const message = e instanceof Error ? e.message : String(e);
     if (e instanceof WechatPayApiError && !RETRYABLE.has(code)) {
-      await db.transaction().execute(async (trx) => {
+      await writeTransaction(async (trx) => {
         const upd = await trx
           .updateTable('refunds')
           .set({ status: 'failed', detail: `${code}: ${e.errCodeDes ?? message}`, updated_at: nowIso() })

@@ -46,7 +46,8 @@ describe.each(ENGINES)('notify while the database fails, on %s', (engine) => {
       const locker = new BetterSqlite3(file);
       try {
         locker.exec('BEGIN EXCLUSIVE');
-        reply = await send(); // waits out the app's 5 s busy timeout, then fails
+        // Waits out the app's 5 s busy timeout (behind any other writer of the app's one connection), then fails.
+        reply = await send();
       } finally {
         if (locker.inTransaction) locker.exec('ROLLBACK');
         locker.close();

@@ -1,0 +1,25 @@
+import { type Kysely, sql } from 'kysely';
+import { getDbHandle } from '../db';
+import type { Database } from '../db/schema';
+
+/**
+ * A read-then-write transaction. PostgreSQL: an ordinary transaction (conditional updates and row
+ * locks do the rest). SQLite: BEGIN IMMEDIATE, so the write lock is taken up front under the busy
+ * timeout; a deferred BEGIN that reads first fails at once with SQLITE_BUSY when another connection
+ * (a second process on the same file, a test) wrote in between.
+ */
+export async function writeTransaction<T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+  const { db, kind } = await getDbHandle();
+  if (kind === 'postgres') return db.transaction().execute(fn);
+  return db.connection().execute(async (conn) => {
+    await sql`begin immediate`.execute(conn);
+    try {
+      const out = await fn(conn);
+      await sql`commit`.execute(conn);
+      return out;
+    } catch (e) {
+      await sql`rollback`.execute(conn).catch(() => {});
+      throw e;
+    }
+  });
+}

@@ -143,3 +143,29 @@ describe.each(ENGINES)('payment notify on %s', (engine) => {
     expect((await state(a)).order.status).toBe('paid');
   });
 });
+
+describe('payment notify with HMAC-SHA256 configured', () => {
+  let app: AppServer;
+  let h: DbHandle;
+  beforeAll(async () => {
+    app = await startApp({ engine: 'sqlite', env: { RECONCILE_INTERVAL_MS: '0', WECHATPAY_SIGN_TYPE: 'HMAC-SHA256' } });
+    h = openDb(app.databaseUrl);
+  });
+  afterAll(async () => {
+    await h?.close();
+    await app?.stop();
+  });
+
+  it('verifies a notify without sign_type (as WeChat sends it) with the configured HMAC-SHA256, not MD5', async () => {
+    const url = `${app.baseUrl}/api/wechatpay/notify`;
+    const a = await insertOrder(h.db);
+    const md5 = await post(url, signedPaymentNotify({ out_trade_no: a.outTradeNo }, { ...key, signType: 'MD5' }));
+    expect(await md5.text()).toContain('FAIL');
+    const hmac = await post(url, signedPaymentNotify({ out_trade_no: a.outTradeNo }, { ...key, signType: 'HMAC-SHA256' }));
+    expect(await hmac.text()).toBe(SUCCESS);
+    expect((await h.db.selectFrom('orders').select('status').where('id', '=', a.orderId).executeTakeFirstOrThrow()).status).toBe('paid');
+    const evs = await h.db.selectFrom('payment_events').select(['outcome', 'detail']).where('out_trade_no', '=', a.outTradeNo).orderBy('at').execute();
+    expect(evs.map((e) => e.outcome)).toEqual(['rejected', 'applied']);
+    expect(evs[0].detail).toMatch(/^BAD_SIGN: .*used HMAC-SHA256/);
+  });
+});

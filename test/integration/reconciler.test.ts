@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type DbHandle, openDb } from '@/lib/db';
 import { SANDBOX_API_KEY } from '@/lib/config';
@@ -107,5 +108,37 @@ describe.each(ENGINES)('reconciler on %s', (engine) => {
     const r = await fetch(`${app.baseUrl}/api/wechatpay/notify`, { method: 'POST', body: late });
     expect(await r.text()).toContain('SUCCESS');
     expect((await events(a)).map((e) => `${e.source}/${e.outcome}`)).toEqual(['query/applied', 'notify/duplicate']);
+  });
+});
+
+describe('reconciler on postgres with several instances', () => {
+  let app: AppServer;
+  let h: DbHandle;
+  beforeAll(async () => {
+    app = await startApp({ engine: 'postgres', env: { RECONCILE_INTERVAL_MS: '200', RECONCILE_GRACE_MS: '500' } });
+    h = openDb(app.databaseUrl);
+  });
+  afterAll(async () => {
+    await h?.close();
+    await app?.stop();
+  });
+
+  it('runs only on the instance holding the advisory lock', async () => {
+    // Another "instance" (this test's session) holds the lock: the app must not sweep.
+    const other = new Client({ connectionString: app.databaseUrl });
+    await other.connect();
+    try {
+      await other.query('select pg_advisory_lock(727300611)');
+      await fetch(`${app.baseUrl}/sandbox/sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ fault: 'DROP_NOTIFY', count: 1 }) });
+      const a = await placeSandboxAttempt(app, h.db);
+      await sandboxPay(app.baseUrl, a.codeUrl!);
+      await new Promise((r) => setTimeout(r, 2500)); // five grace periods, a dozen sweeps
+      const status = async () => (await h.db.selectFrom('orders').select('status').where('id', '=', a.orderId).executeTakeFirstOrThrow()).status;
+      expect(await status()).toBe('pending');
+      await other.query('select pg_advisory_unlock(727300611)');
+      await waitFor(async () => (await status()) === 'paid', 15_000, 'the app to take the lock and sweep');
+    } finally {
+      await other.end();
+    }
   });
 });

@@ -126,6 +126,43 @@ function suite(engine: Engine, full: boolean) {
       await ctx.close();
     });
 
+    it('a lost notify: the order page says "confirming with WeChat", then the server confirms by orderquery', async () => {
+      const fault = (body: object) => fetch(`${app.baseUrl}/sandbox/sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      await fault({ fault: 'DROP_NOTIFY', count: 1 });
+      // A slow orderquery keeps the confirming state on screen long enough to look at.
+      await fault({ api: 'orderquery', fault: 'DELAY', count: 1, delayMs: 2500 });
+      try {
+        ctx = await wechatContext(browser);
+        const page = await ctx.newPage();
+        await openShop(page, app, 'green-tea');
+        await page.getByTestId('pay-button').click();
+        await payInSheet(page, 'pay');
+        await page.waitForURL(/\/orders\/o_/, { timeout: 15_000 });
+        await page.getByTestId('confirming').waitFor({ timeout: 5_000 });
+        expect(await page.getByTestId('order-status').getAttribute('data-status')).toBe('pending');
+        await page.screenshot({ path: screenshotPath('checkout-wechat-confirming'), fullPage: true });
+        await expectPaidOrderPage(page, app, 'checkout-wechat-confirmed-by-query');
+        expect(await page.getByTestId('confirming').count()).toBe(0);
+        await ctx.close();
+      } finally {
+        await fetch(`${app.baseUrl}/sandbox/sim/faults`, { method: 'DELETE' });
+      }
+    });
+
+    it('the sheet answering :fail shows why and lets the buyer pay again', async () => {
+      ctx = await wechatContext(browser);
+      // WeChat refusing the parameters (as it does for an expired prepay_id): the bridge's check says no.
+      await ctx.route('**/sandbox/sim/jsapi/check', (route) =>
+        route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ ok: false, reason: '调用支付JSAPI缺少参数：total_fee' }) }));
+      const page = await ctx.newPage();
+      await openShop(page, app, 'test-1fen');
+      await page.getByTestId('pay-button').click();
+      await expect.poll(() => page.getByTestId('pay-notice').textContent()).toContain('支付失败: 调用支付JSAPI缺少参数：total_fee');
+      expect(await page.getByTestId('pay-button').textContent()).toBe('重新支付');
+      await page.screenshot({ path: screenshotPath('checkout-wechat-fail'), fullPage: true });
+      await ctx.close();
+    });
+
     it('the bridge arriving after the tap: the panel waits for WeixinJSBridgeReady', async () => {
       ctx = await wechatContext(browser);
       let release!: () => void;

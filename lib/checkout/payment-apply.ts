@@ -3,6 +3,7 @@ import type { Refund } from '../db/schema';
 import { recordEvent } from './events';
 import { writeTransaction } from './tx';
 import { reserveRefund } from './refund-book';
+import { refundsUnavailable } from './refunds';
 
 export type PaymentSource = 'notify' | 'query' | 'merchant';
 
@@ -102,8 +103,9 @@ export async function applyPayment(input: PaymentInput): Promise<PaymentOutcome>
       reason: DUPLICATE_REFUND_REASON,
       origin: 'duplicate',
     });
+    const blocked = refundsUnavailable();
     const refundText = reserved.ok
-      ? `refund ${reserved.refund.out_refund_no} of ${attempt.amount_fen} fen started automatically`
+      ? `refund ${reserved.refund.out_refund_no} of ${attempt.amount_fen} fen started automatically${blocked ? ` (sent once this is fixed: ${blocked})` : ''}`
       : `automatic refund NOT started (${reserved.code}: ${reserved.message}); refund it by hand`;
     const detail =
       `DUPLICATE_PAYMENT: attempt ${input.outTradeNo} (transaction ${input.transactionId}) was paid although order ` +

@@ -82,9 +82,13 @@ export async function submitRefund(refund: Refund): Promise<RefundResult> {
       });
       return { ok: false, code, message: e.errCodeDes ?? message };
     }
-    await db.updateTable('refunds').set({ detail: `not confirmed yet (${code}: ${message}); will retry`, updated_at: nowIso() })
+    const detail = `not confirmed yet (${code}: ${message}); will retry`;
+    await db.updateTable('refunds').set({ detail, updated_at: nowIso() })
       .where('out_refund_no', '=', refund.out_refund_no).where('status', '=', 'processing').execute();
-    await recordEvent(db, { ...ev, outcome: 'error', detail: `refund ${refund.out_refund_no} not confirmed (${code}: ${message}); the reconciler retries it` });
+    // Once per distinct failure: the reconciler retries every sweep, the timeline should not fill up.
+    if (refund.detail !== detail) {
+      await recordEvent(db, { ...ev, outcome: 'error', detail: `refund ${refund.out_refund_no} not confirmed (${code}: ${message}); the reconciler retries it` });
+    }
     const fresh = await db.selectFrom('refunds').selectAll().where('out_refund_no', '=', refund.out_refund_no).executeTakeFirstOrThrow();
     return { ok: true, refund: fresh };
   }

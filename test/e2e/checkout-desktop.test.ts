@@ -114,6 +114,39 @@ describe('desktop buyer (Native QR)', () => {
     await phone.close();
   });
 
+  it('WeChat Pay unreachable: a clear, retryable message, and the retry works', async () => {
+    const ctx = await desktopContext(browser);
+    const page = await ctx.newPage();
+    await openShop(page, `${app.baseUrl}/shop/mooncake-box`);
+    await fetch(`${app.baseUrl}/sandbox/sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ api: 'unifiedorder', fault: 'HTTP500', count: 3 }) });
+    try {
+      await page.getByTestId('pay-button').click();
+      await expect.poll(async () => (await page.getByTestId('pay-notice').textContent())?.trim()).toBe('暂时无法连接微信支付，请稍后重试。');
+      await page.screenshot({ path: screenshotPath('checkout-desktop-upstream'), fullPage: true });
+    } finally {
+      await fetch(`${app.baseUrl}/sandbox/sim/faults`, { method: 'DELETE' });
+    }
+    await page.getByTestId('pay-button').click();
+    await page.getByTestId('pay-qr').waitFor();
+    expect(await page.getByTestId('pay-notice').count()).toBe(0);
+    await ctx.close();
+  });
+
+  it('WeCom gets the QR with a note; the sandbox browser-mode cookie turns a desktop browser into WeChat', async () => {
+    const wecom = await browser.newContext({ userAgent: `${PHONE_UA} MicroMessenger/8.0.49 wxwork/4.1.20`, viewport: { width: 390, height: 844 }, locale: 'zh-CN' });
+    const p1 = await wecom.newPage();
+    await openShop(p1, `${app.baseUrl}/shop/green-tea`);
+    expect(await p1.getByTestId('pay-panel').getAttribute('data-mode')).toBe('native');
+    expect(await p1.getByTestId('wecom-note').textContent()).toContain('企业微信');
+    await wecom.close();
+    const sim = await desktopContext(browser);
+    await sim.addCookies([{ name: 'sandbox_wechat_browser', value: '1', url: app.baseUrl }]);
+    const p2 = await sim.newPage();
+    await openShop(p2, `${app.baseUrl}/shop/green-tea`);
+    expect(await p2.getByTestId('pay-panel').getAttribute('data-mode')).toBe('jsapi');
+    await sim.close();
+  });
+
   it('another buyer (or nobody) gets 404 for an order; its owner gets the page', async () => {
     const owner = await desktopContext(browser);
     const page = await owner.newPage();

@@ -1,4 +1,3 @@
-import Link from 'next/link';
 import { formatYuan, listActiveProducts } from '@/lib/checkout/catalog';
 import { requestLocale } from './_components/locale';
 
@@ -14,9 +13,11 @@ export default async function HomePage() {
       <ul data-testid="catalog" style={{ listStyle: 'none', padding: 0 }}>
         {products.map((p) => (
           <li key={p.sku} className="card" data-testid="product" data-sku={p.sku}>
-            <Link href={`/shop/${encodeURIComponent(p.sku)}`} prefetch={false}>
+            {/* A plain <a>: the shop page must be entered by a full page load (iOS WeChat checks the
+                landing URL against the payment directory), never a client-side navigation. */}
+            <a href={`/shop/${encodeURIComponent(p.sku)}`}>
               <strong>{p.name}</strong>
-            </Link>
+            </a>
             <div className="muted">{p.description}</div>
             <div className="price">¥{formatYuan(p.price_fen)}</div>
           </li>

@@ -101,7 +101,7 @@ async function post(url: string, body: string): Promise<Post> {
     return { status: r.status, reply, error: null, ms: Date.now() - t0, accepted: accepted(r.status, reply) };
   } catch (e) {
     const err = e as Error & { cause?: { code?: string } };
-    return { status: null, reply: '', error: `${err.name}: ${err.cause?.code ?? err.message}`.slice(0, 300), ms: Date.now() - t0, accepted: false };
+    return { status: null, reply: '', error: (err.name === 'TimeoutError' ? `no answer within ${TIMEOUT_MS} ms` : (err.cause?.code ?? err.message)).slice(0, 300), ms: Date.now() - t0, accepted: false };
   }
 }
 

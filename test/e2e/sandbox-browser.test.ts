@@ -125,10 +125,18 @@ describe('sandbox in Chromium: bridge.js payment sheet, scan page, dashboard', (
       const r = await (await fetch(`${app.baseUrl}/sandbox/sim/orders`)).json();
       return r.orders.some((o: any) => o.deliveries.some((d: any) => d.status === 'delivered'));
     });
+    // One merchant endpoint that keeps refusing: its delivery shows retries and the next retry time.
+    const refusing = await notifyReceiver(() => ({ status: 200, body: '<xml><return_code>FAIL</return_code></xml>' }));
+    const f = { body: '拒收通知', out_trade_no: outTradeNo('F'), total_fee: '300', spbill_create_ip: '127.0.0.1', notify_url: refusing.url, trade_type: 'NATIVE', product_id: 'p9' };
+    const u = await wxPost(app.baseUrl, 'unifiedorder', f);
+    await fetch(`${app.baseUrl}/sandbox/sim/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code_url: u.fields.code_url }) });
+    await waitFor(async () => refusing.received.length >= 4);
+    await refusing.close();
     const ctx = await desktopContext(browser);
     const page = await ctx.newPage();
     await page.goto(`${app.baseUrl}/sandbox`);
-    expect(await page.getByTestId('sandbox-order').count()).toBe(3);
+    expect(await page.getByTestId('sandbox-order').count()).toBe(4);
+    expect(await page.locator('[data-testid="sandbox-delivery"][data-status="pending"]').textContent()).toMatch(/下次重试/);
     expect(await page.locator('[data-testid="sandbox-order"][data-state="SUCCESS"]').count()).toBeGreaterThanOrEqual(2);
     expect(await page.locator('[data-testid="sandbox-delivery"][data-status="delivered"]').count()).toBeGreaterThanOrEqual(1);
     expect(await page.getByTestId('sandbox-users').textContent()).toContain(openid);
@@ -150,5 +158,12 @@ describe('sandbox in Chromium: bridge.js payment sheet, scan page, dashboard', (
     await page.waitForURL(`${app.baseUrl}/sandbox`);
     expect(await page.getByTestId('sandbox-browser-mode').getAttribute('data-on')).toBe('0');
     await ctx.close();
+
+    const en = await desktopContext(browser, 'en-US');
+    const enPage = await en.newPage();
+    await enPage.goto(`${app.baseUrl}/sandbox`);
+    expect(await enPage.locator('h1').textContent()).toBe('WeChat sandbox');
+    await enPage.screenshot({ path: screenshotPath('sandbox-dashboard-en'), fullPage: true });
+    await en.close();
   });
 });

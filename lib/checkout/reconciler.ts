@@ -10,7 +10,8 @@ import { followRefund } from './refunds';
  *  - open attempts past their payment window: closeorder (ORDERPAID means paid), then the order closed;
  *  - open attempts of an order that is no longer pending (paid another way, or closed): closeorder, so a
  *    buyer cannot pay the other QR/prompt later (if they already did, that is a duplicate payment);
- *  - attempts open longer than RECONCILE_GRACE_MS with no notify: orderquery, applied like a notify;
+ *  - attempts open longer than RECONCILE_GRACE_MS with no notify: orderquery (at most once a grace period
+ *    per order), applied like a notify;
  *  - refunds processing longer than the grace: refundquery (or resubmitted when WeChat never got them).
  * With PostgreSQL, each round runs only on the instance that takes a session advisory lock.
  */
@@ -112,10 +113,18 @@ export async function reconcileOnce(s: ReconcilerSettings): Promise<string[]> {
     .orderBy('a.created_at').limit(s.batch).execute();
   for (const a of strays) await each(`stray ${a.out_trade_no}`, () => closeAttempt(a.out_trade_no));
 
-  const quiet = await db.selectFrom('payment_attempts').select(['out_trade_no'])
+  const quiet = await db.selectFrom('payment_attempts').select(['out_trade_no', 'order_id'])
     .where('status', '=', 'open').where('created_at', '<', nowIso(now - s.graceMs)).where('expires_at', '>=', nowIso(now))
     .orderBy('created_at').limit(s.batch).execute();
-  for (const a of quiet) await each(`query ${a.out_trade_no}`, () => confirmAttempt(a.out_trade_no, 'query'));
+  for (const a of quiet) {
+    // Shares orders.last_query_at with the status pollers: an order is asked about at most once a grace
+    // period by the reconciler, and not right after a poller asked.
+    const claim = await db.updateTable('orders').set({ last_query_at: nowIso(now) }).where('id', '=', a.order_id)
+      .where((eb) => eb.or([eb('last_query_at', 'is', null), eb('last_query_at', '<', nowIso(now - s.graceMs))]))
+      .executeTakeFirst();
+    if (Number(claim.numUpdatedRows) === 0) continue;
+    await each(`query ${a.out_trade_no}`, () => confirmAttempt(a.out_trade_no, 'query'));
+  }
 
   const refunds = await db.selectFrom('refunds').selectAll()
     .where('status', '=', 'processing').where('created_at', '<', nowIso(now - s.graceMs))

@@ -22,11 +22,12 @@ async function inProcess<T>(key: string, fn: () => Promise<T>): Promise<T> {
 }
 
 /**
- * Serializes checkout work for one key (buyer + sku): a double tap must place one order and one
- * unifiedorder. In-process callers queue on a promise chain. On PostgreSQL, where several instances
- * share the data, `fn` also runs inside a transaction holding `pg_advisory_xact_lock(key)`, and its
- * writes go through that transaction, so a failure rolls everything back. SQLite is one instance by
- * construction and keeps its single connection free while `fn` waits on WeChat.
+ * Serializes the short "decide and claim" step of a checkout for one key (buyer + sku): a double tap
+ * must place one order and one unifiedorder. In-process callers queue on a promise chain. On
+ * PostgreSQL, where several instances share the data, `fn` also runs inside a transaction holding
+ * `pg_advisory_xact_lock(key)`, its writes going through that transaction. `fn` must not call WeChat:
+ * the claim it writes (lib/checkout/attempts.ts) is what later callers wait on, so no connection is
+ * held while WeChat answers.
  */
 export async function withBuyerLock<T>(key: string, fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
   return inProcess(key, async () => {

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { getConfig } from '../config';
 import { type Database, nowIso } from '../db';
 import type { Order, PaymentAttempt, TradeType } from '../db/schema';
+import { awaitClaim, dropClaim, findClaim, findOpenOrder, findReusableAttempt, openClaim } from './attempts';
 import { WechatPayError } from '../wechatpay/errors';
 import { jsapiParams } from '../wechatpay/jsapi';
 import { formatWxTime } from '../wechatpay/time';
@@ -46,10 +47,6 @@ export type StartPaymentResult =
 export const MAX_QUANTITY = 99;
 /** WeChat's body limit is 127; bytes or characters is unsettled, so count UTF-8 bytes. */
 const BODY_MAX_BYTES = 127;
-/** prepay_id and code_url live 2 hours at WeChat whatever time_expire says. */
-const PREPAY_LIFETIME_MS = 2 * 60 * 60 * 1000;
-/** Do not hand out a prepay that dies while the buyer is still looking at the sheet or QR. */
-const REUSE_MARGIN_MS = 30 * 1000;
 
 /** Cuts text to at most `maxBytes` UTF-8 bytes on a code point boundary (never half a character). */
 export function truncateUtf8(text: string, maxBytes: number = BODY_MAX_BYTES): string {
@@ -67,12 +64,20 @@ export function truncateUtf8(text: string, maxBytes: number = BODY_MAX_BYTES): s
 
 const PAID_LIKE = new Set(['paid', 'partially_refunded', 'refunded']);
 
+type Plan =
+  | { kind: 'done'; result: StartPaymentResult }
+  | { kind: 'reuse'; orderId: string; attempt: PaymentAttempt }
+  | { kind: 'wait'; orderId: string; outTradeNo: string }
+  | { kind: 'place'; orderId: string; orderIsNew: boolean; attempt: PaymentAttempt };
+
+const upstream = (detail: string): StartPaymentResult => ({ ok: false, code: 'UPSTREAM', message: `WeChat Pay did not accept the order (${detail})` });
+
 /**
  * Starts (or resumes) a payment for the buyer: picks their open order for this sku and quantity or
  * makes one, reuses an open unexpired attempt of the same trade type without calling WeChat, otherwise
- * places a unifiedorder with a fresh out_trade_no and stores the order and attempt only once WeChat
- * said yes. Serialized per buyer + sku, so a double tap yields one order and one unifiedorder.
- * The amount always comes from the catalog.
+ * places a unifiedorder with a fresh out_trade_no. Deciding is serialized per buyer + sku (see
+ * withBuyerLock) and writes a claim (lib/checkout/attempts.ts), so a double tap, even across
+ * instances, yields one order and one unifiedorder. The amount always comes from the catalog.
  */
 export async function startPayment(input: StartPaymentInput, now: number = Date.now()): Promise<StartPaymentResult> {
   const { sku, quantity, buyerId, openid, mode } = input;
@@ -86,59 +91,29 @@ export async function startPayment(input: StartPaymentInput, now: number = Date.
   const tradeType: TradeType = mode === 'jsapi' ? 'JSAPI' : 'NATIVE';
   const amountFen = product.price_fen * quantity;
   const config = getConfig();
+  const key = { tradeType, openid: openid ?? null, signType: config.signType, now };
 
-  return withBuyerLock(`${buyerId}:${sku}`, async (db) => {
+  const plan = await withBuyerLock(`${buyerId}:${sku}`, async (db): Promise<Plan> => {
     let order: Order | undefined;
     if (input.orderId) {
       const o = await db.selectFrom('orders').selectAll().where('id', '=', input.orderId).where('buyer_id', '=', buyerId).executeTakeFirst();
-      if (o && PAID_LIKE.has(o.status)) return { ok: false, code: 'ALREADY_PAID', message: 'this order is already paid', orderId: o.id };
+      if (o && PAID_LIKE.has(o.status)) return { kind: 'done', result: { ok: false, code: 'ALREADY_PAID', message: 'this order is already paid', orderId: o.id } };
       if (o && o.status === 'pending' && o.sku === sku && o.quantity === quantity && o.amount_fen === amountFen) order = o;
     }
-    order ??= await findOpenOrder(db, buyerId, sku, quantity, amountFen, now, config.orderTtlMinutes);
-
+    order ??= await findOpenOrder(db, { buyerId, sku, quantity, amountFen, now, ttlMinutes: config.orderTtlMinutes });
     if (order) {
-      const reusable = await findReusableAttempt(db, order.id, tradeType, openid ?? null, config.signType, now);
-      if (reusable) return present(order.id, reusable, amountFen);
+      const reusable = await findReusableAttempt(db, { ...key, orderId: order.id });
+      if (reusable) return { kind: 'reuse', orderId: order.id, attempt: reusable };
+      const claim = await findClaim(db, { ...key, orderId: order.id });
+      if (claim) return { kind: 'wait', orderId: order.id, outTradeNo: claim.out_trade_no };
     }
-
-    const outTradeNo = newOutTradeNo(now);
-    const expiresMs = now + config.orderTtlMinutes * 60_000;
-    let prepayId: string | undefined;
-    let codeUrl: string | undefined;
-    try {
-      const res = await getPayClient().unifiedOrder({
-        body: truncateUtf8(product.name),
-        out_trade_no: outTradeNo,
-        total_fee: amountFen,
-        spbill_create_ip: input.clientIp,
-        notify_url: `${config.publicBaseUrl}/api/wechatpay/notify`,
-        trade_type: tradeType,
-        openid: tradeType === 'JSAPI' ? openid : undefined,
-        product_id: tradeType === 'NATIVE' ? sku : undefined,
-        time_start: formatWxTime(now),
-        time_expire: formatWxTime(expiresMs),
-      });
-      prepayId = res.prepay_id || undefined;
-      codeUrl = res.code_url || undefined;
-    } catch (e) {
-      if (e instanceof WechatPayError) {
-        console.warn(`unifiedorder ${outTradeNo} failed: ${e.code} ${e.message}`);
-        return { ok: false, code: 'UPSTREAM', message: `WeChat Pay did not accept the order (${e.code})` };
-      }
-      throw e;
-    }
-    if ((tradeType === 'JSAPI' && !prepayId) || (tradeType === 'NATIVE' && !codeUrl)) {
-      return { ok: false, code: 'UPSTREAM', message: 'WeChat Pay answered without a prepay_id/code_url' };
-    }
-
     const at = nowIso(now);
     const orderId = order?.id ?? newOrderId();
     const attempt: PaymentAttempt = {
-      out_trade_no: outTradeNo, order_id: orderId, trade_type: tradeType, amount_fen: amountFen, openid: openid ?? null,
-      sign_type: config.signType, prepay_id: prepayId ?? null, code_url: codeUrl ?? null, expires_at: nowIso(expiresMs),
-      status: 'open', transaction_id: null, created_at: at, updated_at: at,
+      out_trade_no: newOutTradeNo(now), order_id: orderId, trade_type: tradeType, amount_fen: amountFen, openid: openid ?? null,
+      sign_type: config.signType, prepay_id: null, code_url: null, expires_at: nowIso(now + config.orderTtlMinutes * 60_000),
+      status: 'failed', transaction_id: null, created_at: at, updated_at: at,
     };
-    // Order and attempt land together, after WeChat accepted: a failure above leaves no row behind.
     await inTransaction(db, async (trx) => {
       if (!order) {
         await trx.insertInto('orders').values({
@@ -151,8 +126,51 @@ export async function startPayment(input: StartPaymentInput, now: number = Date.
       }
       await trx.insertInto('payment_attempts').values(attempt).execute();
     });
-    return present(orderId, attempt, amountFen);
+    return { kind: 'place', orderId, orderIsNew: !order, attempt };
   });
+
+  switch (plan.kind) {
+    case 'done':
+      return plan.result;
+    case 'reuse':
+      return present(plan.orderId, plan.attempt, amountFen);
+    case 'wait': {
+      const a = await awaitClaim(plan.outTradeNo);
+      return a ? present(plan.orderId, a, amountFen) : upstream('a concurrent attempt failed');
+    }
+    case 'place':
+      return place(plan, input, product.name, now);
+  }
+}
+
+/** unifiedorder for a claimed attempt, with no lock or transaction held while WeChat answers. */
+async function place(plan: Extract<Plan, { kind: 'place' }>, input: StartPaymentInput, productName: string, now: number): Promise<StartPaymentResult> {
+  const config = getConfig();
+  const a = plan.attempt;
+  let res;
+  try {
+    res = await getPayClient().unifiedOrder({
+      body: truncateUtf8(productName),
+      out_trade_no: a.out_trade_no,
+      total_fee: a.amount_fen,
+      spbill_create_ip: input.clientIp,
+      notify_url: `${config.publicBaseUrl}/api/wechatpay/notify`,
+      trade_type: a.trade_type,
+      openid: a.trade_type === 'JSAPI' ? (a.openid ?? undefined) : undefined,
+      product_id: a.trade_type === 'NATIVE' ? input.sku : undefined,
+      time_start: formatWxTime(now),
+      time_expire: formatWxTime(Date.parse(a.expires_at)),
+    });
+  } catch (e) {
+    await dropClaim(a.out_trade_no, plan.orderId, plan.orderIsNew);
+    if (e instanceof WechatPayError) {
+      console.warn(`unifiedorder ${a.out_trade_no} failed: ${e.code} ${e.message}`);
+      return upstream(e.code);
+    }
+    throw e;
+  }
+  const opened = await openClaim(a.out_trade_no, res.prepay_id || null, res.code_url || null);
+  return present(plan.orderId, opened, a.amount_fen);
 }
 
 async function inTransaction(db: Kysely<Database>, fn: (trx: Kysely<Database>) => Promise<void>): Promise<void> {
@@ -160,41 +178,11 @@ async function inTransaction(db: Kysely<Database>, fn: (trx: Kysely<Database>) =
   await db.transaction().execute(fn);
 }
 
-/** The buyer's still-payable order for this sku and quantity, made within the payment window. */
-async function findOpenOrder(db: Kysely<Database>, buyerId: string, sku: string, quantity: number, amountFen: number, now: number, ttlMinutes: number) {
-  return db
-    .selectFrom('orders')
-    .selectAll()
-    .where('buyer_id', '=', buyerId)
-    .where('sku', '=', sku)
-    .where('status', '=', 'pending')
-    .where('quantity', '=', quantity)
-    .where('amount_fen', '=', amountFen)
-    .where('created_at', '>', nowIso(now - ttlMinutes * 60_000))
-    .orderBy('created_at', 'desc')
-    .executeTakeFirst();
-}
-
-/** An open attempt of the same trade type (and openid, and sign type) that WeChat will still honour. */
-async function findReusableAttempt(db: Kysely<Database>, orderId: string, tradeType: TradeType, openid: string | null, signType: string, now: number) {
-  let q = db
-    .selectFrom('payment_attempts')
-    .selectAll()
-    .where('order_id', '=', orderId)
-    .where('trade_type', '=', tradeType)
-    .where('status', '=', 'open')
-    .where('sign_type', '=', signType)
-    .where('expires_at', '>', nowIso(now + REUSE_MARGIN_MS))
-    .where('created_at', '>', nowIso(now - PREPAY_LIFETIME_MS + REUSE_MARGIN_MS));
-  q = tradeType === 'JSAPI' ? q.where('openid', '=', openid).where('prepay_id', 'is not', null) : q.where('code_url', 'is not', null);
-  return q.orderBy('created_at', 'desc').executeTakeFirst();
-}
-
 async function present(orderId: string, a: PaymentAttempt, amountFen: number): Promise<StartPaymentResult> {
   const config = getConfig();
   if (a.trade_type === 'JSAPI') {
     // A fresh timestamp and nonce each time; the prepay_id is the stored one (no new unifiedorder).
-    const params = jsapiParams({ appId: config.appId, prepayId: a.prepay_id!, apiKey: config.apiKey, signType: config.signType });
+    const params = jsapiParams({ appId: config.appId, prepayId: a.prepay_id!, apiKey: config.apiKey, signType: a.sign_type as 'MD5' | 'HMAC-SHA256' });
     return { ok: true, orderId, kind: 'jsapi', params, amountFen };
   }
   return { ok: true, orderId, kind: 'native', qrSvg: await qrSvg(a.code_url!), expiresAt: a.expires_at, amountFen };

@@ -194,6 +194,24 @@ describe.each(ENGINES)('startPayment on %s', (engine) => {
     expect(r2).toMatchObject({ ok: true, kind: 'native' });
   });
 
+  it('a double tap while WeChat fails: the waiting tap gets the same clear error and nothing is left behind', async () => {
+    const b = buyer('dblfail');
+    const fault = (body: object) => fetch(`${app.baseUrl}/sandbox/sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    await fault({ api: 'unifiedorder', fault: 'DELAY', count: 1, delayMs: 800 });
+    await fault({ api: 'unifiedorder', fault: 'HTTP500', count: 10 });
+    try {
+      const first = orders.startPayment({ sku: 'coffee-beans', quantity: 2, buyerId: b, mode: 'native', clientIp: '127.0.0.1' });
+      // While the first is at WeChat its claim is a `failed` attempt without prepay: nothing acts on it.
+      await expect.poll(async () => (await countRows(b)).attempts.map((a) => [a.status, a.code_url])).toEqual([['failed', null]]);
+      const second = orders.startPayment({ sku: 'coffee-beans', quantity: 2, buyerId: b, mode: 'native', clientIp: '127.0.0.1' });
+      expect(await first).toMatchObject({ ok: false, code: 'UPSTREAM' });
+      expect(await second).toMatchObject({ ok: false, code: 'UPSTREAM' });
+      expect(await countRows(b)).toEqual({ orders: [], attempts: [] });
+    } finally {
+      await fetch(`${app.baseUrl}/sandbox/sim/faults`, { method: 'DELETE' });
+    }
+  });
+
   it('an order that got paid answers ALREADY_PAID with its id', async () => {
     const b = buyer('paid');
     const r = await orders.startPayment({ sku: 'test-1fen', quantity: 1, buyerId: b, mode: 'native', clientIp: '127.0.0.1' });

@@ -12,6 +12,11 @@ async function fetchStatus(url: string): Promise<OrderStatusJson> {
   return (await r.json()) as OrderStatusJson;
 }
 
+/** The SWR key of an order's status (pages clear it when they start a fresh attempt). */
+export function orderStatusKey(orderId: string): string {
+  return `/api/orders/${encodeURIComponent(orderId)}`;
+}
+
 /**
  * Polls GET /api/orders/[id]: every second at first, backing off by half each time nothing changed
  * (up to 5 s), back to fast when the status moves, and not at all once the order reached a final state.
@@ -32,7 +37,7 @@ export function useOrderStatus(orderId: string | undefined, fallback?: OrderStat
     }
     return delay.current;
   }, []);
-  return useSWR(orderId ? `/api/orders/${encodeURIComponent(orderId)}` : null, fetchStatus, {
+  return useSWR(orderId ? orderStatusKey(orderId) : null, fetchStatus, {
     fallbackData: fallback,
     revalidateOnFocus: true,
     dedupingInterval: 500,

@@ -1,7 +1,9 @@
 'use client';
 import { useEffect, useRef, useState } from 'react';
+import { mutate } from 'swr';
 import type { CheckoutCopy } from '@/app/_components/checkout-copy';
 import { OrderStatusBadge } from '@/app/_components/order-status-badge';
+import { orderStatusKey } from '@/app/_components/use-order-status';
 import { yuan } from '@/app/_components/format';
 import type { PayMode } from '@/lib/checkout/buyer';
 import type { StartPaymentResult } from '@/lib/checkout/orders';
@@ -55,6 +57,8 @@ export function PayPanel(props: { sku: string; priceFen: number; mode: PayMode; 
       if (!r.ok) return failed(r);
       orderId.current = r.orderId;
       if (r.kind === 'native') {
+        // Forget the previous attempt's cached status (its expiry): the fresh QR must not flash as expired.
+        await mutate(orderStatusKey(r.orderId), undefined, { revalidate: false });
         setNative({ orderId: r.orderId, qrSvg: r.qrSvg, expiresAt: r.expiresAt, amountFen: r.amountFen });
         return;
       }

@@ -174,6 +174,13 @@ describe('desktop buyer (Native QR)', () => {
     expect(theirView!.status()).toBe(404);
     expect(await sp.getByTestId('order-status').count()).toBe(0);
     expect((await fetch(`${app.baseUrl}/api/orders/${id}`)).status).toBe(404);
+    // A merchant may read any order.
+    const login = await fetch(`${app.baseUrl}/api/merchant/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: 'sandbox' }) });
+    expect(login.ok).toBe(true);
+    const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const asMerchant = await fetch(`${app.baseUrl}/api/orders/${id}`, { headers: { cookie } });
+    expect(asMerchant.status).toBe(200);
+    expect(await asMerchant.json()).toMatchObject({ id, amountFen: 4500 });
     expect((await fetch(`${app.baseUrl}/api/orders/o_doesnotexist000`)).status).toBe(404);
     await owner.close();
     await stranger.close();

@@ -53,6 +53,7 @@ const zh = {
   snapshotTitle: '请打开完整页面',
   snapshot: '当前是朋友圈快照页，无法支付。请点击页面底部的“打开完整页面”后再购买。',
   notFoundTitle: '页面不存在',
+  notFoundBody: '没有找到这个商品或订单。',
 };
 
 export type CheckoutCopy = typeof zh;
@@ -106,6 +107,7 @@ const en: CheckoutCopy = {
   snapshotTitle: 'Open the full page',
   snapshot: 'This is a Moments snapshot page, where payment is not possible. Tap "Open full page" at the bottom, then buy.',
   notFoundTitle: 'Not found',
+  notFoundBody: 'There is no such product or order here.',
 };
 
 export function checkoutCopy(locale: Locale): CheckoutCopy {

@@ -173,6 +173,9 @@ describe('desktop buyer (Native QR)', () => {
     const theirView = await sp.goto(`${app.baseUrl}/orders/${id}`);
     expect(theirView!.status()).toBe(404);
     expect(await sp.getByTestId('order-status').count()).toBe(0);
+    expect(await sp.getByTestId('not-found').textContent()).toContain('没有找到这个商品或订单');
+    await sp.screenshot({ path: screenshotPath('checkout-order-404'), fullPage: true });
+    expect((await sp.goto(`${app.baseUrl}/shop/no-such-sku`))!.status()).toBe(404);
     expect((await fetch(`${app.baseUrl}/api/orders/${id}`)).status).toBe(404);
     // A merchant may read any order.
     const login = await fetch(`${app.baseUrl}/api/merchant/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: 'sandbox' }) });

@@ -90,6 +90,22 @@ function suite(engine: Engine, full: boolean) {
 
     if (!full) return;
 
+    it('a forged OAuth state is refused with a clear page, and no openid is stored', async () => {
+      ctx = await wechatContext(browser);
+      const page = await ctx.newPage();
+      // A fresh session starts a round (state in its session), then an attacker's callback URL arrives.
+      const start = await page.request.get(`${app.baseUrl}/api/wechat/oauth/start?returnTo=%2Fshop%2Fgreen-tea`, { maxRedirects: 0 });
+      expect(start.status()).toBe(302);
+      const r = await page.goto(`${app.baseUrl}/api/wechat/oauth/callback?code=stolen0code&state=0123456789abcdef0123456789abcdef`);
+      expect(r!.status()).toBe(400);
+      expect(await page.getByTestId('oauth-error').textContent()).toContain('授权链接无效');
+      await page.screenshot({ path: screenshotPath('checkout-oauth-forged-state'), fullPage: true });
+      // Still no openid: the shop page sends this browser through OAuth again.
+      const seen = await openShop(page, app, 'green-tea');
+      expect(seen.some((u) => u.includes('/api/wechat/oauth/start'))).toBe(true);
+      await ctx.close();
+    });
+
     it('cancel first, then pay again with the same prepay (no second unifiedorder)', async () => {
       ctx = await wechatContext(browser);
       const page = await ctx.newPage();

@@ -166,7 +166,7 @@ export interface TodayTotals {
   refundedFen: number;
 }
 
-/** Orders paid today (UTC+8), over orders_paid_idx (migration 0003_merchant). */
+/** Orders paid today (UTC+8), over orders_paid_idx (migration 0002_merchant). */
 export async function todayTotals(now = Date.now(), dbArg?: Kysely<Database>): Promise<TodayTotals> {
   const db = dbArg ?? (await getDb());
   const date = chinaDate(now);

@@ -100,7 +100,7 @@ const migrations: Record<string, Migration> = {
     },
   },
   /** Merchant pages (issue 7): today's totals by paid_at, and an openid search paged in created order. */
-  '0003_merchant': {
+  '0002_merchant': {
     async up(db: Kysely<any>) {
       await db.schema.createIndex('orders_paid_idx').ifNotExists().on('orders').column('paid_at').execute();
       await db.schema.createIndex('orders_openid_created_idx').ifNotExists().on('orders').columns(['buyer_openid', 'created_at', 'id']).execute();

@@ -1,0 +1,39 @@
+import { parseConfig } from './config';
+
+export interface DoctorReport {
+  ok: boolean;
+  lines: string[];
+}
+
+/**
+ * What `npm run doctor` prints: the configuration's problems (every one, as start-up would refuse
+ * them), and the exact values a merchant registers with WeChat for this deployment: the JSAPI payment
+ * directory (支付授权目录, matched exactly, trailing slash included), the OAuth web-auth domain
+ * (网页授权域名, host only), and the notify URLs WeChat will call.
+ */
+export function doctorReport(env: Record<string, string | undefined> = process.env): DoctorReport {
+  const parsed = parseConfig(env);
+  const mode = env.WECHAT_MODE?.trim() || 'sandbox';
+  if (!parsed.ok) {
+    return { ok: false, lines: [`Configuration (${mode} mode): NOT OK`, ...parsed.errors.map((e) => `  - ${e}`)] };
+  }
+  const c = parsed.config;
+  const lines = [
+    `Configuration (${c.mode} mode): OK`,
+    `  database: ${c.dbKind}${c.dbKind === 'sqlite' ? ` (${c.databaseUrl})` : ''}`,
+    `  sign type: ${c.signType}`,
+    '',
+    'Register with WeChat (merchant platform and official account):',
+    `  JSAPI payment directory (支付授权目录): ${c.publicBaseUrl}/shop/`,
+    `  OAuth web-auth domain (网页授权域名): ${new URL(c.publicBaseUrl).host}`,
+    `  Payment notify URL (sent as notify_url): ${c.publicBaseUrl}/api/wechatpay/notify`,
+    `  Refund notify URL (sent with each refund): ${c.publicBaseUrl}/api/wechatpay/refund-notify`,
+  ];
+  if (c.mode === 'live' && !c.certP12Path) {
+    lines.push('', 'Warning: WECHATPAY_CERT_P12 is not set: refunds will be refused until apiclient_cert.p12 is configured.');
+  }
+  if (c.mode === 'sandbox') {
+    lines.push('', `Sandbox: WeChat is simulated at ${c.publicBaseUrl}/sandbox (dashboard); nothing needs registering.`);
+  }
+  return { ok: true, lines };
+}

@@ -1,0 +1,34 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { doctorReport } from '@/lib/doctor';
+
+const live = {
+  WECHAT_MODE: 'live', PUBLIC_BASE_URL: 'https://pay.example.com', WECHAT_APPID: 'wx2421b1c4370ec43b',
+  WECHAT_APP_SECRET: 'secret', WECHATPAY_MCH_ID: '1900000109', WECHATPAY_API_KEY: 'a'.repeat(32),
+  MERCHANT_PASSWORD: 'correct horse battery', SESSION_SECRET: 's'.repeat(32), DATABASE_URL: 'postgres://u@h/db',
+};
+
+describe('npm run doctor', () => {
+  it('prints the exact values to register with WeChat for a live configuration', () => {
+    const r = doctorReport(live);
+    expect(r.ok).toBe(true);
+    const text = r.lines.join('\n');
+    expect(text).toContain('支付授权目录): https://pay.example.com/shop/');
+    expect(text).toContain('网页授权域名): pay.example.com');
+    expect(text).toContain('https://pay.example.com/api/wechatpay/notify');
+    expect(text).toContain('https://pay.example.com/api/wechatpay/refund-notify');
+    expect(text).toContain('WECHATPAY_CERT_P12 is not set');
+  });
+
+  it('lists every problem of a broken configuration and exits 1 from the command line', () => {
+    const root = path.resolve(__dirname, '../..');
+    const r = spawnSync(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'scripts/doctor.ts'], {
+      cwd: root, encoding: 'utf8', env: { PATH: process.env.PATH, WECHAT_MODE: 'live', WECHAT_APPID: 'nope' },
+    });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('NOT OK');
+    expect(r.stdout).toContain('WECHAT_APPID: must be "wx"');
+    expect(r.stdout).toContain('WECHATPAY_API_KEY: missing');
+  });
+});

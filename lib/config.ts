@@ -120,7 +120,14 @@ export function parseConfig(env: Env = process.env): ConfigResult {
   }
 
   const orderTtlMinutes = intVar(val('ORDER_TTL_MINUTES'), 15, 'ORDER_TTL_MINUTES', 2, 7 * 24 * 60, errors);
-  const trustProxy = val('TRUST_PROXY') === '1' || val('TRUST_PROXY') === 'true';
+  // Read by lib/checkout/reconciler.ts; validated here so a typo refuses to start instead of silently
+  // running on the defaults.
+  intVar(val('RECONCILE_INTERVAL_MS'), 30_000, 'RECONCILE_INTERVAL_MS', 0, 86_400_000, errors);
+  intVar(val('RECONCILE_GRACE_MS'), 60_000, 'RECONCILE_GRACE_MS', 0, 86_400_000, errors);
+  intVar(val('RECONCILE_BATCH'), 50, 'RECONCILE_BATCH', 1, 10_000, errors);
+  const trustRaw = val('TRUST_PROXY');
+  if (trustRaw !== undefined && !['0', '1', 'true', 'false'].includes(trustRaw)) errors.push(`TRUST_PROXY: must be 1 or unset, got "${trustRaw}"`);
+  const trustProxy = trustRaw === '1' || trustRaw === 'true';
   const scaleRaw = val('SANDBOX_TIME_SCALE');
   const sandboxTimeScale = scaleRaw === undefined ? 1 : Number(scaleRaw);
   if (!(sandboxTimeScale >= 1)) errors.push(`SANDBOX_TIME_SCALE: must be a number >= 1, got "${scaleRaw}"`);

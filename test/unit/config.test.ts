@@ -67,12 +67,14 @@ describe('config', () => {
   });
 
   it('refuses bad values in sandbox mode too', () => {
-    const r = parseConfig({ PORT: 'abc', DATABASE_URL: 'mysql://x', ORDER_TTL_MINUTES: '0', WECHAT_MODE: 'test' });
+    const r = parseConfig({ PORT: 'abc', DATABASE_URL: 'mysql://x', ORDER_TTL_MINUTES: '0', WECHAT_MODE: 'test', RECONCILE_INTERVAL_MS: '5s', TRUST_PROXY: 'yes' });
     expect(r.ok).toBe(false);
     const errors = (r as { errors: string[] }).errors.join('\n');
     expect(errors).toMatch(/PORT/);
     expect(errors).toMatch(/DATABASE_URL/);
     expect(errors).toMatch(/ORDER_TTL_MINUTES/);
     expect(errors).toMatch(/WECHAT_MODE/);
+    expect(errors).toMatch(/RECONCILE_INTERVAL_MS: must be an integer/);
+    expect(errors).toMatch(/TRUST_PROXY: must be 1 or unset/);
   });
 });

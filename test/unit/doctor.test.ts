@@ -24,7 +24,7 @@ describe('npm run doctor', () => {
   it('lists every problem of a broken configuration and exits 1 from the command line', () => {
     const root = path.resolve(__dirname, '../..');
     const r = spawnSync(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'scripts/doctor.ts'], {
-      cwd: root, encoding: 'utf8', env: { PATH: process.env.PATH, WECHAT_MODE: 'live', WECHAT_APPID: 'nope' } as NodeJS.ProcessEnv,
+      cwd: root, encoding: 'utf8', env: { PATH: process.env.PATH, NODE_ENV: 'production', WECHAT_MODE: 'live', WECHAT_APPID: 'nope' },
     });
     expect(r.status).toBe(1);
     expect(r.stdout).toContain('NOT OK');

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import type { Database } from './schema';
 import { migrate } from './migrations';
 import { seedCatalog } from './seed';
@@ -90,3 +90,10 @@ export function nowIso(ms: number = Date.now()): string {
 
 export type { Database } from './schema';
 export { migrate } from './migrations';
+
+/** Cheap liveness probe for /api/health: one `select 1` on the process's database. */
+export async function pingDb(): Promise<DbKind> {
+  const { db, kind } = await getDbHandle();
+  await sql`select 1`.execute(db);
+  return kind;
+}

@@ -1,6 +1,5 @@
 import { getConfig } from '@/lib/config';
-import { getDbHandle } from '@/lib/db';
-import { sql } from 'kysely';
+import { pingDb } from '@/lib/db';
 
 export const dynamic = 'force-dynamic';
 
@@ -8,9 +7,7 @@ export const dynamic = 'force-dynamic';
 export async function GET() {
   const config = getConfig();
   try {
-    const { db, kind } = await getDbHandle();
-    await sql`select 1`.execute(db);
-    return Response.json({ ok: true, mode: config.mode, db: kind });
+    return Response.json({ ok: true, mode: config.mode, db: await pingDb() });
   } catch {
     return Response.json({ ok: false, mode: config.mode, db: config.dbKind, error: 'database unavailable' }, { status: 503 });
   }

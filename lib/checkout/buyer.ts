@@ -46,7 +46,7 @@ export const FALLBACK_IP = '127.0.0.1';
  *
  * Next 16's `next start` has no socket in route handlers; it writes the socket address into
  * X-Forwarded-For only when the request had none (`??=` in base-server.js), and leaves a client-sent
- * header untouched (test/integration/checkout-ip.test.ts pins this down).
+ * header untouched (test/e2e/checkout-desktop.test.ts pins this down over real HTTP).
  * - TRUST_PROXY=1 (behind our own proxy, which appends): the first valid entry is the client.
  * - Otherwise a real request carries exactly the one entry Next wrote. A header with several entries
  *   can only have come from the client, so it is not believed: we use FALLBACK_IP. A single forged

@@ -121,9 +121,11 @@ describe.each(ENGINES)('sandbox notifier on %s', (engine) => {
       expect(info).toMatchObject({ out_trade_no: o.outTradeNo, transaction_id: o.transactionId, out_refund_no: r.fields.out_refund_no, refund_id: r.fields.refund_id, refund_fee: '120', total_fee: '300', refund_status: 'SUCCESS' });
       expect(info.success_time).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
 
-      const order = await sandboxOrder(base, o.outTradeNo);
-      const refundDelivery = order!.deliveries.find((d: any) => d.kind === 'refund');
-      expect(refundDelivery.status).toBe('delivered');
+      // The receiver has the body before the sandbox has recorded our reply: wait for the record.
+      const refundDelivery = await waitFor(async () => {
+        const d = (await sandboxOrder(base, o.outTradeNo))!.deliveries.find((x: any) => x.kind === 'refund');
+        return d?.status === 'delivered' ? d : undefined;
+      });
       const resend = await fetch(`${base}/sandbox/sim/deliveries/resend`, { method: 'POST', body: new URLSearchParams({ id: refundDelivery.id }), redirect: 'manual' });
       expect(resend.status).toBe(303);
       await waitFor(async () => rx.received.length >= 2);

@@ -4,6 +4,7 @@ import { newOrderId, newOutTradeNo } from '../../lib/checkout/ids';
 import { SANDBOX_API_KEY, SANDBOX_APPID, SANDBOX_MCH_ID } from '../../lib/config';
 import { WechatPayClient } from '../../lib/wechatpay/client';
 import { formatWxTime } from '../../lib/wechatpay/time';
+import { sandboxPay as simPay, waitFor } from './sandbox';
 
 /**
  * Orders and payment attempts for tests, written straight into an app's database (open it with
@@ -92,21 +93,11 @@ export async function placeSandboxAttempt(
   return { ...rec, codeUrl: res.code_url ?? null };
 }
 
-/** The buyer paying a code_url in the sandbox (POST /sandbox/sim/pay). */
+/** The buyer paying a code_url in the sandbox (POST /sandbox/sim/pay); throws unless it answered 200. */
 export async function sandboxPay(baseUrl: string, codeUrl: string, result: 'SUCCESS' | 'FAIL' | 'CANCEL' = 'SUCCESS'): Promise<unknown> {
-  const r = await fetch(`${baseUrl}/sandbox/sim/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code_url: codeUrl, result }) });
-  const body = await r.json().catch(() => null);
-  if (!r.ok) throw new Error(`sim/pay answered ${r.status}: ${JSON.stringify(body)}`);
-  return body;
+  const r = await simPay(baseUrl, { code_url: codeUrl, result });
+  if (r.status !== 200) throw new Error(`sim/pay answered ${r.status}: ${JSON.stringify(r.json)}`);
+  return r.json;
 }
 
-/** Polls `check` until it returns a truthy value or `timeoutMs` passes. */
-export async function waitFor<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+export { waitFor };

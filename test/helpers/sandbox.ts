@@ -60,7 +60,7 @@ export async function sandboxPay(
   body: { prepay_id?: string; code_url?: string; result?: 'SUCCESS' | 'FAIL' | 'CANCEL'; openid?: string },
 ): Promise<{ status: number; json: Record<string, any> }> {
   const r = await fetch(`${baseUrl}/sandbox/sim/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  return { status: r.status, json: await r.json() };
+  return { status: r.status, json: await r.json().catch(() => ({})) };
 }
 
 export type FaultBody = { api?: string; fault: 'SYSTEMERROR' | 'HTTP500' | 'DELAY' | 'DROP_NOTIFY' | 'DUPLICATE_NOTIFY'; count: number; delayMs?: number };
@@ -133,13 +133,18 @@ export function outTradeNo(prefix = 'T'): string {
   return `${prefix}${Date.now()}${String(++seq).padStart(4, '0')}${Math.floor(Math.random() * 1000)}`.slice(0, 32);
 }
 
-/** Polls `fn` until it returns a truthy value (or throws after `ms`). */
-export async function waitFor<T>(fn: () => Promise<T | undefined | false>, ms = 10_000, every = 50): Promise<T> {
+/**
+ * Polls `fn` until it returns a truthy value; throws after `ms`. The third argument is either the poll
+ * interval in ms or, as a string, what is awaited (named in the timeout error).
+ */
+export async function waitFor<T>(fn: () => Promise<T | undefined | null | false>, ms = 15_000, everyOrWhat: number | string = 50): Promise<T> {
+  const every = typeof everyOrWhat === 'number' ? everyOrWhat : 50;
+  const what = typeof everyOrWhat === 'string' ? everyOrWhat : 'condition';
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await fn();
     if (v) return v;
-    if (Date.now() > deadline) throw new Error('waitFor: timed out');
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, every));
   }
 }

@@ -70,8 +70,8 @@ export function OrdersList({ query, initial, initialToday, copy }: { query: stri
               {orders.map((o) => (
                 <tr key={o.id} data-testid="order-row" data-order-id={o.id} data-status={o.status}>
                   <td><Link href={`/merchant/orders/${encodeURIComponent(o.id)}`} prefetch={false}><code>{o.id}</code></Link></td>
-                  <td>{o.name}{o.quantity > 1 ? ` ×${o.quantity}` : ''}</td>
-                  <td>¥{fenToYuan(o.amountFen)}{o.refundedFen > 0 && <div className="muted">−¥{fenToYuan(o.refundedFen)}</div>}</td>
+                  <td style={{ minWidth: 140 }}>{o.name}{o.quantity > 1 ? ` ×${o.quantity}` : ''}</td>
+                  <td style={{ whiteSpace: 'nowrap' }}>¥{fenToYuan(o.amountFen)}{o.refundedFen > 0 && <div className="muted">−¥{fenToYuan(o.refundedFen)}</div>}</td>
                   <td style={{ whiteSpace: 'nowrap' }}>
                     <span className={`badge ${o.status}`}>{copy.status[o.status]}</span>
                     {o.duplicatePaid && <> <span className="badge warn" data-testid="duplicate-badge">{copy.duplicate}</span></>}

@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { doctorReport } from '@/lib/doctor';
@@ -30,5 +32,16 @@ describe('npm run doctor', () => {
     expect(r.stdout).toContain('NOT OK');
     expect(r.stdout).toContain('WECHAT_APPID: must be "wx"');
     expect(r.stdout).toContain('WECHATPAY_API_KEY: missing');
+  });
+
+  it('reads .env.local from the working directory, as next start does', () => {
+    const root = path.resolve(__dirname, '../..');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'wxdoctor-'));
+    writeFileSync(path.join(dir, '.env.local'), 'PORT=4567\n');
+    const r = spawnSync(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), path.join(root, 'scripts/doctor.ts')], {
+      cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH, NODE_ENV: 'production' },
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('支付授权目录): http://localhost:4567/shop/');
   });
 });

@@ -6,6 +6,7 @@ import { newRowId } from './ids';
 import { refundNotifyXml } from './notify-body';
 import { settleDueRefunds } from './refund';
 import type { SandboxDeliveriesTable } from './schema';
+import { createWake, type Wake } from './wake';
 
 const REPLY_CAP = 2000;
 /** WeChat expects the merchant to answer within 5 seconds. */
@@ -13,7 +14,7 @@ const TIMEOUT_MS = 5000;
 /** Even with nothing due, look again this often (a row written by another process, a clock jump). */
 const IDLE_MS = 30_000;
 
-type State = { timer?: NodeJS.Timeout; running: boolean; again: boolean; inFlight: Set<string>; config: AppConfig };
+type State = { wake?: Wake; running: boolean; again: boolean; inFlight: Set<string>; config: AppConfig };
 const key = Symbol.for('wechat-checkout.sandbox-notifier');
 
 /**
@@ -31,9 +32,8 @@ export function startSandboxNotifier(config: AppConfig): void {
 }
 
 function schedule(st: State, ms: number): void {
-  if (st.timer) clearTimeout(st.timer);
-  st.timer = setTimeout(() => void pass(st), Math.max(0, Math.min(ms, IDLE_MS)));
-  st.timer.unref?.();
+  st.wake ??= createWake(() => void pass(st), IDLE_MS);
+  st.wake.in(ms);
 }
 
 async function pass(st: State): Promise<void> {

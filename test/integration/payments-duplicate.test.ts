@@ -40,7 +40,8 @@ describe.each(ENGINES)('duplicate payment on %s', (engine) => {
       // On failure, say where the refund got stuck: its row, the order's timeline and the server log.
       const rows = await h.db.selectFrom('refunds').selectAll().where('order_id', '=', first.orderId).execute();
       const events = await h.db.selectFrom('payment_events').select(['source', 'outcome', 'detail']).where('order_id', '=', first.orderId).execute();
-      throw new Error(`${(e as Error).message}\nrefunds: ${JSON.stringify(rows)}\nevents: ${JSON.stringify(events)}\nlog:\n${app.logs().slice(-4000)}`);
+      const sim = await (await fetch(`${app.baseUrl}/sandbox/sim/orders`)).json().catch(() => null);
+      throw new Error(`${(e as Error).message}\nrefunds: ${JSON.stringify(rows)}\nevents: ${JSON.stringify(events)}\nsandbox: ${JSON.stringify(sim)}\nlog:\n${app.logs().slice(-4000)}`);
     });
 
     expect(refund).toMatchObject({ origin: 'duplicate', out_trade_no: second.outTradeNo, amount_fen: 12800, reason: '重复支付自动退款 duplicate payment' });

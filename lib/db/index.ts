@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { getConfig } from '../config';
 import type { Database } from './schema';
 import { migrate } from './migrations';
 import { seedCatalog } from './seed';
@@ -69,8 +70,6 @@ type Holder = { [globalKey]?: Promise<DbHandle> };
 export function getDbHandle(): Promise<DbHandle> {
   const g = globalThis as Holder;
   if (!g[globalKey]) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { getConfig } = require('../config') as typeof import('../config');
     g[globalKey] = initDb(getConfig().databaseUrl).catch((e) => {
       delete g[globalKey];
       throw e;

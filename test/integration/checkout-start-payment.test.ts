@@ -1,7 +1,9 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initDb } from '@/lib/db';
 import { ENGINES } from '../helpers/db';
+import { actAsInstanceOf, INSTANCE_ENV } from '../helpers/in-process';
 import { type AppServer, startApp } from '../helpers/server';
 
 /**
@@ -12,25 +14,10 @@ import { type AppServer, startApp } from '../helpers/server';
 type Orders = typeof import('@/lib/checkout/orders');
 type Db = typeof import('@/lib/db');
 
-const APP_ENV = ['WECHAT_MODE', 'DATABASE_URL', 'PUBLIC_BASE_URL', 'PORT', 'SANDBOX_MCH_BASE_URL', 'ORDER_TTL_MINUTES'];
-const GLOBALS = ['wechat-checkout.db', 'wechat-checkout.pay-client', 'wechat-checkout.sandbox-db'];
-
+/** Loads lib/checkout as a second instance of `app` (its own sandbox base URL and payment window). */
 async function loadAppModules(app: AppServer): Promise<{ orders: Orders; db: Db }> {
-  for (const k of GLOBALS) delete (globalThis as Record<symbol, unknown>)[Symbol.for(k)];
-  Object.assign(process.env, {
-    WECHAT_MODE: 'sandbox',
-    DATABASE_URL: app.databaseUrl,
-    PUBLIC_BASE_URL: app.baseUrl,
-    PORT: String(app.port),
-    SANDBOX_MCH_BASE_URL: `${app.baseUrl}/sandbox/mch`,
-    ORDER_TTL_MINUTES: '15',
-  });
-  vi.resetModules();
-  const db = await import('@/lib/db');
-  // lib/db opens the process database with a CommonJS require of the config, which vitest's module
-  // runner cannot resolve; hand it the app's database, opened and migrated the same way.
-  (globalThis as Record<symbol, unknown>)[Symbol.for('wechat-checkout.db')] = db.initDb(app.databaseUrl);
-  return { orders: await import('@/lib/checkout/orders'), db };
+  actAsInstanceOf(app, initDb(app.databaseUrl), { SANDBOX_MCH_BASE_URL: `${app.baseUrl}/sandbox/mch`, ORDER_TTL_MINUTES: '15' });
+  return { orders: await import('@/lib/checkout/orders'), db: await import('@/lib/db') };
 }
 
 async function simOrders(app: AppServer): Promise<Array<{ out_trade_no: string; total_fee: number | string; trade_type: string; state: string; prepay_id: string; code_url: string | null }>> {
@@ -59,7 +46,7 @@ describe.each(ENGINES)('startPayment on %s', (engine) => {
 
   beforeAll(async () => {
     // startApp passes this process's env to the server: the previous suite's settings must not leak in.
-    for (const k of APP_ENV) delete process.env[k];
+    for (const k of [...INSTANCE_ENV, 'SANDBOX_MCH_BASE_URL', 'ORDER_TTL_MINUTES']) delete process.env[k];
     app = await startApp({ engine });
     ({ orders, db: dbm } = await loadAppModules(app));
   });

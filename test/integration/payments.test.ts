@@ -1,10 +1,11 @@
 import type { Kysely } from 'kysely';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type DbHandle, openDb } from '@/lib/db';
 import type { Database } from '@/lib/db/schema';
 import { SANDBOX_API_KEY } from '@/lib/config';
 import { ENGINES } from '../helpers/db';
 import { placeSandboxAttempt, sandboxClient, sandboxPay, type TestAttempt, waitFor } from '../helpers/orders';
+import { actAsInstanceOf } from '../helpers/in-process';
 import { type AppServer, startApp } from '../helpers/server';
 import { signedPaymentNotify } from '../helpers/wechatpay-fixtures';
 
@@ -24,10 +25,7 @@ describe.each(ENGINES)('payment transitions on %s', (engine) => {
     app = await startApp({ engine, env: { RECONCILE_INTERVAL_MS: '0' } });
     h = openDb(app.databaseUrl);
     db = h.db;
-    Object.assign(process.env, { WECHAT_MODE: 'sandbox', DATABASE_URL: app.databaseUrl, PORT: String(app.port), SESSION_SECRET: 'x'.repeat(40) });
-    vi.resetModules();
-    delete (globalThis as Record<symbol, unknown>)[Symbol.for('wechat-checkout.pay-client')];
-    (globalThis as Record<symbol, unknown>)[Symbol.for('wechat-checkout.db')] = Promise.resolve(h);
+    actAsInstanceOf(app, h);
     payments = await import('@/lib/checkout/payments');
   });
   afterAll(async () => {

@@ -1,10 +1,11 @@
 import type { Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DbHandle, openDb } from '@/lib/db';
 import type { Database } from '@/lib/db/schema';
 import { SANDBOX_API_KEY, SANDBOX_APPID, SANDBOX_MCH_ID } from '@/lib/config';
 import { ENGINES } from '../helpers/db';
 import { placeSandboxAttempt, sandboxPay, type TestAttempt, waitFor } from '../helpers/orders';
+import { actAsInstanceOf } from '../helpers/in-process';
 import { type AppServer, startApp } from '../helpers/server';
 import { encryptedRefundNotify } from '../helpers/wechatpay-fixtures';
 
@@ -26,12 +27,7 @@ describe.each(ENGINES)('refunds on %s', (engine) => {
     app = await startApp({ engine, env: { RECONCILE_INTERVAL_MS: '200', RECONCILE_GRACE_MS: '1000' } });
     h = openDb(app.databaseUrl);
     db = h.db;
-    Object.assign(process.env, { WECHAT_MODE: 'sandbox', DATABASE_URL: app.databaseUrl, PORT: String(app.port), SESSION_SECRET: 'x'.repeat(40) });
-    // Each engine's app is another "process": fresh config, database handle and pay client here too.
-    vi.resetModules();
-    delete (globalThis as Record<symbol, unknown>)[Symbol.for('wechat-checkout.pay-client')];
-    // lib/db's getDbHandle keeps the process's handle on globalThis: hand it this suite's connection.
-    (globalThis as Record<symbol, unknown>)[Symbol.for('wechat-checkout.db')] = Promise.resolve(h);
+    actAsInstanceOf(app, h);
     refunds = await import('@/lib/checkout/refunds');
   });
   afterAll(async () => {

@@ -1,4 +1,5 @@
-import { formatYuan, listActiveProducts } from '@/lib/checkout/catalog';
+import { listActiveProducts } from '@/lib/checkout/catalog';
+import { formatYuan } from '@/lib/money';
 import { requestLocale } from './_components/locale';
 
 export const dynamic = 'force-dynamic';

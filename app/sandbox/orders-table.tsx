@@ -1,3 +1,4 @@
+import { formatYuan } from '@/lib/money';
 import type { OrderView } from '@/lib/sandbox/dashboard';
 import type { Copy } from './copy';
 import s from './sandbox.module.css';
@@ -7,7 +8,7 @@ function time(iso: string | null): string {
 }
 
 /** Orders with their notify deliveries: attempt log, next retry, Resend. */
-export function OrdersTable({ orders, t, yuan }: { orders: OrderView[]; t: Copy; yuan: (fen: number) => string }) {
+export function OrdersTable({ orders, t }: { orders: OrderView[]; t: Copy }) {
   return (
     <table className={s.table} data-testid="sandbox-orders">
       <thead>
@@ -18,7 +19,7 @@ export function OrdersTable({ orders, t, yuan }: { orders: OrderView[]; t: Copy;
           <tr key={o.out_trade_no} data-testid="sandbox-order" data-out-trade-no={o.out_trade_no} data-state={o.state}>
             <td><div className={s.mono}>{o.out_trade_no}</div><div className={s.muted}>{time(o.created_at)}</div><div className={s.muted}>{o.body}</div></td>
             <td>{o.trade_type}<div className={s.muted}>{o.sign_type}</div></td>
-            <td>¥{yuan(o.total_fee)}{o.refunded_fee > 0 && <div className={s.muted}>-¥{yuan(o.refunded_fee)}</div>}</td>
+            <td>¥{formatYuan(o.total_fee)}{o.refunded_fee > 0 && <div className={s.muted}>-¥{formatYuan(o.refunded_fee)}</div>}</td>
             <td><span className={`${s.badge} ${s[o.state] ?? ''}`}>{o.state}</span>{o.transaction_id && <div className={s.mono}>{o.transaction_id}</div>}</td>
             <td>
               <div className={s.mono}>{o.prepay_id}</div>

@@ -3,7 +3,6 @@ import { notFound } from 'next/navigation';
 import { requestLocale } from '@/app/_components/locale';
 import { dashboardData } from '@/lib/sandbox/dashboard';
 import { sandboxEnabled, USER_COOKIE, WECHAT_BROWSER_COOKIE } from '@/lib/sandbox/guard';
-import { formatYuan } from '@/lib/sandbox/money';
 import { copyFor } from './copy';
 import { OrdersTable } from './orders-table';
 import s from './sandbox.module.css';
@@ -74,7 +73,7 @@ export default async function SandboxDashboard() {
       <p className={s.muted}>POST /sandbox/sim/faults {'{"api":"orderquery","fault":"SYSTEMERROR","count":2}'}</p>
 
       <h2 id="orders">{t.orders}</h2>
-      {data.orders.length === 0 ? <p className={s.muted}>{t.noOrders}</p> : <OrdersTable orders={data.orders} t={t} yuan={formatYuan} />}
+      {data.orders.length === 0 ? <p className={s.muted}>{t.noOrders}</p> : <OrdersTable orders={data.orders} t={t} />}
     </main>
   );
 }

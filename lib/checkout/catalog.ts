@@ -13,10 +13,3 @@ export async function getActiveProduct(sku: string): Promise<Product | undefined
   const db = await getDb();
   return db.selectFrom('products').selectAll().where('sku', '=', sku).where('active', '=', 1).executeTakeFirst();
 }
-
-/** Integer fen to the yuan text buyers read: 6800 -> "68.00". */
-export function formatYuan(fen: number): string {
-  const sign = fen < 0 ? '-' : '';
-  const abs = Math.abs(fen);
-  return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
-}

@@ -1,4 +1,4 @@
-import { formatYuan } from './catalog';
+import { formatYuan } from '../money';
 import { type MerchantOrderRow, type OrderCursor, type OrderFilter, decodeCursor, listOrders } from './merchant-orders';
 import { formatChinaTime } from './merchant-time';
 

@@ -27,10 +27,3 @@ export function parseYuanToFen(input: string, locale: 'zh' | 'en' = 'zh'): YuanP
   }
   return { ok: true, fen };
 }
-
-/** Integer fen to yuan text, for client components (catalog.formatYuan's module reaches the database). */
-export function fenToYuan(fen: number): string {
-  const sign = fen < 0 ? '-' : '';
-  const abs = Math.abs(fen);
-  return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
-}

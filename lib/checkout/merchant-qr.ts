@@ -1,5 +1,5 @@
 import QRCode from 'qrcode';
-import { formatYuan } from './catalog';
+import { formatYuan } from '../money';
 import type { Product } from '../db/schema';
 import { shopLink } from './merchant-products';
 

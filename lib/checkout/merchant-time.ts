@@ -1,3 +1,5 @@
+import { formatWxDateTime } from '../wechatpay/time';
+
 /** China Standard Time has no DST: a fixed +8h offset is exact. */
 const CST_MS = 8 * 60 * 60 * 1000;
 
@@ -19,5 +21,5 @@ export function formatChinaTime(iso: string | null | undefined): string {
   if (!iso) return '';
   const ms = Date.parse(iso);
   if (!Number.isFinite(ms)) return iso;
-  return new Date(ms + CST_MS).toISOString().slice(0, 19).replace('T', ' ');
+  return formatWxDateTime(ms);
 }

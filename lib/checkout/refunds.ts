@@ -40,7 +40,6 @@ export function refundsUnavailable(): string | null {
 export async function requestRefund(input: RefundRequest): Promise<RefundResult> {
   const missing = refundsUnavailable();
   if (missing) return { ok: false, code: 'CERT_REQUIRED', message: missing };
-  const db = await getDb();
   const reserved = await writeTransaction((trx) => reserveRefund(trx, input));
   if (!reserved.ok) return reserved;
   return submitRefund(reserved.refund);

@@ -3,6 +3,7 @@ import { sandboxDb } from './db';
 import type { SandboxOrder } from './orders';
 import { type MchCtx, type MchReply, errReply, failReply, lackParams, paramError } from './reply';
 import type { SandboxRefundsTable } from './schema';
+import { formatYuan } from '../money';
 
 /** ALL header exactly as wechatpay-v2.md s.8. */
 const ALL_HEADER = '交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注';
@@ -13,7 +14,6 @@ const SUMMARY_HEADER = '总交易单数,应结订单总金额,退款总金额,�
 
 /** The sandbox's pretend rate: 0.60%, fee rounded to the fen, shown with 5 decimals as WeChat does. */
 const RATE = 0.006;
-const yuan = (fen: number) => (fen / 100).toFixed(2);
 const feeOf = (fen: number) => Math.round(fen * RATE);
 const fee5 = (fen: number) => (fen / 100).toFixed(5);
 const row = (cells: string[]) => cells.map((c) => `\`${c}`).join(',');
@@ -26,8 +26,8 @@ function base(o: SandboxOrder, at: string, state: string): string[] {
 
 function payRow(o: SandboxOrder, type: string): string {
   const fee = fee5(feeOf(o.total_fee));
-  if (type === 'SUCCESS') return row([...base(o, o.paid_at!, 'SUCCESS'), yuan(o.total_fee), '0.00', o.body, o.attach ?? '', fee, '0.60%', yuan(o.total_fee), '']);
-  return row([...base(o, o.paid_at!, 'SUCCESS'), yuan(o.total_fee), '0.00', '0', '', '0.00', '0.00', '', '', o.body, o.attach ?? '', fee, '0.60%', yuan(o.total_fee), '0.00', '']);
+  if (type === 'SUCCESS') return row([...base(o, o.paid_at!, 'SUCCESS'), formatYuan(o.total_fee), '0.00', o.body, o.attach ?? '', fee, '0.60%', formatYuan(o.total_fee), '']);
+  return row([...base(o, o.paid_at!, 'SUCCESS'), formatYuan(o.total_fee), '0.00', '0', '', '0.00', '0.00', '', '', o.body, o.attach ?? '', fee, '0.60%', formatYuan(o.total_fee), '0.00', '']);
 }
 
 function refundRow(r: Refund, type: string): string {
@@ -35,9 +35,9 @@ function refundRow(r: Refund, type: string): string {
   const fee = fee5(-feeOf(r.refund_fee));
   const at = r.success_at ?? r.created_at;
   if (type === 'REFUND') {
-    return row([...base(o, o.paid_at!, 'REFUND'), yuan(o.total_fee), '0.00', formatWxDateTime(Date.parse(r.created_at)), r.success_at ? formatWxDateTime(Date.parse(r.success_at)) : '', r.refund_id, r.out_refund_no, yuan(r.refund_fee), '0.00', 'ORIGINAL', r.status, o.body, o.attach ?? '', fee, '0.60%', yuan(o.total_fee), yuan(r.refund_fee), '']);
+    return row([...base(o, o.paid_at!, 'REFUND'), formatYuan(o.total_fee), '0.00', formatWxDateTime(Date.parse(r.created_at)), r.success_at ? formatWxDateTime(Date.parse(r.success_at)) : '', r.refund_id, r.out_refund_no, formatYuan(r.refund_fee), '0.00', 'ORIGINAL', r.status, o.body, o.attach ?? '', fee, '0.60%', formatYuan(o.total_fee), formatYuan(r.refund_fee), '']);
   }
-  return row([...base(o, at, 'REFUND'), '0.00', '0.00', r.refund_id, r.out_refund_no, yuan(r.refund_fee), '0.00', 'ORIGINAL', r.status, o.body, o.attach ?? '', fee, '0.60%', '0.00', yuan(r.refund_fee), '']);
+  return row([...base(o, at, 'REFUND'), '0.00', '0.00', r.refund_id, r.out_refund_no, formatYuan(r.refund_fee), '0.00', 'ORIGINAL', r.status, o.body, o.attach ?? '', fee, '0.60%', '0.00', formatYuan(r.refund_fee), '']);
 }
 
 /**
@@ -75,6 +75,6 @@ export async function downloadBill(ctx: MchCtx): Promise<MchReply> {
   const totalRefund = refs.reduce((s, r) => s + r.refund_fee, 0);
   const totalFee = pays.reduce((s, o) => s + feeOf(o.total_fee), 0) - refs.reduce((s, r) => s + feeOf(r.refund_fee), 0);
   lines.push(SUMMARY_HEADER);
-  lines.push(row([String(pays.length + refs.length), yuan(totalPaid), yuan(totalRefund), '0.00', fee5(totalFee), yuan(totalPaid), yuan(totalRefund)]));
+  lines.push(row([String(pays.length + refs.length), formatYuan(totalPaid), formatYuan(totalRefund), '0.00', fee5(totalFee), formatYuan(totalPaid), formatYuan(totalRefund)]));
   return { status: 200, contentType: 'text/plain; charset=utf-8', body: `${lines.join('\r\n')}\r\n` };
 }

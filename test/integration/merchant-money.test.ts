@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkMerchantLogin, MAX_FAILURES, passwordMatches, WINDOW_MS } from '@/lib/checkout/merchant-auth';
-import { fenToYuan, parseYuanToFen } from '@/lib/checkout/merchant-money';
+import { parseYuanToFen } from '@/lib/checkout/merchant-money';
+import { formatYuan } from '@/lib/money';
 import { chinaDate, chinaDayBounds, formatChinaTime } from '@/lib/checkout/merchant-time';
 
 describe('refund amounts typed in yuan', () => {
@@ -19,8 +20,8 @@ describe('refund amounts typed in yuan', () => {
   it('says what is wrong, in the merchant language', () => {
     expect(parseYuanToFen('1.234', 'en')).toMatchObject({ ok: false, message: expect.stringContaining('0.01') });
     expect(parseYuanToFen('0', 'zh')).toMatchObject({ ok: false, message: expect.stringContaining('0.01 元') });
-    expect(fenToYuan(150)).toBe('1.50');
-    expect(fenToYuan(7)).toBe('0.07');
+    expect(formatYuan(150)).toBe('1.50');
+    expect(formatYuan(7)).toBe('0.07');
   });
 });
 

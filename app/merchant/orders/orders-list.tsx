@@ -3,7 +3,7 @@
 import Link from 'next/link';
 import useSWR from 'swr';
 import useSWRInfinite from 'swr/infinite';
-import { fenToYuan } from '@/lib/checkout/merchant-money';
+import { formatYuan } from '@/lib/money';
 import type { MerchantOrderRow, TodayTotals } from '@/lib/checkout/merchant-orders';
 import { formatChinaTime } from '@/lib/checkout/merchant-time';
 import type { Copy } from '../_components/copy';
@@ -50,8 +50,8 @@ export function OrdersList({ query, initial, initialToday, copy }: { query: stri
         <div className="muted">{copy.today} {today.date}</div>
         <div style={{ display: 'flex', gap: 24, flexWrap: 'wrap', marginTop: 6, alignItems: 'baseline' }}>
           <div>{copy.paidCount}: <strong data-testid="today-count">{today.paidCount}</strong></div>
-          <div>{copy.gross}: <strong className="price" data-testid="today-gross">¥{fenToYuan(today.grossFen)}</strong></div>
-          <div className="muted">{copy.refundedToday} ¥{fenToYuan(today.refundedFen)} · {copy.net} ¥{fenToYuan(today.grossFen - today.refundedFen)}</div>
+          <div>{copy.gross}: <strong className="price" data-testid="today-gross">¥{formatYuan(today.grossFen)}</strong></div>
+          <div className="muted">{copy.refundedToday} ¥{formatYuan(today.refundedFen)} · {copy.net} ¥{formatYuan(today.grossFen - today.refundedFen)}</div>
         </div>
       </section>
       <section className="card" style={{ overflowX: 'auto' }}>
@@ -71,7 +71,7 @@ export function OrdersList({ query, initial, initialToday, copy }: { query: stri
                 <tr key={o.id} data-testid="order-row" data-order-id={o.id} data-status={o.status}>
                   <td><Link href={`/merchant/orders/${encodeURIComponent(o.id)}`} prefetch={false}><code>{o.id}</code></Link></td>
                   <td style={{ minWidth: 140 }}>{o.name}{o.quantity > 1 ? ` ×${o.quantity}` : ''}</td>
-                  <td style={{ whiteSpace: 'nowrap' }}>¥{fenToYuan(o.amountFen)}{o.refundedFen > 0 && <div className="muted">−¥{fenToYuan(o.refundedFen)}</div>}</td>
+                  <td style={{ whiteSpace: 'nowrap' }}>¥{formatYuan(o.amountFen)}{o.refundedFen > 0 && <div className="muted">−¥{formatYuan(o.refundedFen)}</div>}</td>
                   <td style={{ whiteSpace: 'nowrap' }}>
                     <span className={`badge ${o.status}`}>{copy.status[o.status]}</span>
                     {o.duplicatePaid && <> <span className="badge warn" data-testid="duplicate-badge">{copy.duplicate}</span></>}

@@ -1,4 +1,4 @@
-import { fenToYuan } from '@/lib/checkout/merchant-money';
+import { formatYuan } from '@/lib/money';
 import { listAllProducts, shopLink } from '@/lib/checkout/merchant-products';
 import { requestLocale } from '../../_components/locale';
 import { merchantCopy } from '../_components/copy';
@@ -40,14 +40,14 @@ export default async function MerchantProducts() {
             </div>
             <div style={{ flex: '1 1 400px' }}>
               <div>
-                <strong>{p.name}</strong> <span className="price">¥{fenToYuan(p.price_fen)}</span>{' '}
+                <strong>{p.name}</strong> <span className="price">¥{formatYuan(p.price_fen)}</span>{' '}
                 <span className={`badge ${p.active ? 'paid' : 'closed'}`}>{p.active ? (en ? 'on sale' : '在售') : (en ? 'inactive' : '已下架')}</span>
               </div>
               <div className="muted">SKU <code>{p.sku}</code></div>
               <div style={{ margin: '6px 0', wordBreak: 'break-all' }}>
                 {en ? 'Shop link' : '店铺链接'}: <a href={link} data-testid="shop-link">{link}</a>
               </div>
-              <EditProductForm sku={p.sku} name={p.name} description={p.description} priceYuan={fenToYuan(p.price_fen)} active={p.active === 1} labels={labels} />
+              <EditProductForm sku={p.sku} name={p.name} description={p.description} priceYuan={formatYuan(p.price_fen)} active={p.active === 1} labels={labels} />
             </div>
           </section>
         );

@@ -1,7 +1,8 @@
 'use client';
 import type { CheckoutCopy } from '@/app/_components/checkout-copy';
 import { useOrderStatus } from '@/app/_components/use-order-status';
-import { beijingTime, yuan } from '@/app/_components/format';
+import { formatYuan } from '@/lib/money';
+import { formatWxDateTime } from '@/lib/wechatpay/time';
 import type { OrderStatusJson } from '@/lib/checkout/orders';
 
 /**
@@ -28,8 +29,8 @@ export function OrderLive(props: { initial: OrderStatusJson; copy: CheckoutCopy;
         <tbody>
           <tr><th>{c.orderNo}</th><td data-testid="order-id">{o.id}</td></tr>
           <tr><th>{c.product}</th><td>{o.name} × {o.quantity}</td></tr>
-          <tr><th>{c.amount}</th><td className="price" data-testid="order-amount">¥{yuan(o.amountFen)}</td></tr>
-          {o.paidAt && <tr><th>{c.paidAt}</th><td>{beijingTime(o.paidAt)}</td></tr>}
+          <tr><th>{c.amount}</th><td className="price" data-testid="order-amount">¥{formatYuan(o.amountFen)}</td></tr>
+          {o.paidAt && <tr><th>{c.paidAt}</th><td>{formatWxDateTime(Date.parse(o.paidAt))}</td></tr>}
         </tbody>
       </table>
     </div>

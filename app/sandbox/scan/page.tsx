@@ -5,7 +5,7 @@ import { getConfig } from '@/lib/config';
 import { sandboxDb } from '@/lib/sandbox/db';
 import { sandboxEnabled, USER_COOKIE } from '@/lib/sandbox/guard';
 import { merchantName } from '@/lib/sandbox/jsapi-check';
-import { formatYuan } from '@/lib/sandbox/money';
+import { formatYuan } from '@/lib/money';
 import { findByTarget } from '@/lib/sandbox/payer';
 import { currentUser, ensureOpenid } from '@/lib/sandbox/users';
 import { copyFor } from '../copy';

@@ -4,7 +4,7 @@ import { mutate } from 'swr';
 import type { CheckoutCopy } from '@/app/_components/checkout-copy';
 import { OrderStatusBadge } from '@/app/_components/order-status-badge';
 import { orderStatusKey } from '@/app/_components/use-order-status';
-import { yuan } from '@/app/_components/format';
+import { formatYuan } from '@/lib/money';
 import type { PayMode } from '@/lib/checkout/buyer';
 import type { StartPaymentResult } from '@/lib/checkout/orders';
 import { startPayment } from './actions';
@@ -111,7 +111,7 @@ export function PayPanel(props: { sku: string; priceFen: number; mode: PayMode; 
           />
         </label>
         <p>
-          {c.total} <span className="price" data-testid="total">¥{yuan(props.priceFen * quantity)}</span>
+          {c.total} <span className="price" data-testid="total">¥{formatYuan(props.priceFen * quantity)}</span>
         </p>
         {!native && (
           <button className="btn" data-testid="pay-button" disabled={busy || !ready} onClick={pay}>
@@ -135,7 +135,7 @@ export function PayPanel(props: { sku: string; priceFen: number; mode: PayMode; 
           orderId={native.orderId}
           qrSvg={native.qrSvg}
           expiresAt={native.expiresAt}
-          amountText={yuan(native.amountFen)}
+          amountText={formatYuan(native.amountFen)}
           copy={c}
           busy={busy}
           onRefresh={pay}

@@ -2,7 +2,8 @@
 
 import { revalidatePath } from 'next/cache';
 import { isMerchant } from '@/lib/checkout/merchant-auth';
-import { fenToYuan, parseYuanToFen } from '@/lib/checkout/merchant-money';
+import { parseYuanToFen } from '@/lib/checkout/merchant-money';
+import { formatYuan } from '@/lib/money';
 import { closeUnpaidOrder, syncOrder } from '@/lib/checkout/payments';
 import { requestRefund } from '@/lib/checkout/refunds';
 import { requestLocale } from '../../../_components/locale';
@@ -54,7 +55,7 @@ export async function refundAction(orderId: string, _prev: ActionResult | null, 
   const r = await requestRefund({ orderId: String(orderId), amountFen: amount.fen, reason, origin: 'merchant' });
   page(orderId);
   if (!r.ok) return { ok: false, code: r.code, message: en || !ZH_REFUND_ERRORS[r.code] ? r.message : `${ZH_REFUND_ERRORS[r.code]}（${r.message}）` };
-  const yuan = fenToYuan(r.refund.amount_fen);
+  const yuan = formatYuan(r.refund.amount_fen);
   const no = r.refund.out_refund_no;
   const done = r.refund.status === 'succeeded';
   return {

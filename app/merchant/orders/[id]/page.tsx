@@ -1,6 +1,6 @@
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
-import { fenToYuan } from '@/lib/checkout/merchant-money';
+import { formatYuan } from '@/lib/money';
 import { getMerchantOrder } from '@/lib/checkout/merchant-order-detail';
 import { formatChinaTime } from '@/lib/checkout/merchant-time';
 import { requestLocale } from '../../../_components/locale';
@@ -36,7 +36,7 @@ export default async function MerchantOrder({ params }: { params: Promise<{ id: 
         <table>
           <tbody>
             <tr><th>{copy.orderId}</th><td><code data-testid="order-id">{order.id}</code></td></tr>
-            <tr><th>{copy.amount}</th><td><span className="price">¥{fenToYuan(order.amountFen)}</span>{' · '}{copy.refunded} ¥{fenToYuan(order.refundedFen)}{' · '}{copy.refundable} ¥{fenToYuan(order.refundableFen)}</td></tr>
+            <tr><th>{copy.amount}</th><td><span className="price">¥{formatYuan(order.amountFen)}</span>{' · '}{copy.refunded} ¥{formatYuan(order.refundedFen)}{' · '}{copy.refundable} ¥{formatYuan(order.refundableFen)}</td></tr>
             <tr><th>{copy.created}</th><td>{formatChinaTime(order.createdAt)}</td></tr>
             <tr><th>{copy.paidAt}</th><td>{formatChinaTime(order.paidAt)}</td></tr>
             <tr><th>{copy.transactionId}</th><td><code>{order.transactionId ?? ''}</code></td></tr>
@@ -48,7 +48,7 @@ export default async function MerchantOrder({ params }: { params: Promise<{ id: 
       <OrderActions
         orderId={order.id}
         canClose={order.status === 'pending'}
-        refundableYuan={order.refundableFen > 0 ? fenToYuan(order.refundableFen) : null}
+        refundableYuan={order.refundableFen > 0 ? formatYuan(order.refundableFen) : null}
         refundBlocker={d.refundBlocker}
         labels={copy}
       />
@@ -60,7 +60,7 @@ export default async function MerchantOrder({ params }: { params: Promise<{ id: 
           <tbody>
             {d.attempts.map((a) => (
               <tr key={a.outTradeNo} data-testid="attempt-row" data-status={a.status} style={duplicate && a.status === 'paid' && a.transactionId !== order.transactionId ? { background: '#fde8e8' } : undefined}>
-                <td><code>{a.outTradeNo}</code></td><td>{a.tradeType}</td><td>¥{fenToYuan(a.amountFen)}</td>
+                <td><code>{a.outTradeNo}</code></td><td>{a.tradeType}</td><td>¥{formatYuan(a.amountFen)}</td>
                 <td><span className={`badge ${a.status === 'paid' ? 'paid' : a.status === 'open' ? 'pending' : 'closed'}`}>{a.status}</span></td>
                 <td><code>{a.transactionId ?? ''}</code></td><td>{formatChinaTime(a.createdAt)}</td><td>{formatChinaTime(a.expiresAt)}</td>
               </tr>
@@ -77,7 +77,7 @@ export default async function MerchantOrder({ params }: { params: Promise<{ id: 
             <tbody>
               {d.refunds.map((r) => (
                 <tr key={r.outRefundNo} data-testid="refund-row" data-status={r.status}>
-                  <td><code>{r.outRefundNo}</code></td><td>¥{fenToYuan(r.amountFen)}</td>
+                  <td><code>{r.outRefundNo}</code></td><td>¥{formatYuan(r.amountFen)}</td>
                   <td><span className={`badge ${r.status === 'succeeded' ? 'paid' : r.status === 'processing' ? 'pending' : 'warn'}`}>{r.status}</span>{r.detail && <div className="muted">{r.detail}</div>}</td>
                   <td>{r.reason}</td><td>{r.origin === 'duplicate' ? <span className="badge warn">{copy.duplicate}</span> : r.origin}</td>
                   <td><code>{r.refundId ?? ''}</code></td><td>{formatChinaTime(r.createdAt)}</td>

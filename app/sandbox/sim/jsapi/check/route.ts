@@ -1,4 +1,4 @@
-import { formatYuan } from '@/lib/sandbox/money';
+import { formatYuan } from '@/lib/money';
 import { json, readCookie, sandboxOff, USER_COOKIE } from '@/lib/sandbox/guard';
 import { readJson } from '@/lib/sandbox/http';
 import { checkJsapiParams } from '@/lib/sandbox/jsapi-check';

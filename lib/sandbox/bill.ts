@@ -1,4 +1,4 @@
-import { formatWxDate, formatWxDateTime } from '../wechatpay/time';
+import { formatWxDateTime, parseWxTime } from '../wechatpay/time';
 import { sandboxDb } from './db';
 import type { SandboxOrder } from './orders';
 import { type MchCtx, type MchReply, errReply, failReply, lackParams, paramError } from './reply';
@@ -53,13 +53,13 @@ export async function downloadBill(ctx: MchCtx): Promise<MchReply> {
   if (!['ALL', 'SUCCESS', 'REFUND'].includes(type)) return paramError(ctx, 'bill_type参数错误：ALL、SUCCESS或REFUND');
   if (f.tar_type && f.tar_type !== 'GZIP') return paramError(ctx, 'tar_type参数错误');
   if (f.tar_type === 'GZIP') return errReply(ctx, 'NOAUTH', '沙箱不支持GZIP账单');
+  // The UTC+8 calendar day, exactly: 16:00 UTC the day before to 16:00 UTC. Rejects 20261399 and the like.
+  const dayStart = parseWxTime(`${f.bill_date}000000`);
+  if (dayStart === undefined) return paramError(ctx, 'bill_date参数格式错误：yyyyMMdd');
   const db = await sandboxDb();
-  // A day in UTC+8 spans 16:00 UTC the day before to 16:00 UTC: widen the query, filter exactly below.
-  const d = f.bill_date;
-  const dayStart = Date.UTC(Number(d.slice(0, 4)), Number(d.slice(4, 6)) - 1, Number(d.slice(6, 8))) - 8 * 3600_000;
   const from = new Date(dayStart).toISOString();
   const to = new Date(dayStart + 86_400_000).toISOString();
-  const paid = (await db.selectFrom('sandbox_orders').selectAll().where('mch_id', '=', ctx.config.mchId).where('paid_at', '>=', from).where('paid_at', '<', to).orderBy('paid_at', 'asc').execute()).filter((o) => formatWxDate(Date.parse(o.paid_at!)) === d);
+  const paid = await db.selectFrom('sandbox_orders').selectAll().where('mch_id', '=', ctx.config.mchId).where('paid_at', '>=', from).where('paid_at', '<', to).orderBy('paid_at', 'asc').execute();
   const refundRows = await db.selectFrom('sandbox_refunds').selectAll().where('mch_id', '=', ctx.config.mchId).where('created_at', '>=', from).where('created_at', '<', to).orderBy('created_at', 'asc').execute();
   const refunds: Refund[] = [];
   for (const r of refundRows) {

@@ -123,6 +123,7 @@ describe('sandbox WeChat Pay API: refunds, bills, faults (SQLite)', () => {
       const empty = await wxPost(base, 'downloadbill', { bill_date: '20200101' });
       expect(empty.fields).toMatchObject({ return_code: 'FAIL', return_msg: 'No Bill Exist' });
       expect((await wxPost(base, 'downloadbill', { bill_date: '2020-01-01' })).fields.err_code).toBe('PARAM_ERROR');
+      expect((await wxPost(base, 'downloadbill', { bill_date: '20261399' })).fields.err_code).toBe('PARAM_ERROR');
       expect((await wxPost(base, 'downloadbill', {})).fields.err_code).toBe('LACK_PARAMS');
     });
   });

@@ -3,13 +3,23 @@ import { accessSync, constants, mkdirSync, readFileSync, writeFileSync } from 'n
 import path from 'node:path';
 import type { SignType } from './wechatpay/sign';
 
-/** The sandbox's fixed identity: WeChat's own documentation example merchant (wechatpay-v2.md s.1). */
+/** The sandbox's fixed identity: WeChat's own documentation example merchant (docs/wechatpay-v2.md s.1). */
 export const SANDBOX_APPID = 'wxd930ea5d5a258f4f';
 export const SANDBOX_APP_SECRET = 'sandbox0app0secret0not0for0live00';
 export const SANDBOX_MCH_ID = '10000100';
 export const SANDBOX_API_KEY = '192006250b4c09247ec02edce69f6a2d';
 
 export type WechatMode = 'sandbox' | 'live';
+
+/** The reconciler's sweep: RECONCILE_INTERVAL_MS (0 = off), RECONCILE_GRACE_MS, RECONCILE_BATCH. */
+export interface ReconcilerSettings {
+  /** How often a sweep runs; 0 disables the reconciler. */
+  intervalMs: number;
+  /** How long an attempt or refund may stay quiet before WeChat is asked about it. */
+  graceMs: number;
+  /** Rows per kind per sweep. */
+  batch: number;
+}
 
 /** Every setting of design section 2, parsed once and typed. */
 export interface AppConfig {
@@ -39,6 +49,7 @@ export interface AppConfig {
   apiBaseUrl: string;
   /** Sandbox only: divides the notify retry schedule, so tests see 15 s as 15 ms at 1000. */
   sandboxTimeScale: number;
+  reconcile: ReconcilerSettings;
 }
 
 export type ConfigResult = { ok: true; config: AppConfig } | { ok: false; errors: string[] };
@@ -120,11 +131,12 @@ export function parseConfig(env: Env = process.env): ConfigResult {
   }
 
   const orderTtlMinutes = intVar(val('ORDER_TTL_MINUTES'), 15, 'ORDER_TTL_MINUTES', 2, 7 * 24 * 60, errors);
-  // Read by lib/checkout/reconciler.ts; validated here so a typo refuses to start instead of silently
-  // running on the defaults.
-  intVar(val('RECONCILE_INTERVAL_MS'), 30_000, 'RECONCILE_INTERVAL_MS', 0, 86_400_000, errors);
-  intVar(val('RECONCILE_GRACE_MS'), 60_000, 'RECONCILE_GRACE_MS', 0, 86_400_000, errors);
-  intVar(val('RECONCILE_BATCH'), 50, 'RECONCILE_BATCH', 1, 10_000, errors);
+  // A typo refuses to start instead of silently running on the defaults.
+  const reconcile: ReconcilerSettings = {
+    intervalMs: intVar(val('RECONCILE_INTERVAL_MS'), 30_000, 'RECONCILE_INTERVAL_MS', 0, 86_400_000, errors),
+    graceMs: intVar(val('RECONCILE_GRACE_MS'), 60_000, 'RECONCILE_GRACE_MS', 0, 86_400_000, errors),
+    batch: intVar(val('RECONCILE_BATCH'), 50, 'RECONCILE_BATCH', 1, 10_000, errors),
+  };
   const trustRaw = val('TRUST_PROXY');
   if (trustRaw !== undefined && !['0', '1', 'true', 'false'].includes(trustRaw)) errors.push(`TRUST_PROXY: must be 1 or unset, got "${trustRaw}"`);
   const trustProxy = trustRaw === '1' || trustRaw === 'true';
@@ -143,6 +155,7 @@ export function parseConfig(env: Env = process.env): ConfigResult {
       openBaseUrl: live ? 'https://open.weixin.qq.com' : `${publicBaseUrl}/sandbox/open`,
       apiBaseUrl: live ? 'https://api.weixin.qq.com' : `${internal}/api`,
       sandboxTimeScale: live ? 1 : sandboxTimeScale,
+      reconcile,
     },
   };
 }

@@ -20,6 +20,6 @@ export async function boot(): Promise<void> {
     console.error(`Refusing to start: ${config.dbKind} database unavailable: ${(e as Error).message}`);
     process.exit(1);
   }
-  (await import('./checkout/reconciler')).startReconciler(config); // h3: orderquery/closeorder/refundquery sweeps
-  if (config.mode === 'sandbox') (await import('./sandbox/notifier')).startSandboxNotifier(config); // h2: sandbox notify deliveries
+  (await import('./checkout/reconciler')).startReconciler(config); // orderquery/closeorder/refundquery sweeps
+  if (config.mode === 'sandbox') (await import('./sandbox/notifier')).startSandboxNotifier(config); // sandbox notify deliveries
 }

@@ -25,8 +25,3 @@ export function sandboxDb(): Promise<SandboxDb> {
   }
   return g[key]!;
 }
-
-/** Now as ISO UTC text, like every timestamp column. */
-export function isoNow(ms: number = Date.now()): string {
-  return new Date(ms).toISOString();
-}

@@ -1,4 +1,5 @@
-import { type SandboxDb, isoNow } from './db';
+import { type SandboxDb } from './db';
+import { nowIso } from '../db';
 import { takeNotifyFault } from './faults';
 import { newRowId } from './ids';
 
@@ -41,12 +42,12 @@ export async function enqueueDelivery(
       body: d.body,
       status: 'pending',
       attempts: 0,
-      next_at: isoNow(d.dueMs ?? now),
+      next_at: nowIso(d.dueMs ?? now),
       duplicate: fault === 'DUPLICATE_NOTIFY' ? 1 : 0,
       last_status: null,
       last_reply: null,
-      created_at: isoNow(now),
-      updated_at: isoNow(now),
+      created_at: nowIso(now),
+      updated_at: nowIso(now),
     })
     .execute();
   kickNotifier();
@@ -57,7 +58,7 @@ export async function enqueueDelivery(
 export async function resendDelivery(db: SandboxDb, id: string): Promise<boolean> {
   const r = await db
     .updateTable('sandbox_deliveries')
-    .set({ status: 'pending', next_at: isoNow(), updated_at: isoNow() })
+    .set({ status: 'pending', next_at: nowIso(), updated_at: nowIso() })
     .where('id', '=', id)
     .executeTakeFirst();
   kickNotifier();

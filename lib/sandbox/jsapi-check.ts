@@ -1,5 +1,6 @@
 import { getConfig } from '../config';
-import { isSignType, safeEqual, sign } from '../wechatpay/sign';
+import { verifyJsapiParams } from '../wechatpay/jsapi';
+import { isSignType } from '../wechatpay/sign';
 import { sandboxDb } from './db';
 import { type PayOutcome, payOrder, unpayableReason } from './payer';
 import type { SandboxOrder } from './orders';
@@ -36,8 +37,8 @@ export async function checkJsapiParams(raw: unknown, user: SandboxUser): Promise
   if (!isSignType(s.signType)) return { ok: false, reason: `signType 只能是 MD5 或 HMAC-SHA256，收到 ${s.signType}` };
   const m = /^prepay_id=(.+)$/.exec(s.package);
   if (!m) return { ok: false, reason: 'package 必须是 prepay_id=...' };
-  const expected = sign({ appId: s.appId, timeStamp: s.timeStamp, nonceStr: s.nonceStr, package: s.package, signType: s.signType }, config.apiKey, s.signType);
-  if (!safeEqual(expected, s.paySign.toUpperCase())) return { ok: false, reason: 'paySign 签名错误' };
+  // The one paySign rule, shared with the merchant side that signs (lib/wechatpay/jsapi.ts).
+  if (!verifyJsapiParams(s, config.apiKey)) return { ok: false, reason: 'paySign 签名错误' };
   const db = await sandboxDb();
   const order = await db.selectFrom('sandbox_orders').selectAll().where('prepay_id', '=', m[1]).executeTakeFirst();
   if (!order) return { ok: false, reason: 'prepay_id 不存在' };

@@ -1,6 +1,7 @@
 import type { AppConfig } from '../config';
 import { parseXml } from '../wechatpay/xml';
-import { type SandboxDb, isoNow, sandboxDb } from './db';
+import { type SandboxDb, sandboxDb } from './db';
+import { nowIso } from '../db';
 import { registerKick, RETRY_SCHEDULE_S } from './deliveries';
 import { newRowId } from './ids';
 import { refundNotifyXml } from './notify-body';
@@ -45,7 +46,7 @@ async function pass(st: State): Promise<void> {
   let wait = IDLE_MS;
   try {
     const db = await sandboxDb();
-    const now = isoNow();
+    const now = nowIso();
     const due = await db.selectFrom('sandbox_deliveries').selectAll().where('status', '=', 'pending').where('next_at', '<=', now).orderBy('next_at', 'asc').limit(50).execute();
     for (const d of due) {
       if (st.inFlight.has(d.id)) continue;
@@ -112,7 +113,7 @@ async function deliver(st: State, db: SandboxDb, d: SandboxDeliveriesTable): Pro
   const posts = await Promise.all(d.duplicate && attemptNo === 1 ? [post(d.url, body), post(d.url, body)] : [post(d.url, body)]);
   for (const p of posts) {
     await db.insertInto('sandbox_attempts').values({
-      id: newRowId('at'), delivery_id: d.id, attempt_no: attemptNo, at: isoNow(Date.now() - p.ms), http_status: p.status,
+      id: newRowId('at'), delivery_id: d.id, attempt_no: attemptNo, at: nowIso(Date.now() - p.ms), http_status: p.status,
       reply: p.reply, error: p.error, duration_ms: p.ms, accepted: p.accepted ? 1 : 0,
     }).execute();
   }
@@ -123,9 +124,9 @@ async function deliver(st: State, db: SandboxDb, d: SandboxDeliveriesTable): Pro
   await db.updateTable('sandbox_deliveries').set({
     attempts: attemptNo,
     status: ok ? 'delivered' : delayS === undefined ? 'failed' : 'pending',
-    next_at: ok || delayS === undefined ? null : isoNow(now + (delayS * 1000) / st.config.sandboxTimeScale),
+    next_at: ok || delayS === undefined ? null : nowIso(now + (delayS * 1000) / st.config.sandboxTimeScale),
     last_status: last.status,
     last_reply: last.error ?? last.reply.slice(0, 500),
-    updated_at: isoNow(now),
+    updated_at: nowIso(now),
   }).where('id', '=', d.id).execute();
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { getConfig } from '../config';
-import { isoNow, sandboxDb } from './db';
+import { sandboxDb } from './db';
+import { nowIso } from '../db';
 import { newCode, newToken } from './ids';
 import { ensureOpenid, type SandboxUser } from './users';
 
@@ -46,7 +47,7 @@ export async function issueCode(check: Extract<AuthorizeCheck, { ok: true }>, us
   const now = Date.now();
   await db.insertInto('sandbox_codes').values({
     code, appid: check.appid, user_id: user.id, openid, scope: check.scope,
-    expires_at: isoNow(now + CODE_TTL_MS), used_at: null, created_at: isoNow(now),
+    expires_at: nowIso(now + CODE_TTL_MS), used_at: null, created_at: nowIso(now),
   }).execute();
   const url = new URL(check.redirectUri);
   url.searchParams.set('code', code);
@@ -72,8 +73,8 @@ export async function exchangeCode(q: URLSearchParams): Promise<Record<string, u
   const row = await db.selectFrom('sandbox_codes').selectAll().where('code', '=', code).executeTakeFirst();
   if (!row || row.appid !== appid) return err(40029, 'invalid code');
   if (row.used_at) return err(40163, 'code been used');
-  if (row.expires_at <= isoNow()) return err(42003, 'code expired');
-  const r = await db.updateTable('sandbox_codes').set({ used_at: isoNow() }).where('code', '=', code).where('used_at', 'is', null).executeTakeFirst();
+  if (row.expires_at <= nowIso()) return err(42003, 'code expired');
+  const r = await db.updateTable('sandbox_codes').set({ used_at: nowIso() }).where('code', '=', code).where('used_at', 'is', null).executeTakeFirst();
   if (Number(r.numUpdatedRows) === 0) return err(40163, 'code been used');
   return {
     access_token: newToken('sbx_at_'),

@@ -1,6 +1,7 @@
 import { getConfig } from '../config';
 import { formatWxTime } from '../wechatpay/time';
-import { isoNow, sandboxDb } from './db';
+import { sandboxDb } from './db';
+import { nowIso } from '../db';
 import { enqueueDelivery } from './deliveries';
 import { newTransactionId } from './ids';
 import { type SandboxOrder } from './orders';
@@ -24,8 +25,8 @@ export async function findByTarget(t: { prepay_id?: string; code_url?: string })
 export function unpayableReason(o: SandboxOrder, now = Date.now()): { code: string; message: string } | undefined {
   if (o.state === 'SUCCESS' || o.state === 'REFUND') return { code: 'ORDERPAID', message: '该订单已支付' };
   if (o.state === 'CLOSED') return { code: 'ORDERCLOSED', message: '该订单已关闭' };
-  if (o.prepay_expires_at <= isoNow(now)) return { code: 'PREPAY_EXPIRED', message: 'prepay_id已过期（2小时）' };
-  if (o.expires_at && o.expires_at <= isoNow(now)) return { code: 'ORDER_EXPIRED', message: '订单已过支付期限（time_expire）' };
+  if (o.prepay_expires_at <= nowIso(now)) return { code: 'PREPAY_EXPIRED', message: 'prepay_id已过期（2小时）' };
+  if (o.expires_at && o.expires_at <= nowIso(now)) return { code: 'ORDER_EXPIRED', message: '订单已过支付期限（time_expire）' };
   return undefined;
 }
 
@@ -52,7 +53,7 @@ export async function payOrder(order: SandboxOrder, result: PayResult, openid?: 
   if (result === 'CANCEL') return { ok: true, out_trade_no: order.out_trade_no, state: order.state };
   const now = Date.now();
   if (result === 'FAIL') {
-    await db.updateTable('sandbox_orders').set({ state: 'PAYERROR', updated_at: isoNow(now) })
+    await db.updateTable('sandbox_orders').set({ state: 'PAYERROR', updated_at: nowIso(now) })
       .where('mch_id', '=', order.mch_id).where('out_trade_no', '=', order.out_trade_no).where('state', 'in', ['NOTPAY', 'PAYERROR']).execute();
     return { ok: true, out_trade_no: order.out_trade_no, state: 'PAYERROR' };
   }
@@ -63,8 +64,8 @@ export async function payOrder(order: SandboxOrder, result: PayResult, openid?: 
     time_end: formatWxTime(now),
     bank_type: 'CFT',
     is_subscribe: user.is_subscribe,
-    paid_at: isoNow(now),
-    updated_at: isoNow(now),
+    paid_at: nowIso(now),
+    updated_at: nowIso(now),
   };
   const r = await db.updateTable('sandbox_orders').set(paid)
     .where('mch_id', '=', order.mch_id).where('out_trade_no', '=', order.out_trade_no).where('state', 'in', ['NOTPAY', 'PAYERROR']).executeTakeFirst();

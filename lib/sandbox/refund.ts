@@ -1,6 +1,7 @@
 import { getConfig } from '../config';
 import { formatWxDateTime } from '../wechatpay/time';
-import { type SandboxDb, isoNow, sandboxDb } from './db';
+import { type SandboxDb, sandboxDb } from './db';
+import { nowIso } from '../db';
 import { enqueueDelivery } from './deliveries';
 import { newRefundId } from './ids';
 import { findOrder, isPaid } from './orders';
@@ -14,7 +15,7 @@ const POSINT = /^[1-9]\d{0,9}$/;
 
 /** Refunds whose time has come become SUCCESS (conditional: exactly once whoever gets there first). */
 export async function settleDueRefunds(db: SandboxDb, where?: { outRefundNo?: string }): Promise<void> {
-  const now = isoNow();
+  const now = nowIso();
   let q = db.updateTable('sandbox_refunds').set({ status: 'SUCCESS', success_at: now }).where('status', '=', 'PROCESSING').where('settle_at', '<=', now);
   if (where?.outRefundNo) q = q.where('out_refund_no', '=', where.outRefundNo);
   await q.execute();
@@ -76,16 +77,16 @@ export async function refund(ctx: MchCtx): Promise<MchReply> {
     // No notify_url in the request: WeChat uses the one configured in the merchant portal; ours is the app's.
     notify_url: f.notify_url || `${getConfig().publicBaseUrl}/api/wechatpay/refund-notify`,
     status: 'PROCESSING',
-    settle_at: isoNow(now + SETTLE_MS / getConfig().sandboxTimeScale),
+    settle_at: nowIso(now + SETTLE_MS / getConfig().sandboxTimeScale),
     success_at: null,
-    created_at: isoNow(now),
+    created_at: nowIso(now),
   };
   const outcome = await db.transaction().execute(async (trx) => {
     const count = await trx.selectFrom('sandbox_refunds').select((eb) => eb.fn.countAll().as('n')).where('mch_id', '=', o.mch_id).where('out_trade_no', '=', o.out_trade_no).executeTakeFirstOrThrow();
     if (Number(count.n) >= MAX_REFUNDS) return 'too_many' as const;
     const u = await trx
       .updateTable('sandbox_orders')
-      .set((eb) => ({ refunded_fee: eb('refunded_fee', '+', refundFee), state: 'REFUND', updated_at: isoNow(now) }))
+      .set((eb) => ({ refunded_fee: eb('refunded_fee', '+', refundFee), state: 'REFUND', updated_at: nowIso(now) }))
       .where('mch_id', '=', o.mch_id)
       .where('out_trade_no', '=', o.out_trade_no)
       .where('state', 'in', ['SUCCESS', 'REFUND'])

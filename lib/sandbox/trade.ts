@@ -1,4 +1,5 @@
-import { isoNow, sandboxDb } from './db';
+import { sandboxDb } from './db';
+import { nowIso } from '../db';
 import { findOrder, isPaid, paymentFields, STATE_DESC } from './orders';
 import { type MchCtx, type MchReply, errReply, lackParams, okReply } from './reply';
 
@@ -35,7 +36,7 @@ export async function closeOrder(ctx: MchCtx): Promise<MchReply> {
   if (o.state === 'CLOSED') return errReply(ctx, 'ORDERCLOSED', '订单已关闭，无法重复关闭');
   const r = await db
     .updateTable('sandbox_orders')
-    .set({ state: 'CLOSED', updated_at: isoNow() })
+    .set({ state: 'CLOSED', updated_at: nowIso() })
     .where('mch_id', '=', o.mch_id)
     .where('out_trade_no', '=', o.out_trade_no)
     .where('state', 'in', ['NOTPAY', 'PAYERROR'])

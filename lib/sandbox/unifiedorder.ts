@@ -1,5 +1,6 @@
 import { parseWxTime } from '../wechatpay/time';
-import { isoNow, sandboxDb } from './db';
+import { sandboxDb } from './db';
+import { nowIso } from '../db';
 import { newCodeUrl, newPrepayId } from './ids';
 import { findOrder, isPaid, PREPAY_TTL_MS, type SandboxOrder } from './orders';
 import { type MchCtx, type MchReply, errReply, lackParams, okReply, paramError } from './reply';
@@ -90,12 +91,12 @@ export async function unifiedOrder(ctx: MchCtx): Promise<MchReply> {
     if (existing.params_json !== params) return errReply(ctx, 'INVALID_REQUEST', '201 商户订单号重复');
     // Identical re-submission of an unpaid order: WeChat accepts it. Whether the prepay_id is the same is
     // UNVERIFIED; we answer the same one while it lives and a fresh one (fresh code_url too) after 2 hours.
-    if (existing.prepay_expires_at > isoNow(now)) return answer(ctx, existing);
+    if (existing.prepay_expires_at > nowIso(now)) return answer(ctx, existing);
     const prepay_id = newPrepayId(now);
     const code_url = existing.trade_type === 'NATIVE' ? newCodeUrl() : null;
     await db
       .updateTable('sandbox_orders')
-      .set({ prepay_id, code_url, prepay_expires_at: isoNow(now + PREPAY_TTL_MS), updated_at: isoNow(now) })
+      .set({ prepay_id, code_url, prepay_expires_at: nowIso(now + PREPAY_TTL_MS), updated_at: nowIso(now) })
       .where('mch_id', '=', existing.mch_id)
       .where('out_trade_no', '=', existing.out_trade_no)
       .execute();
@@ -115,9 +116,9 @@ export async function unifiedOrder(ctx: MchCtx): Promise<MchReply> {
     notify_url: f.notify_url,
     openid: f.trade_type === 'JSAPI' ? f.openid : null,
     product_id: f.product_id || null,
-    expires_at: f.time_expire ? isoNow(parseWxTime(f.time_expire)!) : null,
+    expires_at: f.time_expire ? nowIso(parseWxTime(f.time_expire)!) : null,
     prepay_id: newPrepayId(now),
-    prepay_expires_at: isoNow(now + PREPAY_TTL_MS),
+    prepay_expires_at: nowIso(now + PREPAY_TTL_MS),
     code_url: f.trade_type === 'NATIVE' ? newCodeUrl() : null,
     state: 'NOTPAY',
     transaction_id: null,
@@ -126,8 +127,8 @@ export async function unifiedOrder(ctx: MchCtx): Promise<MchReply> {
     is_subscribe: null,
     refunded_fee: 0,
     paid_at: null,
-    created_at: isoNow(now),
-    updated_at: isoNow(now),
+    created_at: nowIso(now),
+    updated_at: nowIso(now),
   };
   try {
     await db.insertInto('sandbox_orders').values(order).execute();

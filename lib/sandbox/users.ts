@@ -1,4 +1,5 @@
-import { type SandboxDb, isoNow, sandboxDb } from './db';
+import { type SandboxDb, sandboxDb } from './db';
+import { nowIso } from '../db';
 import { newRowId, openidFor } from './ids';
 import { DEFAULT_USER_ID, type SandboxUsersTable } from './schema';
 
@@ -23,7 +24,7 @@ export async function currentUser(cookieUserId: string | undefined): Promise<San
 
 export async function createUser(name: string, isSubscribe: boolean, appid: string): Promise<SandboxUser> {
   const db = await sandboxDb();
-  const user: SandboxUser = { id: newRowId('u'), name: name.trim().slice(0, 40) || '用户', is_subscribe: isSubscribe ? 'Y' : 'N', created_at: isoNow() };
+  const user: SandboxUser = { id: newRowId('u'), name: name.trim().slice(0, 40) || '用户', is_subscribe: isSubscribe ? 'Y' : 'N', created_at: nowIso() };
   await db.insertInto('sandbox_users').values(user).execute();
   await ensureOpenid(db, user.id, appid);
   return user;

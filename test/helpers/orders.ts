@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../lib/db/schema';
-import { newOrderId, newOutTradeNo } from '../../lib/checkout/ids';
+import { newOrderId, newOutTradeNo } from '../../lib/checkout/kernel';
 import { SANDBOX_API_KEY, SANDBOX_APPID, SANDBOX_MCH_ID } from '../../lib/config';
 import { WechatPayClient } from '../../lib/wechatpay/client';
 import { formatWxTime } from '../../lib/wechatpay/time';

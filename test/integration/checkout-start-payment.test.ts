@@ -11,13 +11,13 @@ import { type AppServer, startApp } from '../helpers/server';
  * app serves WeChat's side (unifiedorder, notify), this process plays a second app instance sharing
  * the same database, as a deployment behind a load balancer would.
  */
-type Orders = typeof import('@/lib/checkout/orders');
+type Orders = typeof import('@/lib/checkout/payments');
 type Db = typeof import('@/lib/db');
 
 /** Loads lib/checkout as a second instance of `app` (its own sandbox base URL and payment window). */
 async function loadAppModules(app: AppServer): Promise<{ orders: Orders; db: Db }> {
   actAsInstanceOf(app, initDb(app.databaseUrl), { SANDBOX_MCH_BASE_URL: `${app.baseUrl}/sandbox/mch`, ORDER_TTL_MINUTES: '15' });
-  return { orders: await import('@/lib/checkout/orders'), db: await import('@/lib/db') };
+  return { orders: await import('@/lib/checkout/payments'), db: await import('@/lib/db') };
 }
 
 async function simOrders(app: AppServer): Promise<Array<{ out_trade_no: string; total_fee: number | string; trade_type: string; state: string; prepay_id: string; code_url: string | null }>> {
@@ -106,7 +106,7 @@ describe.each(ENGINES)('startPayment on %s', (engine) => {
       const b = buyer('two');
       const before = (await simOrders(app)).length;
       const script = `
-        const { startPayment } = require(${JSON.stringify(path.resolve(__dirname, '../../lib/checkout/orders.ts'))});
+        const { startPayment } = require(${JSON.stringify(path.resolve(__dirname, '../../lib/checkout/payments/index.ts'))});
         startPayment({ sku: 'green-tea', quantity: 1, buyerId: ${JSON.stringify(b)}, mode: 'native', clientIp: '127.0.0.1' })
           .then((r) => { process.stdout.write(JSON.stringify(r)); process.exit(0); }, (e) => { console.error(e); process.exit(1); });`;
       const env = { ...process.env, DATABASE_URL: app.databaseUrl, PUBLIC_BASE_URL: app.baseUrl, PORT: String(app.port), SANDBOX_MCH_BASE_URL: `${app.baseUrl}/sandbox/mch` };

@@ -2,11 +2,11 @@ import { CompiledQuery, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DbHandle, initDb } from '@/lib/db';
 import type { Database, OrderStatus } from '@/lib/db/schema';
-import { csvLine, UTF8_BOM } from '@/lib/checkout/merchant-csv';
+import { csvLine, UTF8_BOM } from '@/lib/checkout/merchant';
 import {
   decodeCursor, findOrderIdsFor, listOrders, listQueries, parseOrderQuery, todayQuery, todayTotals,
-} from '@/lib/checkout/merchant-orders';
-import { chinaDate, chinaDayBounds } from '@/lib/checkout/merchant-time';
+} from '@/lib/checkout/merchant/list';
+import { chinaDate, chinaDayBounds } from '@/lib/china-time';
 import { ENGINES, freshDatabaseUrl } from '../helpers/db';
 
 const N = 10_000;

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { checkMerchantLogin, MAX_FAILURES, passwordMatches, WINDOW_MS } from '@/lib/checkout/merchant-auth';
-import { parseYuanToFen } from '@/lib/checkout/merchant-money';
-import { formatYuan } from '@/lib/money';
-import { chinaDate, chinaDayBounds, formatChinaTime } from '@/lib/checkout/merchant-time';
+import { checkMerchantLogin, MAX_FAILURES, passwordMatches, WINDOW_MS } from '@/lib/checkout/merchant';
+import { formatYuan, parseYuanToFen } from '@/lib/money';
+import { chinaDate, chinaDayBounds, formatChinaTime } from '@/lib/china-time';
 
 describe('refund amounts typed in yuan', () => {
   it.each([

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 describe('OAuth callback outcomes WeChat can produce', () => {
   let server: http.Server;
   let answer: () => [number, string];
-  let oauth: typeof import('@/lib/checkout/oauth-flow');
+  let oauth: typeof import('@/lib/checkout/buyer');
   beforeAll(async () => {
     server = http.createServer((req, res) => {
       const [status, body] = answer();
@@ -28,7 +28,7 @@ describe('OAuth callback outcomes WeChat can produce', () => {
       PORT: String(port),
       DATABASE_URL: `file:${path.join(mkdtempSync(path.join(os.tmpdir(), 'h4oauth-')), 'x.db')}`,
     });
-    oauth = await import('@/lib/checkout/oauth-flow');
+    oauth = await import('@/lib/checkout/buyer');
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 

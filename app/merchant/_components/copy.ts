@@ -1,5 +1,5 @@
 import type { Locale } from '@/lib/i18n';
-import type { OrderStatus } from '@/lib/db/schema';
+import type { OrderStatus } from '@/lib/checkout/orders';
 
 /** Merchant UI copy: Simplified Chinese by default, English when the browser prefers it. */
 const zh = {

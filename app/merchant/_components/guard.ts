@@ -1,5 +1,5 @@
 import { redirect } from 'next/navigation';
-import { isMerchant } from '@/lib/checkout/merchant-auth';
+import { isMerchant } from '@/app/_http/merchant-session';
 
 /** Every merchant page starts here: anyone else is sent to the login (a redirect, never the page). */
 export async function requireMerchantPage(here: string): Promise<void> {

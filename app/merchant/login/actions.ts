@@ -2,7 +2,8 @@
 
 import { headers } from 'next/headers';
 import { redirect } from 'next/navigation';
-import { checkMerchantLogin, clientKey, endMerchantSession, startMerchantSession } from '@/lib/checkout/merchant-auth';
+import { endMerchantSession, startMerchantSession } from '@/app/_http/merchant-session';
+import { checkMerchantLogin, clientKey } from '@/lib/checkout/merchant';
 import { pickLocale } from '@/lib/i18n';
 import { safeNext } from '../_components/guard';
 import type { LoginState } from '../_components/types';

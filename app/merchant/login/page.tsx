@@ -1,5 +1,5 @@
 import { redirect } from 'next/navigation';
-import { isMerchant } from '@/lib/checkout/merchant-auth';
+import { isMerchant } from '@/app/_http/merchant-session';
 import { requestLocale } from '../../_components/locale';
 import { merchantCopy } from '../_components/copy';
 import { safeNext } from '../_components/guard';

@@ -4,8 +4,8 @@ import Link from 'next/link';
 import useSWR from 'swr';
 import useSWRInfinite from 'swr/infinite';
 import { formatYuan } from '@/lib/money';
-import type { MerchantOrderRow, TodayTotals } from '@/lib/checkout/merchant-orders';
-import { formatChinaTime } from '@/lib/checkout/merchant-time';
+import type { MerchantOrderRow, TodayTotals } from '@/lib/checkout/merchant';
+import { formatChinaTime } from '@/lib/china-time';
 import type { Copy } from '../_components/copy';
 
 type Page = { orders: MerchantOrderRow[]; nextCursor: string | null };

@@ -1,4 +1,4 @@
-import { listOrders, ORDER_STATUSES, parseOrderQuery, todayTotals } from '@/lib/checkout/merchant-orders';
+import { listOrders, ORDER_STATUSES, parseOrderQuery, todayTotals } from '@/lib/checkout/merchant';
 import { requestLocale } from '../../_components/locale';
 import { merchantCopy } from '../_components/copy';
 import { requireMerchantPage } from '../_components/guard';

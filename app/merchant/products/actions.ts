@@ -1,8 +1,8 @@
 'use server';
 
 import { revalidatePath } from 'next/cache';
-import { isMerchant } from '@/lib/checkout/merchant-auth';
-import { createProduct, setProductActive, updateProduct } from '@/lib/checkout/merchant-products';
+import { isMerchant } from '@/app/_http/merchant-session';
+import { createProduct, setProductActive, updateProduct } from '@/lib/checkout/catalog';
 import { requestLocale } from '../../_components/locale';
 import type { ActionResult } from '../_components/types';
 

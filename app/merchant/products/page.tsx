@@ -1,5 +1,5 @@
 import { formatYuan } from '@/lib/money';
-import { listAllProducts, shopLink } from '@/lib/checkout/merchant-products';
+import { listAllProducts, shopLink } from '@/lib/checkout/catalog';
 import { requestLocale } from '../../_components/locale';
 import { merchantCopy } from '../_components/copy';
 import { requireMerchantPage } from '../_components/guard';

@@ -2,8 +2,8 @@
 import type { CheckoutCopy } from '@/app/_components/checkout-copy';
 import { useOrderStatus } from '@/app/_components/use-order-status';
 import { formatYuan } from '@/lib/money';
-import { formatWxDateTime } from '@/lib/wechatpay/time';
 import type { OrderStatusJson } from '@/lib/checkout/orders';
+import { formatChinaTime } from '@/lib/china-time';
 
 /**
  * The order with its status kept live by polling. A buyer arriving from the payment sheet's `:ok`
@@ -30,7 +30,7 @@ export function OrderLive(props: { initial: OrderStatusJson; copy: CheckoutCopy;
           <tr><th>{c.orderNo}</th><td data-testid="order-id">{o.id}</td></tr>
           <tr><th>{c.product}</th><td>{o.name} × {o.quantity}</td></tr>
           <tr><th>{c.amount}</th><td className="price" data-testid="order-amount">¥{formatYuan(o.amountFen)}</td></tr>
-          {o.paidAt && <tr><th>{c.paidAt}</th><td>{formatWxDateTime(Date.parse(o.paidAt))}</td></tr>}
+          {o.paidAt && <tr><th>{c.paidAt}</th><td>{formatChinaTime(o.paidAt)}</td></tr>}
         </tbody>
       </table>
     </div>

@@ -1,7 +1,7 @@
 import { headers } from 'next/headers';
 import { notFound } from 'next/navigation';
 import { checkoutCopy } from '@/app/_components/checkout-copy';
-import { orderStatusForViewer } from '@/lib/checkout/order-view';
+import { orderStatusForViewer } from '@/lib/checkout/orders';
 import { pickLocale } from '@/lib/i18n';
 import { getSession } from '@/lib/session';
 import { OrderLive } from './order-live';

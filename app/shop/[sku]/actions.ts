@@ -2,17 +2,16 @@
 import { cookies, headers } from 'next/headers';
 import { z } from 'zod';
 import { checkoutCopy } from '@/app/_components/checkout-copy';
-import { buyerIp, effectiveClientKind, ensureBuyerId, payModeFor } from '@/lib/checkout/buyer';
-import { MAX_QUANTITY, startPayment as startPaymentFor, type StartPaymentResult } from '@/lib/checkout/orders';
-import { getConfig } from '@/lib/config';
+import { buyerIp, detectClient, ensureBuyerId, payModeFor } from '@/lib/checkout/buyer';
+import { ORDER_ID_RE, SKU_RE } from '@/lib/checkout/kernel';
+import { MAX_QUANTITY, startPayment as startPaymentFor, type StartPaymentResult } from '@/lib/checkout/payments';
 import { pickLocale } from '@/lib/i18n';
 import { getSession } from '@/lib/session';
-import { classifyUserAgent } from '@/lib/wechat/ua';
 
 const Input = z.object({
-  sku: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+  sku: z.string().regex(SKU_RE),
   quantity: z.number().int().min(1).max(MAX_QUANTITY),
-  orderId: z.string().regex(/^o_[A-Za-z0-9_-]{8,64}$/).optional(),
+  orderId: z.string().regex(ORDER_ID_RE).optional(),
 });
 
 /**
@@ -25,19 +24,18 @@ export async function startPayment(raw: unknown): Promise<StartPaymentResult> {
   const c = checkoutCopy(pickLocale(h.get('accept-language')));
   const parsed = Input.safeParse(raw);
   if (!parsed.success) return { ok: false, code: 'INVALID_INPUT', message: c.invalidInput };
-  const config = getConfig();
   const session = await getSession();
   const hadBuyer = session.buyerId;
   const buyerId = ensureBuyerId(session);
   if (hadBuyer !== buyerId) await session.save();
-  const kind = effectiveClientKind(classifyUserAgent(h.get('user-agent') ?? ''), config.mode === 'sandbox', (await cookies()).get('sandbox_wechat_browser')?.value);
+  const kind = detectClient(h.get('user-agent'), (await cookies()).get('sandbox_wechat_browser')?.value);
   try {
     const r = await startPaymentFor({
       ...parsed.data,
       buyerId,
       openid: session.openid,
       mode: payModeFor(kind),
-      clientIp: buyerIp(h.get('x-forwarded-for'), config.trustProxy),
+      clientIp: buyerIp(h.get('x-forwarded-for')),
     });
     if (r.ok) return r;
     const message = {

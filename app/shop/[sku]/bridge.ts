@@ -1,4 +1,4 @@
-import type { JsapiPayParams } from '@/lib/checkout/orders';
+import type { JsapiPayParams } from '@/lib/checkout/payments';
 
 interface WeixinJSBridge {
   invoke(name: 'getBrandWCPayRequest', params: JsapiPayParams, cb: (res: { err_msg?: string; err_desc?: string }) => void): void;

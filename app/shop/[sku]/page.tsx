@@ -1,13 +1,12 @@
 import { cookies, headers } from 'next/headers';
 import { notFound, redirect } from 'next/navigation';
 import { checkoutCopy } from '@/app/_components/checkout-copy';
-import { effectiveClientKind, payModeFor } from '@/lib/checkout/buyer';
+import { detectClient, payModeFor } from '@/lib/checkout/buyer';
 import { getActiveProduct } from '@/lib/checkout/catalog';
-import { formatYuan } from '@/lib/money';
 import { getConfig } from '@/lib/config';
 import { pickLocale } from '@/lib/i18n';
+import { formatYuan } from '@/lib/money';
 import { getSession } from '@/lib/session';
-import { classifyUserAgent } from '@/lib/wechat/ua';
 import { PayPanel } from './pay-panel';
 
 export const dynamic = 'force-dynamic';
@@ -24,7 +23,7 @@ export default async function ShopPage({ params }: { params: Promise<{ sku: stri
   const config = getConfig();
   const sandbox = config.mode === 'sandbox';
   const c = checkoutCopy(pickLocale(h.get('accept-language')));
-  const kind = effectiveClientKind(classifyUserAgent(h.get('user-agent') ?? ''), sandbox, jar.get('sandbox_wechat_browser')?.value);
+  const kind = detectClient(h.get('user-agent'), jar.get('sandbox_wechat_browser')?.value);
   const mode = payModeFor(kind);
   if (mode === 'jsapi' && !session.openid) {
     redirect(`/api/wechat/oauth/start?returnTo=${encodeURIComponent(`/shop/${product.sku}`)}`);

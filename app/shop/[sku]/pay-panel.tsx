@@ -6,7 +6,7 @@ import { OrderStatusBadge } from '@/app/_components/order-status-badge';
 import { orderStatusKey } from '@/app/_components/use-order-status';
 import { formatYuan } from '@/lib/money';
 import type { PayMode } from '@/lib/checkout/buyer';
-import type { StartPaymentResult } from '@/lib/checkout/orders';
+import type { StartPaymentResult } from '@/lib/checkout/payments';
 import { startPayment } from './actions';
 import { bridgeReadyNow, requestPayment, whenBridgeReady } from './bridge';
 import { NativeQr } from './native-qr';

@@ -1,28 +1,29 @@
 import { describe, expect, it } from 'vitest';
-import { buyerIp, effectiveClientKind, ensureBuyerId, FALLBACK_IP, payModeFor } from '@/lib/checkout/buyer';
-import { safeReturnTo } from '@/lib/checkout/oauth-flow';
-import { truncateUtf8 } from '@/lib/checkout/start-payment';
+import { effectiveClientKind, ensureBuyerId, payModeFor, safeReturnTo } from '@/lib/checkout/buyer';
+import { clientIp, FALLBACK_IP } from '@/lib/checkout/kernel';
+import { truncateUtf8 } from '@/lib/checkout/payments';
 
-describe('buyerIp', () => {
+describe('clientIp (the buyer IP sent to WeChat and the login throttle key)', () => {
   it('without TRUST_PROXY takes the single address next start wrote, normalized', () => {
-    expect(buyerIp('203.0.113.7', false)).toBe('203.0.113.7');
-    expect(buyerIp('::ffff:127.0.0.1', false)).toBe('127.0.0.1');
-    expect(buyerIp('::1', false)).toBe('::1');
-    expect(buyerIp('2001:db8::1', false)).toBe('2001:db8::1');
+    expect(clientIp('203.0.113.7', false)).toBe('203.0.113.7');
+    expect(clientIp('::ffff:127.0.0.1', false)).toBe('127.0.0.1');
+    expect(clientIp('::1', false)).toBe('::1');
+    expect(clientIp('2001:db8::1', false)).toBe('2001:db8::1');
   });
   it('without TRUST_PROXY does not believe a client-sent chain or garbage', () => {
-    expect(buyerIp('1.1.1.1, 203.0.113.7', false)).toBe(FALLBACK_IP);
-    expect(buyerIp('not-an-ip', false)).toBe(FALLBACK_IP);
-    expect(buyerIp('<script>', false)).toBe(FALLBACK_IP);
-    expect(buyerIp(null, false)).toBe(FALLBACK_IP);
-    expect(buyerIp('', false)).toBe(FALLBACK_IP);
+    expect(clientIp('1.1.1.1, 203.0.113.7', false)).toBe(FALLBACK_IP);
+    expect(clientIp('not-an-ip', false)).toBe(FALLBACK_IP);
+    expect(clientIp('<script>', false)).toBe(FALLBACK_IP);
+    expect(clientIp(null, false)).toBe(FALLBACK_IP);
+    expect(clientIp('', false)).toBe(FALLBACK_IP);
   });
-  it('with TRUST_PROXY takes the first valid entry of the chain', () => {
-    expect(buyerIp('198.51.100.4, 10.0.0.1', true)).toBe('198.51.100.4');
-    expect(buyerIp('junk, 198.51.100.4', true)).toBe('198.51.100.4');
-    expect(buyerIp('[2001:db8::2]:443', true)).toBe('2001:db8::2');
-    expect(buyerIp('198.51.100.9:5555', true)).toBe('198.51.100.9');
-    expect(buyerIp(undefined, true)).toBe(FALLBACK_IP);
+  it('with TRUST_PROXY takes the rightmost valid entry: what our proxy saw, not what the client claimed', () => {
+    expect(clientIp('198.51.100.4, 10.0.0.1', true)).toBe('10.0.0.1');
+    expect(clientIp('6.6.6.6, 198.51.100.4', true)).toBe('198.51.100.4');
+    expect(clientIp('198.51.100.4, junk', true)).toBe('198.51.100.4');
+    expect(clientIp('[2001:db8::2]:443', true)).toBe('2001:db8::2');
+    expect(clientIp('198.51.100.9:5555', true)).toBe('198.51.100.9');
+    expect(clientIp(undefined, true)).toBe(FALLBACK_IP);
   });
 });
 

@@ -1,5 +1,6 @@
-import { json, refuseUnlessMerchant } from '@/lib/checkout/merchant-http';
-import { listOrders, parseOrderQuery } from '@/lib/checkout/merchant-orders';
+import { json } from '@/app/_http/json';
+import { refuseUnlessMerchant } from '@/app/_http/merchant-session';
+import { listOrders, parseOrderQuery } from '@/lib/checkout/merchant';
 
 export const dynamic = 'force-dynamic';
 

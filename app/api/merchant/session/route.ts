@@ -1,5 +1,6 @@
-import { checkMerchantLogin, clientKey, endMerchantSession, startMerchantSession } from '@/lib/checkout/merchant-auth';
-import { json } from '@/lib/checkout/merchant-http';
+import { json } from '@/app/_http/json';
+import { endMerchantSession, startMerchantSession } from '@/app/_http/merchant-session';
+import { checkMerchantLogin, clientKey } from '@/lib/checkout/merchant';
 import { pickLocale } from '@/lib/i18n';
 
 export const dynamic = 'force-dynamic';

@@ -1,4 +1,4 @@
-import { orderStatusForViewer } from '@/lib/checkout/order-view';
+import { orderStatusForViewer } from '@/lib/checkout/orders';
 import { getSession } from '@/lib/session';
 
 export const dynamic = 'force-dynamic';

@@ -1,9 +1,23 @@
-import { handlePaymentNotify } from '@/lib/checkout/notify-handler';
+import { after } from 'next/server';
+import { readCappedBody, xmlResponse } from '@/app/_http/body';
+import { receivePaymentNotify, refusePaymentNotify } from '@/lib/checkout/payments';
 
 export const dynamic = 'force-dynamic';
 export const runtime = 'nodejs';
 
-/** WeChat's payment notify: the raw body goes to lib/checkout untouched (no session, no parsing here). */
-export const POST = handlePaymentNotify;
-/** Not a notify: answered FAIL and logged, so a probe shows up in the merchant's audit trail. */
-export const GET = handlePaymentNotify;
+/**
+ * WeChat's payment notify: the raw body (capped) goes to lib/checkout as a string, and its reply XML
+ * comes back; work it asks for after the answer (a duplicate payment's refund) runs in `after()`.
+ */
+export async function POST(req: Request) {
+  const body = await readCappedBody(req);
+  const reply = body.ok ? await receivePaymentNotify(body.text) : await refusePaymentNotify(body.code, body.detail, body.head);
+  if (reply.afterResponse) after(reply.afterResponse);
+  return xmlResponse(reply.xml);
+}
+
+/** Not a notify: answered FAIL with 405 and logged, so a probe shows up in the merchant's audit trail. */
+export async function GET(req: Request) {
+  const reply = await refusePaymentNotify('METHOD_NOT_ALLOWED', `${req.method} is not a notify (WeChat POSTs XML)`, null);
+  return xmlResponse(reply.xml, 405);
+}

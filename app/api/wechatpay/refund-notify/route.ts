@@ -1,8 +1,16 @@
-import { handleRefundNotify } from '@/lib/checkout/refund-notify-handler';
+import { readCappedBody, xmlResponse } from '@/app/_http/body';
+import { receiveRefundNotify, refuseRefundNotify } from '@/lib/checkout/refunds';
 
 export const dynamic = 'force-dynamic';
 export const runtime = 'nodejs';
 
-/** WeChat's refund notify (req_info encrypted with md5 of the API key). */
-export const POST = handleRefundNotify;
-export const GET = handleRefundNotify;
+/** WeChat's refund notify (req_info encrypted with md5 of the API key): raw body in, reply XML out. */
+export async function POST(req: Request) {
+  const body = await readCappedBody(req);
+  return xmlResponse(body.ok ? await receiveRefundNotify(body.text) : await refuseRefundNotify(body.code, body.detail, body.head));
+}
+
+/** Not a refund notify: answered FAIL with 405 and logged. */
+export async function GET(req: Request) {
+  return xmlResponse(await refuseRefundNotify('METHOD_NOT_ALLOWED', `${req.method} is not a refund notify`, null), 405);
+}

@@ -1,11 +1,10 @@
 'use server';
 
 import { revalidatePath } from 'next/cache';
-import { isMerchant } from '@/lib/checkout/merchant-auth';
-import { parseYuanToFen } from '@/lib/checkout/merchant-money';
-import { formatYuan } from '@/lib/money';
+import { isMerchant } from '@/app/_http/merchant-session';
 import { closeUnpaidOrder, syncOrder } from '@/lib/checkout/payments';
 import { requestRefund } from '@/lib/checkout/refunds';
+import { formatYuan, parseYuanToFen } from '@/lib/money';
 import { requestLocale } from '../../../_components/locale';
 import type { ActionResult } from '../../_components/types';
 

@@ -1,8 +1,8 @@
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
+import { getMerchantOrder } from '@/lib/checkout/merchant';
+import { formatChinaTime } from '@/lib/china-time';
 import { formatYuan } from '@/lib/money';
-import { getMerchantOrder } from '@/lib/checkout/merchant-order-detail';
-import { formatChinaTime } from '@/lib/checkout/merchant-time';
 import { requestLocale } from '../../../_components/locale';
 import { merchantCopy } from '../../_components/copy';
 import { requireMerchantPage } from '../../_components/guard';

@@ -1,7 +1,7 @@
-import { ordersCsvStream } from '@/lib/checkout/merchant-csv';
-import { json, refuseUnlessMerchant } from '@/lib/checkout/merchant-http';
-import { parseOrderQuery } from '@/lib/checkout/merchant-orders';
-import { chinaDate } from '@/lib/checkout/merchant-time';
+import { json } from '@/app/_http/json';
+import { refuseUnlessMerchant } from '@/app/_http/merchant-session';
+import { ordersCsvStream, parseOrderQuery } from '@/lib/checkout/merchant';
+import { chinaDate } from '@/lib/china-time';
 
 export const dynamic = 'force-dynamic';
 

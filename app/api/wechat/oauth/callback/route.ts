@@ -1,6 +1,6 @@
 import { checkoutCopy } from '@/app/_components/checkout-copy';
 import { htmlPage } from '@/app/_components/html-page';
-import { completeOAuth } from '@/lib/checkout/oauth-flow';
+import { completeOAuth } from '@/lib/checkout/buyer';
 import { pickLocale } from '@/lib/i18n';
 import { getSession } from '@/lib/session';
 

@@ -1,6 +1,6 @@
-import { json, refuseUnlessMerchant } from '@/lib/checkout/merchant-http';
-import { getProduct } from '@/lib/checkout/merchant-products';
-import { qrPng, qrPosterSvg } from '@/lib/checkout/merchant-qr';
+import { json } from '@/app/_http/json';
+import { refuseUnlessMerchant } from '@/app/_http/merchant-session';
+import { getProduct, qrPng, qrPosterSvg } from '@/lib/checkout/catalog';
 
 export const dynamic = 'force-dynamic';
 

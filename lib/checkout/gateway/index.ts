@@ -1,0 +1,14 @@
+/**
+ * The WeChat gateway: the one place lib/checkout talks to WeChat Pay and reshapes its answers (calls,
+ * notifies, JSAPI parameters) into the domain's camelCase words. The rest of lib/checkout never imports
+ * lib/wechatpay. Errors are the client's typed ones, re-exported here: `WechatPayApiError` carries
+ * WeChat's err_code as `code`; every other `WechatPayError` is transport, signature or format trouble.
+ */
+export { getPayClient } from './client';
+export { closeAtWechat, jsapiPayParams, placeOrder, queryPayment, type JsapiPayParams, type PaymentQuery, type PlaceOrder } from './payments';
+export { queryRefund, refundAtWechat, type RefundCall, type RefundQuery, type RefundVerdict } from './refunds';
+export { readPaymentNotify, readRefundNotify, type NotifiedPayment, type NotifiedRefund, type NotifyRefusal } from './notifies';
+export { NOTIFY_SUCCESS_XML, notifyFailXml } from '../../wechatpay/notify';
+export { WechatPayApiError, WechatPayError } from '../../wechatpay/errors';
+export { MAX_XML_BYTES } from '../../wechatpay/xml';
+export type { SignType } from '../../wechatpay/sign';

@@ -1,0 +1,106 @@
+import { getConfig } from '../../config';
+import { nowIso } from '../../db';
+import { WechatPayError } from '../../wechatpay/errors';
+import { parsePaymentNotify, parseRefundNotify } from '../../wechatpay/notify';
+import { parseWxTime } from '../../wechatpay/time';
+import type { RefundVerdict } from './refunds';
+
+/** A payment notify that is verified, ours, and says the buyer paid, in the domain's words. */
+export interface NotifiedPayment {
+  outTradeNo: string;
+  transactionId: string;
+  totalFee: number;
+  openid: string | null;
+  /** ISO UTC from time_end, when WeChat gave a valid one. */
+  paidAt?: string;
+}
+
+/** Why a notify is refused; `outTradeNo`/`outRefundNo` when the body named one (for the timeline). */
+export interface NotifyRefusal {
+  ok: false;
+  code: string;
+  text: string;
+  outTradeNo?: string | null;
+  outRefundNo?: string | null;
+}
+
+/**
+ * Verifies and reads a payment notify body: refuses DOCTYPE/ENTITY/oversized/not-XML, then checks the
+ * sign with the payload's sign_type or else the configured one (WeChat's payment notify omits it), then
+ * return_code, appid, mch_id and result_code. Nothing is parsed into the domain before the signature holds.
+ */
+export function readPaymentNotify(raw: string): { ok: true; payment: NotifiedPayment } | NotifyRefusal {
+  const config = getConfig();
+  let fields;
+  try {
+    fields = parsePaymentNotify(raw, { apiKey: config.apiKey, signType: config.signType });
+  } catch (e) {
+    const code = e instanceof WechatPayError ? e.code : 'XML_MALFORMED';
+    const seen = e instanceof WechatPayError && e.raw && typeof e.raw === 'object' ? (e.raw as Record<string, string>) : {};
+    return { ok: false, code, text: e instanceof Error ? e.message : 'unreadable notify', outTradeNo: seen.out_trade_no || null };
+  }
+  const otn = fields.out_trade_no;
+  if (fields.appid !== config.appId) return { ok: false, code: 'APPID_MISMATCH', text: `appid ${fields.appid} is not ours`, outTradeNo: otn };
+  if (fields.mch_id !== config.mchId) return { ok: false, code: 'MCHID_MISMATCH', text: `mch_id ${fields.mch_id} is not ours`, outTradeNo: otn };
+  if (fields.result_code !== 'SUCCESS') {
+    return { ok: false, code: 'RESULT_FAIL', text: `result_code=${fields.result_code} ${fields.err_code ?? ''}: not a successful payment, nothing applied`, outTradeNo: otn };
+  }
+  const paidMs = fields.time_end ? parseWxTime(fields.time_end) : undefined;
+  return {
+    ok: true,
+    payment: {
+      outTradeNo: otn,
+      transactionId: fields.transaction_id ?? '',
+      totalFee: Number(fields.total_fee),
+      openid: fields.openid || null,
+      paidAt: paidMs === undefined ? undefined : nowIso(paidMs),
+    },
+  };
+}
+
+/** A refund notify's verdict, decrypted and checked. */
+export interface NotifiedRefund {
+  outRefundNo: string;
+  outTradeNo?: string;
+  status: Exclude<RefundVerdict, 'PROCESSING'>;
+  refundId?: string;
+  refundFee?: number;
+}
+
+const VERDICTS: RefundVerdict[] = ['SUCCESS', 'REFUNDCLOSE', 'CHANGE'];
+
+/**
+ * Reads a refund notify. The outer XML is unsigned: what authenticates it is that req_info decrypts
+ * with md5(API key). `stored` is what the timeline keeps: the body plus the decrypted fields.
+ */
+export function readRefundNotify(raw: string): ({ ok: true; refund: NotifiedRefund } | NotifyRefusal) & { stored: string } {
+  const config = getConfig();
+  let outer: Record<string, string>;
+  let info: Record<string, string | undefined>;
+  try {
+    ({ outer, info } = parseRefundNotify(raw, { apiKey: config.apiKey }));
+  } catch (e) {
+    const code = e instanceof WechatPayError ? e.code : 'XML_MALFORMED';
+    return { ok: false, code, text: e instanceof Error ? e.message : 'unreadable refund notify', stored: raw };
+  }
+  const stored = `${raw}\n<!-- req_info decrypted: ${JSON.stringify(info)} -->`;
+  const ids = { outRefundNo: info.out_refund_no ?? null, outTradeNo: info.out_trade_no ?? null };
+  const refuse = (code: string, text: string) => ({ ok: false as const, code, text, ...ids, stored });
+  if (outer.appid !== config.appId) return refuse('APPID_MISMATCH', `appid ${outer.appid} is not ours`);
+  if (outer.mch_id !== config.mchId) return refuse('MCHID_MISMATCH', `mch_id ${outer.mch_id} is not ours`);
+  const status = info.refund_status as RefundVerdict;
+  if (!VERDICTS.includes(status)) return refuse('BAD_FIELDS', `refund_status "${info.refund_status}" unknown`);
+  const fee = info.refund_fee;
+  if (fee !== undefined && !/^\d+$/.test(fee)) return refuse('BAD_FIELDS', `refund_fee "${fee}" is not integer fen`);
+  return {
+    ok: true,
+    refund: {
+      outRefundNo: info.out_refund_no!,
+      outTradeNo: info.out_trade_no,
+      status: status as NotifiedRefund['status'],
+      refundId: info.refund_id,
+      refundFee: fee === undefined ? undefined : Number(fee),
+    },
+    stored,
+  };
+}

@@ -1,0 +1,104 @@
+import { getConfig } from '../../config';
+import { nowIso } from '../../db';
+import { WechatPayApiError } from '../../wechatpay/errors';
+import { jsapiParams } from '../../wechatpay/jsapi';
+import type { SignType } from '../../wechatpay/sign';
+import { formatWxTime, parseWxTime } from '../../wechatpay/time';
+import type { WxJsapiParams } from '../../wechatpay/types';
+import { buildXml } from '../../wechatpay/xml';
+import { getPayClient } from './client';
+
+/*
+ * The boundary for payments: WeChat's snake_case requests and answers reshaped once into what
+ * lib/checkout works with. Errors are the client's typed ones (see ./index.ts).
+ */
+
+/** What a unifiedorder needs, in the domain's words. */
+export interface PlaceOrder {
+  outTradeNo: string;
+  tradeType: 'JSAPI' | 'NATIVE';
+  amountFen: number;
+  /** Shown to the buyer in WeChat (body): at most 127 UTF-8 bytes, see truncateUtf8. */
+  description: string;
+  clientIp: string;
+  /** JSAPI: the payer's openid under our appid. */
+  openid?: string | null;
+  /** NATIVE: the product the QR is for. */
+  productId?: string;
+  startMs: number;
+  /** ISO UTC end of the payment window (time_expire). */
+  expiresAt: string;
+}
+
+/** unifiedorder: the prepay_id (JSAPI) or code_url (NATIVE) to pay with. */
+export async function placeOrder(o: PlaceOrder): Promise<{ prepayId: string | null; codeUrl: string | null }> {
+  const config = getConfig();
+  const res = await getPayClient().unifiedOrder({
+    body: o.description,
+    out_trade_no: o.outTradeNo,
+    total_fee: o.amountFen,
+    spbill_create_ip: o.clientIp,
+    notify_url: `${config.publicBaseUrl}/api/wechatpay/notify`,
+    trade_type: o.tradeType,
+    openid: o.tradeType === 'JSAPI' ? (o.openid ?? undefined) : undefined,
+    product_id: o.tradeType === 'NATIVE' ? o.productId : undefined,
+    time_start: formatWxTime(o.startMs),
+    time_expire: formatWxTime(Date.parse(o.expiresAt)),
+  });
+  return { prepayId: res.prepay_id || null, codeUrl: res.code_url || null };
+}
+
+/** getBrandWCPayRequest's parameters, case as WeChat wants them. */
+export type JsapiPayParams = WxJsapiParams;
+
+/**
+ * The parameters the buyer's page hands to getBrandWCPayRequest: a fresh timestamp and nonce each time,
+ * signed with the sign type the unifiedorder used (anything else fails in the WeChat client).
+ */
+export function jsapiPayParams(prepayId: string, signType: SignType): JsapiPayParams {
+  const config = getConfig();
+  return jsapiParams({ appId: config.appId, prepayId, apiKey: config.apiKey, signType });
+}
+
+/** orderquery's answer in the domain's words. */
+export interface PaymentQuery {
+  state: string;
+  stateDesc?: string;
+  transactionId?: string;
+  totalFee?: number;
+  openid?: string;
+  /** ISO UTC from time_end. */
+  paidAt?: string;
+  /** The verified response, as XML, for the timeline. */
+  raw: string;
+}
+
+/** orderquery by out_trade_no. Throws WechatPayApiError ORDERNOTEXIST for a trade WeChat never saw. */
+export async function queryPayment(outTradeNo: string): Promise<PaymentQuery> {
+  const r = await getPayClient().orderQuery({ out_trade_no: outTradeNo });
+  const ms = r.time_end ? parseWxTime(r.time_end) : undefined;
+  return {
+    state: r.trade_state ?? 'UNKNOWN',
+    stateDesc: r.trade_state_desc,
+    transactionId: r.transaction_id,
+    totalFee: r.total_fee !== undefined && /^\d+$/.test(r.total_fee) ? Number(r.total_fee) : undefined,
+    openid: r.openid,
+    paidAt: ms === undefined ? undefined : nowIso(ms),
+    raw: buildXml(r),
+  };
+}
+
+/** closeorder: `closed`, `already_closed` (ORDERCLOSED / ORDERNOTEXIST) or `paid` (ORDERPAID). */
+export async function closeAtWechat(outTradeNo: string): Promise<'closed' | 'already_closed' | 'paid'> {
+  try {
+    await getPayClient().closeOrder({ out_trade_no: outTradeNo });
+    return 'closed';
+  } catch (e) {
+    if (e instanceof WechatPayApiError) {
+      if (e.code === 'ORDERPAID') return 'paid';
+      if (e.code === 'ORDERCLOSED' || e.code === 'ORDERNOTEXIST') return 'already_closed';
+    }
+    throw e;
+  }
+}
+

@@ -1,0 +1,8 @@
+/**
+ * The shared kernel of lib/checkout: the one way to open a write transaction, the audit log, ids and
+ * the id patterns, and the client IP rule. Every capability folder builds on these.
+ */
+export { writeTransaction, type DbOrTrx } from './tx';
+export { capRaw, RAW_CAP, recordEvent, recordRefusal, type EventInput, type Refusal } from './events';
+export { newId, newOrderId, newOutRefundNo, newOutTradeNo, ORDER_ID_RE, SKU_RE } from './ids';
+export { clientIp, FALLBACK_IP } from './client-ip';

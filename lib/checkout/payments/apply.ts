@@ -1,0 +1,118 @@
+import { nowIso } from '../../db';
+import type { Refund } from '../../db/schema';
+import { recordEvent, writeTransaction } from '../kernel';
+import { refundsUnavailable, reserveRefund } from '../refunds';
+
+/** Who learned that money moved: WeChat's notify, an orderquery, or a merchant's sync. */
+export type PaymentSource = 'notify' | 'query' | 'merchant';
+
+/** A payment result from any source, checked against the attempt before anything changes. */
+export interface PaymentInput {
+  source: PaymentSource;
+  outTradeNo: string;
+  transactionId: string;
+  /** Fen as WeChat reported it: must equal the attempt's amount_fen. */
+  totalFee: number;
+  openid?: string | null;
+  /** ISO UTC; default now. */
+  paidAt?: string;
+  raw?: string;
+}
+
+/** What applyPayment did; exactly one racing copy of a payment gets `applied`. */
+export type PaymentOutcome =
+  /** This call moved the attempt to paid and the order to paid. */
+  | { outcome: 'applied'; orderId: string; detail: string }
+  /** Already applied before (notify repeat, query after notify): nothing changed. */
+  | { outcome: 'duplicate'; orderId: string; detail: string }
+  /** A second attempt of an already paid order was paid: flagged, and a refund reserved. */
+  | { outcome: 'duplicate_payment'; orderId: string; detail: string; refund: Refund | null }
+  | { outcome: 'rejected'; orderId: string | null; code: string; detail: string };
+
+/** The reason recorded on the automatic refund of a duplicate payment (WeChat shows it to the buyer). */
+export const DUPLICATE_REFUND_REASON = '重复支付自动退款 duplicate payment';
+
+/** Event `source` column for each payment source. */
+const EVENT_SOURCE = { notify: 'notify', query: 'query', merchant: 'merchant' } as const;
+
+/**
+ * THE transition function: every source that learns money moved (notify, orderquery, merchant sync)
+ * comes through here. One transaction writes the event and applies the transition, with conditional
+ * updates (attempt `!= paid`, order `in (pending, closed)`) so that however many copies race, on SQLite
+ * or PostgreSQL, exactly one of them applies and the others see `duplicate`.
+ *
+ * A closed attempt or order may still become paid: the payment is WeChat's word that money moved, and a
+ * close can lose a race with the buyer's payment. The refund for a duplicate payment is only reserved
+ * here (a `processing` row committed with the payment); the caller submits it to WeChat after commit,
+ * and the reconciler resubmits it if this process dies first.
+ */
+export async function applyPayment(input: PaymentInput): Promise<PaymentOutcome> {
+  const source = EVENT_SOURCE[input.source];
+  return writeTransaction(async (trx): Promise<PaymentOutcome> => {
+    const attempt = await trx.selectFrom('payment_attempts').selectAll().where('out_trade_no', '=', input.outTradeNo).executeTakeFirst();
+    const reject = async (code: string, text: string, orderId: string | null) => {
+      const detail = `${code}: ${text}`;
+      await recordEvent(trx, { orderId, outTradeNo: input.outTradeNo, source, outcome: 'rejected', detail, raw: input.raw });
+      return { outcome: 'rejected' as const, orderId, code, detail };
+    };
+    if (!attempt) return reject('UNKNOWN_OUT_TRADE_NO', `no payment attempt ${input.outTradeNo}`, null);
+    if (!Number.isSafeInteger(input.totalFee) || input.totalFee !== attempt.amount_fen) {
+      return reject('AMOUNT_MISMATCH', `total_fee ${input.totalFee} differs from the attempt's ${attempt.amount_fen} fen`, attempt.order_id);
+    }
+    if (!input.transactionId) return reject('NO_TRANSACTION_ID', 'payment without transaction_id', attempt.order_id);
+    const now = nowIso();
+    const paidAt = input.paidAt ?? now;
+    const orderId = attempt.order_id;
+
+    const a = await trx
+      .updateTable('payment_attempts')
+      .set({ status: 'paid', transaction_id: input.transactionId, openid: attempt.openid ?? input.openid ?? null, updated_at: now })
+      .where('out_trade_no', '=', input.outTradeNo)
+      .where('status', '!=', 'paid')
+      .executeTakeFirst();
+    if (Number(a.numUpdatedRows) === 0) {
+      const detail = `attempt ${input.outTradeNo} already paid (transaction ${attempt.transaction_id ?? input.transactionId}): nothing changed`;
+      await recordEvent(trx, { orderId, outTradeNo: input.outTradeNo, source, outcome: 'duplicate', detail, raw: input.raw });
+      return { outcome: 'duplicate', orderId, detail };
+    }
+
+    const o = await trx
+      .updateTable('orders')
+      .set((eb) => ({
+        status: 'paid',
+        transaction_id: input.transactionId,
+        paid_at: paidAt,
+        buyer_openid: eb.fn.coalesce('buyer_openid', eb.val(input.openid ?? null)),
+        updated_at: now,
+      }))
+      .where('id', '=', orderId)
+      .where('status', 'in', ['pending', 'closed'])
+      .executeTakeFirst();
+    if (Number(o.numUpdatedRows) > 0) {
+      const detail = `paid: attempt ${input.outTradeNo}, transaction ${input.transactionId}, ${input.totalFee} fen (via ${input.source})`;
+      await recordEvent(trx, { orderId, outTradeNo: input.outTradeNo, source, outcome: 'applied', detail, raw: input.raw });
+      return { outcome: 'applied', orderId, detail };
+    }
+
+    // The order was already paid through another attempt: the buyer paid twice (e.g. the QR and the
+    // JSAPI prompt). Keep the money's trail, flag the order, and give this second payment back.
+    const order = await trx.selectFrom('orders').select(['transaction_id', 'status']).where('id', '=', orderId).executeTakeFirstOrThrow();
+    await trx.updateTable('orders').set({ duplicate_paid: 1, updated_at: now }).where('id', '=', orderId).execute();
+    const reserved = await reserveRefund(trx, {
+      orderId,
+      outTradeNo: input.outTradeNo,
+      amountFen: attempt.amount_fen,
+      reason: DUPLICATE_REFUND_REASON,
+      origin: 'duplicate',
+    });
+    const blocked = refundsUnavailable();
+    const refundText = reserved.ok
+      ? `refund ${reserved.refund.out_refund_no} of ${attempt.amount_fen} fen started automatically${blocked ? ` (sent once this is fixed: ${blocked})` : ''}`
+      : `automatic refund NOT started (${reserved.code}: ${reserved.message}); refund it by hand`;
+    const detail =
+      `DUPLICATE_PAYMENT: attempt ${input.outTradeNo} (transaction ${input.transactionId}) was paid although order ` +
+      `${orderId} was already ${order.status} by transaction ${order.transaction_id}; ${refundText}`;
+    await recordEvent(trx, { orderId, outTradeNo: input.outTradeNo, source, outcome: 'applied', detail, raw: input.raw });
+    return { outcome: 'duplicate_payment', orderId, detail, refund: reserved.ok ? reserved.refund : null };
+  });
+}

@@ -1,0 +1,110 @@
+import type { Kysely } from 'kysely';
+import { type Database, getDb, nowIso } from '../../db';
+import type { PaymentAttempt, TradeType } from '../../db/schema';
+import { writeTransaction } from '../kernel';
+
+/**
+ * Payment-attempt rows for startPayment. A new attempt is written BEFORE unifiedorder as a claim, with
+ * status `failed` and no prepay_id/code_url: nothing else (reconciler, status polls, notify) acts on a
+ * failed attempt, and if this process dies mid-call the row already tells the truth (the buyer never
+ * got anything to pay with). Once WeChat answers, the claim becomes `open` with its prepay; if WeChat
+ * refuses, the claim is deleted. Concurrent callers that find a fresh claim wait for it instead of
+ * placing a second unifiedorder, so no database connection or lock is held while WeChat is called.
+ */
+
+/** prepay_id and code_url live 2 hours at WeChat whatever time_expire says. */
+const PREPAY_LIFETIME_MS = 2 * 60 * 60 * 1000;
+/** Do not hand out a prepay that dies while the buyer is still looking at the sheet or QR. */
+const REUSE_MARGIN_MS = 30 * 1000;
+/** A claim older than this belongs to a call that died: ignore it (the client's timeouts end well before). */
+export const CLAIM_TTL_MS = 30 * 1000;
+
+/** The buyer's still-payable order for this sku and quantity, made within the payment window. */
+export function findOpenOrder(db: Kysely<Database>, o: { buyerId: string; sku: string; quantity: number; amountFen: number; now: number; ttlMinutes: number }) {
+  return db
+    .selectFrom('orders')
+    .selectAll()
+    .where('buyer_id', '=', o.buyerId)
+    .where('sku', '=', o.sku)
+    .where('status', '=', 'pending')
+    .where('quantity', '=', o.quantity)
+    .where('amount_fen', '=', o.amountFen)
+    .where('created_at', '>', nowIso(o.now - o.ttlMinutes * 60_000))
+    .orderBy('created_at', 'desc')
+    .executeTakeFirst();
+}
+
+interface AttemptKey {
+  orderId: string;
+  tradeType: TradeType;
+  openid: string | null;
+  signType: string;
+  now: number;
+}
+
+function sameKind(db: Kysely<Database>, k: AttemptKey) {
+  let q = db.selectFrom('payment_attempts').selectAll().where('order_id', '=', k.orderId).where('trade_type', '=', k.tradeType).where('sign_type', '=', k.signType);
+  if (k.tradeType === 'JSAPI') q = q.where('openid', '=', k.openid);
+  return q;
+}
+
+/** An open attempt of the same trade type (and openid, and sign type) that WeChat will still honour. */
+export function findReusableAttempt(db: Kysely<Database>, k: AttemptKey) {
+  let q = sameKind(db, k)
+    .where('status', '=', 'open')
+    .where('expires_at', '>', nowIso(k.now + REUSE_MARGIN_MS))
+    .where('created_at', '>', nowIso(k.now - PREPAY_LIFETIME_MS + REUSE_MARGIN_MS));
+  q = k.tradeType === 'JSAPI' ? q.where('prepay_id', 'is not', null) : q.where('code_url', 'is not', null);
+  return q.orderBy('created_at', 'desc').executeTakeFirst();
+}
+
+/** A claim another call is placing at WeChat right now. */
+export function findClaim(db: Kysely<Database>, k: AttemptKey) {
+  return sameKind(db, k)
+    .where('status', '=', 'failed')
+    .where('prepay_id', 'is', null)
+    .where('code_url', 'is', null)
+    .where('created_at', '>', nowIso(k.now - CLAIM_TTL_MS))
+    .orderBy('created_at', 'desc')
+    .executeTakeFirst();
+}
+
+/** WeChat accepted: the claim becomes a payable open attempt. */
+export async function openClaim(outTradeNo: string, prepayId: string | null, codeUrl: string | null): Promise<PaymentAttempt> {
+  const db = await getDb();
+  await db
+    .updateTable('payment_attempts')
+    .set({ status: 'open', prepay_id: prepayId, code_url: codeUrl, updated_at: nowIso() })
+    .where('out_trade_no', '=', outTradeNo)
+    .where('status', '=', 'failed')
+    .execute();
+  return db.selectFrom('payment_attempts').selectAll().where('out_trade_no', '=', outTradeNo).executeTakeFirstOrThrow();
+}
+
+/** WeChat refused: the claim goes, and the order too when this call made it and nothing else hangs on it. */
+export async function dropClaim(outTradeNo: string, orderId: string, orderIsNew: boolean): Promise<void> {
+  await writeTransaction(async (trx) => {
+    await trx.deleteFrom('payment_attempts').where('out_trade_no', '=', outTradeNo).where('status', '=', 'failed').where('prepay_id', 'is', null).execute();
+    if (!orderIsNew) return;
+    await trx
+      .deleteFrom('orders')
+      .where('id', '=', orderId)
+      .where('status', '=', 'pending')
+      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('payment_attempts').select('out_trade_no').where('order_id', '=', orderId))))
+      .execute();
+  });
+}
+
+/** Waits for another call's claim to be opened (its prepay) or dropped (undefined). */
+export async function awaitClaim(outTradeNo: string, timeoutMs = CLAIM_TTL_MS): Promise<PaymentAttempt | undefined> {
+  const db = await getDb();
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const a = await db.selectFrom('payment_attempts').selectAll().where('out_trade_no', '=', outTradeNo).executeTakeFirst();
+    if (!a) return undefined;
+    if (a.status === 'open' && (a.prepay_id || a.code_url)) return a;
+    if (a.status !== 'failed') return undefined;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return undefined;
+}

@@ -1,0 +1,57 @@
+import { getDb } from '../../db';
+import { NOTIFY_SUCCESS_XML, notifyFailXml, readPaymentNotify } from '../gateway';
+import { recordRefusal } from '../kernel';
+import { submitRefund } from '../refunds';
+import { applyPayment } from './apply';
+
+/**
+ * The answer to a notify: the exact XML WeChat reads, and work to run after the response is sent
+ * (the route hands it to Next's `after()`), so WeChat gets its answer within its 5 s.
+ */
+export interface NotifyReply {
+  xml: string;
+  afterResponse?: () => Promise<void>;
+}
+
+/**
+ * A payment notify that could not even be read (too large, not POST, a broken stream): refused with
+ * FAIL so WeChat retries, and recorded with whatever head of the body was read.
+ */
+export async function refusePaymentNotify(code: string, text: string, head: string | null): Promise<NotifyReply> {
+  await recordRefusal(await getDb(), { source: 'notify', code, text, raw: head });
+  return { xml: notifyFailXml(code) };
+}
+
+/**
+ * POST /api/wechatpay/notify's use case: the raw body in, the reply out. Every inbound notify leaves
+ * exactly one payment_events row: `rejected` with the reason when refused (answered FAIL so WeChat
+ * retries), or the applied/duplicate row written in the same transaction as the transition (answered
+ * SUCCESS, repeats too). When the row cannot be stored the answer is FAIL: WeChat retries and nothing
+ * half-written remains.
+ */
+export async function receivePaymentNotify(raw: string): Promise<NotifyReply> {
+  const read = readPaymentNotify(raw);
+  if (!read.ok) {
+    await recordRefusal(await getDb(), { source: 'notify', code: read.code, text: read.text, raw, outTradeNo: read.outTradeNo });
+    return { xml: notifyFailXml(read.code) };
+  }
+  const p = read.payment;
+  try {
+    const r = await applyPayment({ source: 'notify', ...p, raw });
+    if (r.outcome === 'rejected') return { xml: notifyFailXml(r.code) };
+    const refund = r.outcome === 'duplicate_payment' ? r.refund : null;
+    return {
+      xml: NOTIFY_SUCCESS_XML,
+      // After the answer: if this fails or the process dies first, the reconciler resubmits the
+      // processing refund with the same out_refund_no.
+      afterResponse: refund
+        ? async () => {
+            await submitRefund(refund).catch((e) => console.error('[notify] duplicate refund submit failed', e));
+          }
+        : undefined,
+    };
+  } catch (e) {
+    console.error(`[notify] ${p.outTradeNo}: not stored, answering FAIL so WeChat retries:`, (e as Error).message);
+    return { xml: notifyFailXml('SYSTEMERROR') };
+  }
+}

@@ -1,0 +1,162 @@
+import { getConfig } from '../../config';
+import { nowIso } from '../../db';
+import type { Order, PaymentAttempt, TradeType } from '../../db/schema';
+import type { PayMode } from '../buyer';
+import { getActiveProduct } from '../catalog';
+import { jsapiPayParams, type JsapiPayParams, placeOrder, type SignType, WechatPayError } from '../gateway';
+import { newOrderId, newOutTradeNo } from '../kernel';
+import { awaitClaim, dropClaim, findClaim, findOpenOrder, findReusableAttempt, openClaim } from './attempts';
+import { withBuyerLock } from './buyer-lock';
+import { qrSvg } from './qr';
+
+export interface StartPaymentInput {
+  sku: string;
+  quantity: number;
+  /** session.buyerId: owner of the order. */
+  buyerId: string;
+  /** session.openid: required for JSAPI. */
+  openid?: string;
+  mode: PayMode;
+  /** spbill_create_ip (lib/checkout/buyer buyerIp). */
+  clientIp: string;
+  /** The order the pay panel is showing, when it already has one (pay again, fresh QR). */
+  orderId?: string;
+}
+
+/** Why startPayment refused; the page maps each code to a message in the buyer's language. */
+export type StartPaymentErrorCode = 'INVALID_INPUT' | 'NOT_FOUND' | 'OAUTH_REQUIRED' | 'ALREADY_PAID' | 'UPSTREAM' | 'INTERNAL';
+
+/** What the pay panel gets: the JSAPI parameters or the Native QR, or a typed refusal. */
+export type StartPaymentResult =
+  | { ok: true; orderId: string; kind: 'jsapi'; params: JsapiPayParams; amountFen: number }
+  | { ok: true; orderId: string; kind: 'native'; qrSvg: string; expiresAt: string; amountFen: number }
+  | { ok: false; code: StartPaymentErrorCode; message: string; orderId?: string };
+
+/** The most units one order may hold. */
+export const MAX_QUANTITY = 99;
+/** WeChat's body limit is 127; bytes or characters is unsettled, so count UTF-8 bytes. */
+const BODY_MAX_BYTES = 127;
+
+/** Cuts text to at most `maxBytes` UTF-8 bytes on a code point boundary (never half a character). */
+export function truncateUtf8(text: string, maxBytes: number = BODY_MAX_BYTES): string {
+  if (Buffer.byteLength(text, 'utf8') <= maxBytes) return text;
+  let out = '';
+  let used = 0;
+  for (const ch of text) {
+    const n = Buffer.byteLength(ch, 'utf8');
+    if (used + n > maxBytes) break;
+    out += ch;
+    used += n;
+  }
+  return out;
+}
+
+const PAID_LIKE = new Set(['paid', 'partially_refunded', 'refunded']);
+
+type Plan =
+  | { kind: 'done'; result: StartPaymentResult }
+  | { kind: 'reuse'; orderId: string; attempt: PaymentAttempt }
+  | { kind: 'wait'; orderId: string; outTradeNo: string }
+  | { kind: 'place'; orderId: string; orderIsNew: boolean; attempt: PaymentAttempt };
+
+const upstream = (detail: string): StartPaymentResult => ({ ok: false, code: 'UPSTREAM', message: `WeChat Pay did not accept the order (${detail})` });
+
+/**
+ * Starts (or resumes) a payment for the buyer: picks their open order for this sku and quantity or
+ * makes one, reuses an open unexpired attempt of the same trade type without calling WeChat, otherwise
+ * places a unifiedorder with a fresh out_trade_no. Deciding is serialized per buyer + sku (see
+ * withBuyerLock) and writes a claim (./attempts.ts), so a double tap, even across
+ * instances, yields one order and one unifiedorder. The amount always comes from the catalog.
+ */
+export async function startPayment(input: StartPaymentInput, now: number = Date.now()): Promise<StartPaymentResult> {
+  const { sku, quantity, buyerId, openid, mode } = input;
+  if (!Number.isInteger(quantity) || quantity < 1 || quantity > MAX_QUANTITY) {
+    return { ok: false, code: 'INVALID_INPUT', message: `quantity must be an integer from 1 to ${MAX_QUANTITY}` };
+  }
+  if (!buyerId) return { ok: false, code: 'INVALID_INPUT', message: 'no buyer id' };
+  const product = await getActiveProduct(sku);
+  if (!product) return { ok: false, code: 'NOT_FOUND', message: `no product "${sku}" for sale` };
+  if (mode === 'jsapi' && !openid) return { ok: false, code: 'OAUTH_REQUIRED', message: 'JSAPI needs the buyer openid' };
+  const tradeType: TradeType = mode === 'jsapi' ? 'JSAPI' : 'NATIVE';
+  const amountFen = product.price_fen * quantity;
+  const config = getConfig();
+  const key = { tradeType, openid: openid ?? null, signType: config.signType, now };
+
+  const plan = await withBuyerLock(`${buyerId}:${sku}`, async (db): Promise<Plan> => {
+    let order: Order | undefined;
+    if (input.orderId) {
+      const o = await db.selectFrom('orders').selectAll().where('id', '=', input.orderId).where('buyer_id', '=', buyerId).executeTakeFirst();
+      if (o && PAID_LIKE.has(o.status)) return { kind: 'done', result: { ok: false, code: 'ALREADY_PAID', message: 'this order is already paid', orderId: o.id } };
+      if (o && o.status === 'pending' && o.sku === sku && o.quantity === quantity && o.amount_fen === amountFen) order = o;
+    }
+    order ??= await findOpenOrder(db, { buyerId, sku, quantity, amountFen, now, ttlMinutes: config.orderTtlMinutes });
+    if (order) {
+      const reusable = await findReusableAttempt(db, { ...key, orderId: order.id });
+      if (reusable) return { kind: 'reuse', orderId: order.id, attempt: reusable };
+      const claim = await findClaim(db, { ...key, orderId: order.id });
+      if (claim) return { kind: 'wait', orderId: order.id, outTradeNo: claim.out_trade_no };
+    }
+    const at = nowIso(now);
+    const orderId = order?.id ?? newOrderId();
+    const attempt: PaymentAttempt = {
+      out_trade_no: newOutTradeNo(now), order_id: orderId, trade_type: tradeType, amount_fen: amountFen, openid: openid ?? null,
+      sign_type: config.signType, prepay_id: null, code_url: null, expires_at: nowIso(now + config.orderTtlMinutes * 60_000),
+      status: 'failed', transaction_id: null, created_at: at, updated_at: at,
+    };
+    // The lock holds a write transaction (./buyer-lock.ts): the order and its claim land together.
+    if (!order) {
+      await db.insertInto('orders').values({
+        id: orderId, sku, name: product.name, quantity, amount_fen: amountFen, status: 'pending',
+        buyer_openid: openid ?? null, buyer_id: buyerId, transaction_id: null, created_at: at, paid_at: null,
+        updated_at: at, last_query_at: null,
+      }).execute();
+    } else if (openid && !order.buyer_openid) {
+      await db.updateTable('orders').set({ buyer_openid: openid, updated_at: at }).where('id', '=', orderId).execute();
+    }
+    await db.insertInto('payment_attempts').values(attempt).execute();
+    return { kind: 'place', orderId, orderIsNew: !order, attempt };
+  });
+
+  switch (plan.kind) {
+    case 'done':
+      return plan.result;
+    case 'reuse':
+      return present(plan.orderId, plan.attempt, amountFen);
+    case 'wait': {
+      const a = await awaitClaim(plan.outTradeNo);
+      return a ? present(plan.orderId, a, amountFen) : upstream('a concurrent attempt failed');
+    }
+    case 'place':
+      return place(plan, input, product.name, now);
+  }
+}
+
+/** unifiedorder for a claimed attempt, with no lock or transaction held while WeChat answers. */
+async function place(plan: Extract<Plan, { kind: 'place' }>, input: StartPaymentInput, productName: string, now: number): Promise<StartPaymentResult> {
+  const a = plan.attempt;
+  let res;
+  try {
+    res = await placeOrder({
+      outTradeNo: a.out_trade_no, tradeType: a.trade_type, amountFen: a.amount_fen, description: truncateUtf8(productName),
+      clientIp: input.clientIp, openid: a.openid, productId: input.sku, startMs: now, expiresAt: a.expires_at,
+    });
+  } catch (e) {
+    await dropClaim(a.out_trade_no, plan.orderId, plan.orderIsNew);
+    if (e instanceof WechatPayError) {
+      console.warn(`unifiedorder ${a.out_trade_no} failed: ${e.code} ${e.message}`);
+      return upstream(e.code);
+    }
+    throw e;
+  }
+  const opened = await openClaim(a.out_trade_no, res.prepayId, res.codeUrl);
+  return present(plan.orderId, opened, a.amount_fen);
+}
+
+async function present(orderId: string, a: PaymentAttempt, amountFen: number): Promise<StartPaymentResult> {
+  if (a.trade_type === 'JSAPI') {
+    // A fresh timestamp and nonce each time; the prepay_id is the stored one (no new unifiedorder).
+    const params = jsapiPayParams(a.prepay_id!, a.sign_type as SignType);
+    return { ok: true, orderId, kind: 'jsapi', params, amountFen };
+  }
+  return { ok: true, orderId, kind: 'native', qrSvg: await qrSvg(a.code_url!), expiresAt: a.expires_at, amountFen };
+}

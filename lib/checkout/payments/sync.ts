@@ -1,0 +1,148 @@
+import { getDb, nowIso } from '../../db';
+import type { OrderStatus } from '../../db/schema';
+import { closeAtWechat, queryPayment, WechatPayApiError, WechatPayError } from '../gateway';
+import { recordEvent, writeTransaction } from '../kernel';
+import { followRefund, submitRefund } from '../refunds';
+import { applyPayment, type PaymentOutcome } from './apply';
+
+/** Status polls ask WeChat about one order at most this often, however many pollers and instances. */
+export const POLL_QUERY_GAP_MS = 3000;
+
+/** What WeChat said about an attempt (trade_state) and what applying it did. */
+export type ConfirmResult = { state: string; outcome?: PaymentOutcome['outcome'] };
+
+/**
+ * orderquery for one attempt, then the same transition a notify would apply. A paid-then-refunded
+ * trade (`REFUND`) was still paid. Trades WeChat closed or failed close the attempt locally.
+ */
+export async function confirmAttempt(outTradeNo: string, source: 'query' | 'merchant' = 'query'): Promise<ConfirmResult> {
+  let q;
+  try {
+    q = await queryPayment(outTradeNo);
+  } catch (e) {
+    if (e instanceof WechatPayApiError && e.code === 'ORDERNOTEXIST') {
+      // unifiedorder never got through for this attempt: nothing can be paid on it.
+      await markAttempt(outTradeNo, 'closed', 'query', 'ORDERNOTEXIST: WeChat has no such trade; attempt closed');
+      return { state: 'ORDERNOTEXIST' };
+    }
+    throw e;
+  }
+  if ((q.state === 'SUCCESS' || q.state === 'REFUND') && q.transactionId && q.totalFee !== undefined) {
+    const r = await applyPayment({ source, outTradeNo, transactionId: q.transactionId, totalFee: q.totalFee, openid: q.openid, paidAt: q.paidAt, raw: q.raw });
+    if (r.outcome === 'duplicate_payment' && r.refund) await submitRefund(r.refund);
+    return { state: q.state, outcome: r.outcome };
+  }
+  if (q.state === 'CLOSED' || q.state === 'REVOKED') await markAttempt(outTradeNo, 'closed', 'query', `${q.state}: ${q.stateDesc ?? 'closed at WeChat'}`);
+  if (q.state === 'PAYERROR') await markAttempt(outTradeNo, 'failed', 'query', `PAYERROR: ${q.stateDesc ?? 'payment failed'}`);
+  return { state: q.state };
+}
+
+async function markAttempt(outTradeNo: string, status: 'closed' | 'failed', source: 'query' | 'close', detail: string): Promise<boolean> {
+  return writeTransaction(async (trx) => {
+    const a = await trx.selectFrom('payment_attempts').select('order_id').where('out_trade_no', '=', outTradeNo).executeTakeFirst();
+    const upd = await trx.updateTable('payment_attempts').set({ status, updated_at: nowIso() })
+      .where('out_trade_no', '=', outTradeNo).where('status', '=', 'open').executeTakeFirst();
+    if (Number(upd.numUpdatedRows) === 0) return false;
+    await recordEvent(trx, { orderId: a?.order_id, outTradeNo, source, outcome: 'applied', detail });
+    return true;
+  });
+}
+
+/** closeorder at WeChat, then the attempt closed here; ORDERPAID means it was paid after all. */
+export async function closeAttempt(outTradeNo: string): Promise<'closed' | 'paid'> {
+  const r = await closeAtWechat(outTradeNo);
+  if (r === 'paid') {
+    await confirmAttempt(outTradeNo, 'query');
+    return 'paid';
+  }
+  await markAttempt(outTradeNo, 'closed', 'close', r === 'closed' ? 'closed at WeChat (closeorder)' : `WeChat: ${r}; attempt closed`);
+  return 'closed';
+}
+
+/** Closes a pending order whose attempts are all closed; never one that got paid meanwhile. */
+export async function closeOrderIfUnpaid(orderId: string, why: string): Promise<boolean> {
+  return writeTransaction(async (trx) => {
+    const upd = await trx.updateTable('orders').set({ status: 'closed', updated_at: nowIso() })
+      .where('id', '=', orderId).where('status', '=', 'pending')
+      .where(({ not, exists, selectFrom }) => not(exists(
+        selectFrom('payment_attempts').select('out_trade_no').where('order_id', '=', orderId).where('status', 'in', ['open', 'paid']),
+      )))
+      .executeTakeFirst();
+    if (Number(upd.numUpdatedRows) === 0) return false;
+    await recordEvent(trx, { orderId, source: 'close', outcome: 'applied', detail: `order closed: ${why}` });
+    return true;
+  });
+}
+
+/** A merchant close: the order's status after it, or why it could not be closed. */
+export type CloseResult = { ok: true; status: OrderStatus } | { ok: false; code: string; message: string };
+
+/** Merchant close: closeorder at WeChat for every open attempt, then the order closed (ORDERPAID: paid). */
+export async function closeUnpaidOrder(orderId: string): Promise<CloseResult> {
+  const db = await getDb();
+  const order = await db.selectFrom('orders').select(['status']).where('id', '=', orderId).executeTakeFirst();
+  if (!order) return { ok: false, code: 'NOT_FOUND', message: `no order ${orderId}` };
+  if (order.status === 'closed') return { ok: true, status: 'closed' };
+  if (order.status !== 'pending') return { ok: false, code: 'NOT_PENDING', message: `order is ${order.status}; only a pending order can be closed` };
+  const open = await db.selectFrom('payment_attempts').select('out_trade_no').where('order_id', '=', orderId).where('status', '=', 'open').execute();
+  for (const a of open) {
+    try {
+      if ((await closeAttempt(a.out_trade_no)) === 'paid') {
+        return { ok: false, code: 'ORDER_PAID', message: `WeChat says ${a.out_trade_no} was paid: the order is now marked paid, not closed` };
+      }
+    } catch (e) {
+      const code = e instanceof WechatPayError ? e.code : 'ERROR';
+      return { ok: false, code, message: `closeorder for ${a.out_trade_no} failed: ${(e as Error).message}; the order stays pending` };
+    }
+  }
+  await closeOrderIfUnpaid(orderId, 'closed by the merchant');
+  const after = await db.selectFrom('orders').select('status').where('id', '=', orderId).executeTakeFirstOrThrow();
+  return { ok: true, status: after.status };
+}
+
+/**
+ * For status polling: at most one orderquery round per order per POLL_QUERY_GAP_MS across every
+ * poller and instance, claimed by a conditional update of orders.last_query_at. Returns the status.
+ */
+export async function confirmPendingOrder(orderId: string): Promise<OrderStatus | null> {
+  const db = await getDb();
+  const now = Date.now();
+  const claim = await db.updateTable('orders').set({ last_query_at: nowIso(now) })
+    .where('id', '=', orderId).where('status', '=', 'pending')
+    .where((eb) => eb.or([eb('last_query_at', 'is', null), eb('last_query_at', '<', nowIso(now - POLL_QUERY_GAP_MS))]))
+    .executeTakeFirst();
+  if (Number(claim.numUpdatedRows) > 0) {
+    const open = await db.selectFrom('payment_attempts').select('out_trade_no').where('order_id', '=', orderId).where('status', '=', 'open').execute();
+    for (const a of open) {
+      await confirmAttempt(a.out_trade_no, 'query').catch((e) => console.error(`[poll] orderquery ${a.out_trade_no}:`, (e as Error).message));
+    }
+  }
+  const o = await db.selectFrom('orders').select('status').where('id', '=', orderId).executeTakeFirst();
+  return o?.status ?? null;
+}
+
+/** A merchant sync: one note per attempt or refund asked about. */
+export type SyncResult = { ok: true; notes: string[] } | { ok: false; code: string; message: string };
+
+/** Merchant "sync with WeChat": orderquery every unpaid attempt, refundquery every processing refund. */
+export async function syncOrder(orderId: string, source: 'merchant' | 'query' = 'merchant'): Promise<SyncResult> {
+  const db = await getDb();
+  const order = await db.selectFrom('orders').select('id').where('id', '=', orderId).executeTakeFirst();
+  if (!order) return { ok: false, code: 'NOT_FOUND', message: `no order ${orderId}` };
+  const notes: string[] = [];
+  const attempts = await db.selectFrom('payment_attempts').select(['out_trade_no', 'status']).where('order_id', '=', orderId).where('status', '!=', 'paid').execute();
+  for (const a of attempts) {
+    try {
+      const r = await confirmAttempt(a.out_trade_no, source);
+      notes.push(`${a.out_trade_no}: ${r.state}${r.outcome ? ` (${r.outcome})` : ''}`);
+    } catch (e) {
+      notes.push(`${a.out_trade_no}: query failed (${(e as Error).message})`);
+    }
+  }
+  const refunds = await db.selectFrom('refunds').selectAll().where('order_id', '=', orderId).where('status', '=', 'processing').execute();
+  for (const r of refunds) {
+    notes.push(await followRefund(r).catch((e) => `${r.out_refund_no}: refundquery failed (${(e as Error).message})`));
+  }
+  await recordEvent(db, { orderId, source: source === 'merchant' ? 'merchant' : 'query', outcome: 'applied', detail: `synced with WeChat: ${notes.join('; ') || 'nothing to check'}` });
+  return { ok: true, notes };
+}

@@ -1,0 +1,118 @@
+import { sql } from 'kysely';
+import type { AppConfig, ReconcilerSettings } from '../../config';
+import { getDb, nowIso } from '../../db';
+import { closeAttempt, closeOrderIfUnpaid, confirmAttempt } from '../payments';
+import { followRefund } from '../refunds';
+
+/**
+ * The reconciler: the notify is WeChat's word that money moved, but notifies get lost, so every
+ * RECONCILE_INTERVAL_MS this asks WeChat about what is still in doubt:
+ *  - open attempts past their payment window: closeorder (ORDERPAID means paid), then the order closed;
+ *  - open attempts of an order that is no longer pending (paid another way, or closed): closeorder, so a
+ *    buyer cannot pay the other QR/prompt later (if they already did, that is a duplicate payment);
+ *  - attempts open longer than RECONCILE_GRACE_MS with no notify: orderquery (at most once a grace period
+ *    per order), applied like a notify;
+ *  - refunds processing longer than the grace: refundquery (or resubmitted when WeChat never got them).
+ * With PostgreSQL, each round runs only on the instance that takes a session advisory lock.
+ */
+
+/** Arbitrary but fixed: every instance of this app contends for the same PostgreSQL advisory lock. */
+const LOCK_KEY = 727_300_611;
+const key = Symbol.for('wechat-checkout.reconciler');
+type Holder = { [key]?: { stop: () => void } };
+
+/** Starts the periodic reconciler once per process; returns a stop function. */
+export function startReconciler(config: AppConfig, settings: ReconcilerSettings = config.reconcile): () => void {
+  const g = globalThis as Holder;
+  if (g[key]) return g[key].stop;
+  if (settings.intervalMs <= 0) return () => {};
+  let running = false;
+  const tick = async () => {
+    if (running) return;
+    running = true;
+    try {
+      await exclusive(config, async () => void (await reconcileOnce(settings)));
+    } catch (e) {
+      console.error('[reconciler] round failed:', (e as Error).message);
+    } finally {
+      running = false;
+    }
+  };
+  const timer = setInterval(tick, settings.intervalMs);
+  timer.unref();
+  const stop = () => {
+    clearInterval(timer);
+    delete g[key];
+  };
+  g[key] = { stop };
+  return stop;
+}
+
+/** SQLite: one process owns the file. PostgreSQL: only the holder of the advisory lock runs the round. */
+async function exclusive(config: AppConfig, fn: () => Promise<void>): Promise<boolean> {
+  const db = await getDb();
+  if (config.dbKind !== 'postgres') {
+    await fn();
+    return true;
+  }
+  return db.connection().execute(async (conn) => {
+    const r = await sql<{ locked: boolean }>`select pg_try_advisory_lock(${LOCK_KEY}) as locked`.execute(conn);
+    if (!r.rows[0]?.locked) return false;
+    try {
+      await fn();
+    } finally {
+      await sql`select pg_advisory_unlock(${LOCK_KEY})`.execute(conn);
+    }
+    return true;
+  });
+}
+
+/** One round; each item's failure is logged and left for the next round. Returns what it did. */
+export async function reconcileOnce(s: ReconcilerSettings): Promise<string[]> {
+  const db = await getDb();
+  const now = Date.now();
+  const done: string[] = [];
+  const each = async (what: string, fn: () => Promise<unknown>) => {
+    try {
+      const r = await fn();
+      done.push(`${what}: ${typeof r === 'string' ? r : JSON.stringify(r)}`);
+    } catch (e) {
+      console.error(`[reconciler] ${what}:`, (e as Error).message);
+    }
+  };
+
+  const expired = await db.selectFrom('payment_attempts').select(['out_trade_no', 'order_id'])
+    .where('status', '=', 'open').where('expires_at', '<', nowIso(now))
+    .orderBy('expires_at').limit(s.batch).execute();
+  for (const a of expired) {
+    await each(`expired ${a.out_trade_no}`, async () => {
+      const r = await closeAttempt(a.out_trade_no);
+      if (r === 'closed') await closeOrderIfUnpaid(a.order_id, 'payment window expired');
+      return r;
+    });
+  }
+
+  const strays = await db.selectFrom('payment_attempts as a').innerJoin('orders as o', 'o.id', 'a.order_id')
+    .select(['a.out_trade_no']).where('a.status', '=', 'open').where('o.status', '!=', 'pending')
+    .orderBy('a.created_at').limit(s.batch).execute();
+  for (const a of strays) await each(`stray ${a.out_trade_no}`, () => closeAttempt(a.out_trade_no));
+
+  const quiet = await db.selectFrom('payment_attempts').select(['out_trade_no', 'order_id'])
+    .where('status', '=', 'open').where('created_at', '<', nowIso(now - s.graceMs)).where('expires_at', '>=', nowIso(now))
+    .orderBy('created_at').limit(s.batch).execute();
+  for (const a of quiet) {
+    // Shares orders.last_query_at with the status pollers: an order is asked about at most once a grace
+    // period by the reconciler, and not right after a poller asked.
+    const claim = await db.updateTable('orders').set({ last_query_at: nowIso(now) }).where('id', '=', a.order_id)
+      .where((eb) => eb.or([eb('last_query_at', 'is', null), eb('last_query_at', '<', nowIso(now - s.graceMs))]))
+      .executeTakeFirst();
+    if (Number(claim.numUpdatedRows) === 0) continue;
+    await each(`query ${a.out_trade_no}`, () => confirmAttempt(a.out_trade_no, 'query'));
+  }
+
+  const refunds = await db.selectFrom('refunds').selectAll()
+    .where('status', '=', 'processing').where('created_at', '<', nowIso(now - s.graceMs))
+    .orderBy('created_at').limit(s.batch).execute();
+  for (const r of refunds) await each(`refund ${r.out_refund_no}`, () => followRefund(r));
+  return done;
+}

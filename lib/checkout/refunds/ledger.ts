@@ -1,0 +1,186 @@
+import { type Kysely, sql } from 'kysely';
+import { nowIso } from '../../db';
+import type { Database, PaymentAttempt, Refund } from '../../db/schema';
+import type { RefundVerdict } from '../gateway';
+import { type DbOrTrx, newOutRefundNo, recordEvent, writeTransaction } from '../kernel';
+
+/**
+ * Refund bookkeeping, all inside database transactions (no network here): reserving a refund against
+ * what is left on one paid attempt, and applying WeChat's verdict exactly once.
+ *
+ * orders.refunded_fen counts only refunds of the order's own payment (origin `merchant`). A duplicate
+ * payment's automatic refund (origin `duplicate`) gives back the buyer's SECOND payment: the order is
+ * still paid once and must not look refunded, so those refunds live only in the refunds table (and the
+ * order's duplicate_paid flag and timeline tell the merchant why).
+ */
+
+/** Who asked for a refund: the merchant, or the automatic return of a duplicate payment. */
+export type RefundOrigin = 'merchant' | 'duplicate';
+
+/** The reserved `processing` refund row, or why nothing was reserved. */
+export type ReserveResult = { ok: true; refund: Refund } | { ok: false; code: string; message: string };
+
+/** A refund to reserve against what is left on one paid attempt. */
+export interface ReserveInput {
+  orderId: string;
+  amountFen: number;
+  reason: string;
+  origin: RefundOrigin;
+  /** The paid attempt to refund; default: the order's own payment (the attempt holding orders.transaction_id). */
+  outTradeNo?: string;
+}
+
+/**
+ * THE rule for what may still be refunded: refunds take from one paid attempt (by default the order's
+ * own payment, the attempt holding orders.transaction_id), and every refund of that attempt that has
+ * not failed counts against it. Used to reserve a refund and to show the merchant what is left.
+ */
+async function refundTarget(db: DbOrTrx, order: { id: string; status: string; transaction_id: string | null }, outTradeNo?: string): Promise<{ ok: true; attempt: PaymentAttempt; leftFen: number } | { ok: false; code: string; message: string }> {
+  let q = db.selectFrom('payment_attempts').selectAll().where('order_id', '=', order.id).where('status', '=', 'paid');
+  if (outTradeNo) q = q.where('out_trade_no', '=', outTradeNo);
+  else if (order.transaction_id) q = q.where('transaction_id', '=', order.transaction_id);
+  else return { ok: false, code: 'NOT_PAID', message: `order ${order.id} is ${order.status}: nothing was paid to refund` };
+  const attempt = await q.executeTakeFirst();
+  if (!attempt) {
+    return { ok: false, code: 'NOT_PAID', message: outTradeNo ? `attempt ${outTradeNo} of order ${order.id} is not paid` : `order ${order.id} has no paid attempt` };
+  }
+  const taken = await db
+    .selectFrom('refunds')
+    .select(sql<number>`coalesce(sum(amount_fen), 0)`.as('n'))
+    .where('out_trade_no', '=', attempt.out_trade_no)
+    .where('status', '!=', 'failed')
+    .executeTakeFirstOrThrow();
+  return { ok: true, attempt, leftFen: attempt.amount_fen - Number(taken.n) };
+}
+
+/** What a merchant refund may still take from the order's own payment: 0 unless it is paid or partly refunded. */
+export async function refundableFen(db: DbOrTrx, order: { id: string; status: string; transaction_id: string | null }): Promise<number> {
+  if (order.status !== 'paid' && order.status !== 'partially_refunded') return 0;
+  const t = await refundTarget(db, order);
+  return t.ok ? Math.max(0, t.leftFen) : 0;
+}
+
+/**
+ * Inserts a `processing` refund row if the amount fits what is left on the attempt. The order row is
+ * updated first so that, on PostgreSQL, concurrent reservations for one order queue on its row lock
+ * (SQLite transactions are serialized already): two refunds can never both pass the "what is left" check.
+ */
+export async function reserveRefund(trx: Kysely<Database>, input: ReserveInput): Promise<ReserveResult> {
+  const { orderId, amountFen, origin } = input;
+  if (!Number.isSafeInteger(amountFen) || amountFen <= 0) {
+    return { ok: false, code: 'BAD_AMOUNT', message: `refund amount must be a positive whole number of fen, got ${amountFen}` };
+  }
+  const now = nowIso();
+  const locked = await trx.updateTable('orders').set({ updated_at: now }).where('id', '=', orderId).executeTakeFirst();
+  if (Number(locked.numUpdatedRows) === 0) return { ok: false, code: 'ORDER_NOT_FOUND', message: `no order ${orderId}` };
+  const order = await trx.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
+
+  const target = await refundTarget(trx, order, input.outTradeNo);
+  if (!target.ok) return target;
+  const { attempt, leftFen: left } = target;
+  if (amountFen > left) {
+    return { ok: false, code: 'AMOUNT_EXCEEDS', message: `refund of ${amountFen} fen exceeds the ${left} fen left to refund on ${attempt.out_trade_no}` };
+  }
+  const refund: Refund = {
+    out_refund_no: newOutRefundNo(),
+    order_id: orderId,
+    out_trade_no: attempt.out_trade_no,
+    amount_fen: amountFen,
+    reason: input.reason.slice(0, 80),
+    origin,
+    status: 'processing',
+    refund_id: null,
+    detail: null,
+    created_at: now,
+    updated_at: now,
+  };
+  await trx.insertInto('refunds').values(refund).execute();
+  await recordEvent(trx, {
+    orderId,
+    outTradeNo: attempt.out_trade_no,
+    source: 'refund',
+    outcome: 'applied',
+    detail: `refund ${refund.out_refund_no} of ${amountFen} fen requested (${origin}): ${refund.reason}`,
+  });
+  return { ok: true, refund };
+}
+
+/** WeChat's word on one refund, from its refund notify or a refundquery. */
+export interface RefundResultInput {
+  outRefundNo: string;
+  status: RefundVerdict;
+  refundId?: string;
+  /** WeChat's refund_fee, when it said: must equal the amount we asked for. */
+  refundFee?: number;
+  source: 'refund_notify' | 'refund';
+  raw?: string;
+}
+
+/** What applyRefundResult did; a repeat is `duplicate` and changes nothing. */
+export type RefundResultOutcome =
+  | { outcome: 'applied' | 'duplicate' | 'pending'; refund: Refund }
+  | { outcome: 'rejected'; code: string; detail: string };
+
+/**
+ * Applies WeChat's word on a refund, once: the refund row moves out of `processing` with a conditional
+ * update, so notify repeats and concurrent refundqueries never add to refunded_fen twice.
+ */
+export async function applyRefundResult(input: RefundResultInput): Promise<RefundResultOutcome> {
+  return writeTransaction(async (trx) => {
+    const refund = await trx.selectFrom('refunds').selectAll().where('out_refund_no', '=', input.outRefundNo).executeTakeFirst();
+    const reject = async (code: string, text: string, orderId?: string) => {
+      const detail = `${code}: ${text}`;
+      await recordEvent(trx, { orderId, outTradeNo: refund?.out_trade_no, source: input.source, outcome: 'rejected', detail, raw: input.raw });
+      return { outcome: 'rejected' as const, code, detail };
+    };
+    if (!refund) return reject('UNKNOWN_OUT_REFUND_NO', `no refund ${input.outRefundNo}`);
+    if (input.refundFee !== undefined && input.refundFee !== refund.amount_fen) {
+      return reject('AMOUNT_MISMATCH', `refund_fee ${input.refundFee} differs from the ${refund.amount_fen} fen requested`, refund.order_id);
+    }
+    const now = nowIso();
+    if (input.status === 'PROCESSING') {
+      if (input.refundId && !refund.refund_id) {
+        await trx.updateTable('refunds').set({ refund_id: input.refundId, updated_at: now }).where('out_refund_no', '=', refund.out_refund_no).execute();
+      }
+      return { outcome: 'pending' as const, refund };
+    }
+    const succeeded = input.status === 'SUCCESS';
+    const detail = succeeded
+      ? 'refunded'
+      : input.status === 'CHANGE'
+        ? 'CHANGE: WeChat could not return the money to the buyer (退款异常); settle it in the merchant portal'
+        : 'REFUNDCLOSE: WeChat closed the refund';
+    const upd = await trx
+      .updateTable('refunds')
+      .set({ status: succeeded ? 'succeeded' : 'failed', refund_id: input.refundId ?? refund.refund_id, detail, updated_at: now })
+      .where('out_refund_no', '=', refund.out_refund_no)
+      .where('status', '=', 'processing')
+      .executeTakeFirst();
+    if (Number(upd.numUpdatedRows) === 0) {
+      await recordEvent(trx, {
+        orderId: refund.order_id, outTradeNo: refund.out_trade_no, source: input.source, outcome: 'duplicate',
+        detail: `refund ${refund.out_refund_no} already ${refund.status}: nothing changed`, raw: input.raw,
+      });
+      return { outcome: 'duplicate' as const, refund };
+    }
+    if (succeeded && refund.origin !== 'duplicate') {
+      const amt = refund.amount_fen;
+      await trx
+        .updateTable('orders')
+        .set({
+          refunded_fen: sql`refunded_fen + ${amt}`,
+          status: sql`case when refunded_fen + ${amt} >= amount_fen then 'refunded' else 'partially_refunded' end`,
+          updated_at: now,
+        })
+        .where('id', '=', refund.order_id)
+        .execute();
+    }
+    await recordEvent(trx, {
+      orderId: refund.order_id, outTradeNo: refund.out_trade_no, source: input.source, outcome: 'applied',
+      detail: `refund ${refund.out_refund_no} of ${refund.amount_fen} fen (${refund.origin}) ${succeeded ? 'succeeded' : 'failed'}: ${detail}`,
+      raw: input.raw,
+    });
+    const after = await trx.selectFrom('refunds').selectAll().where('out_refund_no', '=', refund.out_refund_no).executeTakeFirstOrThrow();
+    return { outcome: 'applied' as const, refund: after };
+  });
+}

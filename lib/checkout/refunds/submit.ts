@@ -1,0 +1,105 @@
+import { getConfig } from '../../config';
+import { getDb, nowIso } from '../../db';
+import type { Refund } from '../../db/schema';
+import { queryRefund, refundAtWechat, WechatPayApiError, WechatPayError } from '../gateway';
+import { recordEvent, writeTransaction } from '../kernel';
+import { applyRefundResult, type RefundOrigin, reserveRefund } from './ledger';
+
+/** A refund a merchant (or the duplicate-payment rule) asks for. */
+export interface RefundRequest {
+  orderId: string;
+  amountFen: number;
+  reason: string;
+  origin: RefundOrigin;
+  outTradeNo?: string;
+}
+
+/** The refund row as it stands after the call, or why it was refused. */
+export type RefundResult = { ok: true; refund: Refund } | { ok: false; code: string; message: string };
+
+/** err_codes after which the same out_refund_no may be sent again later (docs/wechatpay-v2.md s.7). */
+const RETRYABLE = new Set(['SYSTEMERROR', 'BIZERR_NEED_RETRY', 'FREQUENCY_LIMITED']);
+
+/** Live refunds go over mutual TLS with apiclient_cert.p12: without it, say exactly what is missing. */
+export function refundsUnavailable(): string | null {
+  const c = getConfig();
+  if (c.mode === 'live' && !c.certP12Path) {
+    return 'WECHATPAY_CERT_P12 is not set: live refunds need the merchant certificate apiclient_cert.p12 (download it in the WeChat Pay merchant portal; its passphrase is the mch_id)';
+  }
+  return null;
+}
+
+/**
+ * Refunds part or all of a paid attempt: reserves the amount against what is left (one transaction,
+ * so concurrent requests never over-refund), then asks WeChat. The refund stays `processing` until
+ * the refund notify or a refundquery says how it ended.
+ */
+export async function requestRefund(input: RefundRequest): Promise<RefundResult> {
+  const missing = refundsUnavailable();
+  if (missing) return { ok: false, code: 'CERT_REQUIRED', message: missing };
+  const reserved = await writeTransaction((trx) => reserveRefund(trx, input));
+  if (!reserved.ok) return reserved;
+  return submitRefund(reserved.refund);
+}
+
+/**
+ * Sends a reserved refund to WeChat (again, with the same out_refund_no, when retrying: WeChat treats
+ * that as the same refund). A business refusal marks it failed, which frees the amount; a network
+ * failure or a retryable error leaves it processing for the reconciler.
+ */
+export async function submitRefund(refund: Refund): Promise<RefundResult> {
+  const db = await getDb();
+  const attempt = await db.selectFrom('payment_attempts').select(['amount_fen']).where('out_trade_no', '=', refund.out_trade_no).executeTakeFirstOrThrow();
+  const ev = { orderId: refund.order_id, outTradeNo: refund.out_trade_no, source: 'refund' as const };
+  try {
+    const r = await refundAtWechat({ outTradeNo: refund.out_trade_no, outRefundNo: refund.out_refund_no, totalFee: attempt.amount_fen, refundFee: refund.amount_fen, reason: refund.reason });
+    await db
+      .updateTable('refunds')
+      .set({ refund_id: r.refundId ?? refund.refund_id, detail: 'accepted by WeChat, waiting for the result', updated_at: nowIso() })
+      .where('out_refund_no', '=', refund.out_refund_no)
+      .where('status', '=', 'processing')
+      .execute();
+    const fresh = await db.selectFrom('refunds').selectAll().where('out_refund_no', '=', refund.out_refund_no).executeTakeFirstOrThrow();
+    return { ok: true, refund: fresh };
+  } catch (e) {
+    const code = e instanceof WechatPayError ? e.code : 'ERROR';
+    const message = e instanceof Error ? e.message : String(e);
+    if (e instanceof WechatPayApiError && !RETRYABLE.has(code)) {
+      await writeTransaction(async (trx) => {
+        const upd = await trx
+          .updateTable('refunds')
+          .set({ status: 'failed', detail: `${code}: ${e.errCodeDes ?? message}`, updated_at: nowIso() })
+          .where('out_refund_no', '=', refund.out_refund_no)
+          .where('status', '=', 'processing')
+          .executeTakeFirst();
+        if (Number(upd.numUpdatedRows) > 0) {
+          await recordEvent(trx, { ...ev, outcome: 'error', detail: `refund ${refund.out_refund_no} refused by WeChat: ${code} ${e.errCodeDes ?? message}` });
+        }
+      });
+      return { ok: false, code, message: e.errCodeDes ?? message };
+    }
+    const detail = `not confirmed yet (${code}: ${message}); will retry`;
+    await db.updateTable('refunds').set({ detail, updated_at: nowIso() })
+      .where('out_refund_no', '=', refund.out_refund_no).where('status', '=', 'processing').execute();
+    // Once per distinct failure: the reconciler retries every sweep, the timeline should not fill up.
+    if (refund.detail !== detail) {
+      await recordEvent(db, { ...ev, outcome: 'error', detail: `refund ${refund.out_refund_no} not confirmed (${code}: ${message}); the reconciler retries it` });
+    }
+    const fresh = await db.selectFrom('refunds').selectAll().where('out_refund_no', '=', refund.out_refund_no).executeTakeFirstOrThrow();
+    return { ok: true, refund: fresh };
+  }
+}
+
+/**
+ * Asks WeChat how a processing refund ended (refundquery) and applies it; a refund WeChat never
+ * received (REFUNDNOTEXIST: our submit was lost) is submitted again with the same out_refund_no.
+ */
+export async function followRefund(refund: Refund): Promise<string> {
+  const q = await queryRefund(refund.out_refund_no);
+  if (q === null) {
+    const r = await submitRefund(refund);
+    return r.ok ? `resubmitted ${refund.out_refund_no}` : `resubmit of ${refund.out_refund_no} refused: ${r.code}`;
+  }
+  const r = await applyRefundResult({ outRefundNo: refund.out_refund_no, status: q.status, refundId: q.refundId, refundFee: q.refundFee, source: 'refund', raw: q.raw });
+  return `${refund.out_refund_no}: ${r.outcome}`;
+}

@@ -12,6 +12,5 @@ export default defineConfig({
     // Two cores: two test files at a time, each with its own server(s) and database(s).
     maxWorkers: 2,
     pool: 'forks',
-    reporters: process.env.CI ? ['default'] : ['default'],
   },
 });

@@ -4,7 +4,7 @@
  *
  * Layout the rules describe:
  *   app/                      routes and UI; app/sandbox/ is the sandbox's HTTP face
- *   lib/checkout/<cap>/       capabilities (kernel, gateway, payments, refunds, orders, buyer,
+ *   lib/checkout/<cap>/       capabilities (kernel, gateway, payments, refunds, orders, buyer, catalog,
  *                             merchant, reconciler, health), each with one public index.ts
  *   lib/wechatpay/, lib/wechat/  framework-free WeChat protocol layers
  *   lib/sandbox/              the WeChat simulator engine
@@ -99,6 +99,16 @@ module.exports = {
         path: '^lib/checkout/',
         pathNot: ['^lib/checkout/$1/', '^lib/checkout/[^/]+/index\\.ts$'],
       },
+    },
+    {
+      // 5b. The gateway is the one place WeChat Pay's wire shapes (snake_case fields, err_codes,
+      //     XML) enter the domain: every other capability speaks the gateway's camelCase words.
+      //     The kernel may use the protocol's time format for ids (out_trade_no embeds UTC+8 time).
+      name: 'wechatpay-only-through-gateway',
+      severity: 'error',
+      comment: 'lib/checkout/* other than gateway/ and kernel/ never imports lib/wechatpay; use lib/checkout/gateway.',
+      from: { path: '^lib/checkout/', pathNot: '^lib/checkout/(gateway|kernel)/' },
+      to: { path: '^lib/wechatpay/' },
     },
     {
       // 6. The WeChat protocol layers are leaves: they encode WeChat's rules (signatures, XML,

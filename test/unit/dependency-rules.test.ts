@@ -87,6 +87,7 @@ const FIXTURE: Record<string, string> = {
   'lib/checkout/kernel/bad-session.ts': `import { session } from '@/lib/session';\nexport const x = session;\n`, // 4
   'lib/checkout/kernel/bad-sandbox.ts': `import { engine } from '@/lib/sandbox/engine';\nexport const x = engine;\n`, // 4
   'lib/checkout/refunds/index.ts': `import { start } from '../payments/start';\nexport const refund = start;\n`, // 5
+  'lib/checkout/orders/bad-wire.ts': `import { wxTime } from '@/lib/wechatpay/time';\nexport const x = wxTime;\n`, // 5b
   'lib/wechatpay/bad.ts': `import { config } from '../config';\nexport const x = config;\n`, // 6
   'lib/wechat/bad.ts': `import { sign } from '@/lib/wechatpay/sign';\nimport { useState } from 'react';\nexport const x = [sign, useState];\n`, // 6 twice
   'lib/sandbox/bad-client.ts': `import { client } from '@/lib/wechatpay/client';\nexport const x = client;\n`, // 7
@@ -114,6 +115,7 @@ const EXPECTED = [
   'checkout-framework-free: lib/checkout/kernel/bad-session.ts → lib/session.ts',
   'checkout-framework-free: lib/checkout/kernel/bad-sandbox.ts → lib/sandbox/engine.ts',
   'checkout-capabilities-via-index: lib/checkout/refunds/index.ts → lib/checkout/payments/start.ts',
+  'wechatpay-only-through-gateway: lib/checkout/orders/bad-wire.ts → lib/wechatpay/time.ts',
   'protocol-layers-are-leaves: lib/wechatpay/bad.ts → lib/config.ts',
   'protocol-layers-are-leaves: lib/wechat/bad.ts → lib/wechatpay/sign.ts',
   'protocol-layers-are-leaves: lib/wechat/bad.ts → node_modules/react/index.js',

@@ -1,4 +1,4 @@
-import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { Generated, Selectable } from 'kysely';
 
 /**
  * Table types of design section 3. Timestamps are ISO-8601 UTC strings (`2026-11-22T12:00:00.000Z`):
@@ -101,7 +101,4 @@ export type Product = Selectable<ProductsTable>;
 export type Order = Selectable<OrdersTable>;
 export type PaymentAttempt = Selectable<PaymentAttemptsTable>;
 export type Refund = Selectable<RefundsTable>;
-export type PaymentEvent = Selectable<PaymentEventsTable>;
-export type NewOrder = Insertable<OrdersTable>;
-export type OrderUpdate = Updateable<OrdersTable>;
 export type { Generated };

@@ -9,7 +9,7 @@ export const RETRY_SCHEDULE_S = [15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3
 const key = Symbol.for('wechat-checkout.sandbox-notifier-kick');
 
 /** Wakes the notifier (it lives in the instrumentation bundle; route handlers reach it through globalThis). */
-export function kickNotifier(): void {
+function kickNotifier(): void {
   const k = (globalThis as { [key]?: () => void })[key];
   k?.();
 }

@@ -6,7 +6,7 @@ import { newCode, newToken } from './ids';
 import { ensureOpenid, type SandboxUser } from './users';
 
 /** A code is single-use and lives 5 minutes (wechatpay-v2.md s.9). */
-export const CODE_TTL_MS = 5 * 60 * 1000;
+const CODE_TTL_MS = 5 * 60 * 1000;
 
 export type AuthorizeCheck =
   | { ok: true; appid: string; redirectUri: string; scope: 'snsapi_base' | 'snsapi_userinfo'; state: string }

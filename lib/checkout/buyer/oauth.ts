@@ -31,12 +31,12 @@ export function safeReturnTo(raw: string | null | undefined, origin: string): st
 }
 
 /** State nonce: 32 alphanumeric characters (WeChat allows up to 128 of [a-zA-Z0-9]). */
-export function newOAuthState(): string {
+function newOAuthState(): string {
   return randomBytes(16).toString('hex');
 }
 
 /** The redirect_uri registered with WeChat: PUBLIC_BASE_URL's OAuth callback. */
-export function callbackUrl(): string {
+function callbackUrl(): string {
   return `${getConfig().publicBaseUrl}/api/wechat/oauth/callback`;
 }
 

@@ -4,7 +4,6 @@
  * lib/wechatpay. Errors are the client's typed ones, re-exported here: `WechatPayApiError` carries
  * WeChat's err_code as `code`; every other `WechatPayError` is transport, signature or format trouble.
  */
-export { getPayClient } from './client';
 export { closeAtWechat, jsapiPayParams, placeOrder, queryPayment, type JsapiPayParams, type PaymentQuery, type PlaceOrder } from './payments';
 export { queryRefund, refundAtWechat, type RefundCall, type RefundQuery, type RefundVerdict } from './refunds';
 export { readPaymentNotify, readRefundNotify, type NotifiedPayment, type NotifiedRefund, type NotifyRefusal } from './notifies';

@@ -3,6 +3,6 @@
  * the id patterns, and the client IP rule. Every capability folder builds on these.
  */
 export { writeTransaction, type DbOrTrx } from './tx';
-export { capRaw, RAW_CAP, recordEvent, recordRefusal, type EventInput, type Refusal } from './events';
-export { newId, newOrderId, newOutRefundNo, newOutTradeNo, ORDER_ID_RE, SKU_RE } from './ids';
+export { recordEvent, recordRefusal, type EventInput, type Refusal } from './events';
+export { newOrderId, newOutRefundNo, newOutTradeNo, ORDER_ID_RE, SKU_RE } from './ids';
 export { clientIp, FALLBACK_IP } from './client-ip';

@@ -5,13 +5,13 @@ import { type MerchantOrderRow, type OrderCursor, type OrderFilter, decodeCursor
 /** Excel only reads a CSV as UTF-8 (Chinese product names) when the file starts with a BOM. */
 export const UTF8_BOM = '\uFEFF';
 /** A download is the filtered list, capped so one click cannot hold the server forever. */
-export const CSV_MAX_ROWS = 100_000;
+const CSV_MAX_ROWS = 100_000;
 const BATCH = 500;
 
 const HEADER = ['order_id', 'status', 'amount_yuan', 'refunded_yuan', 'sku', 'name', 'quantity', 'buyer_openid', 'transaction_id', 'duplicate_paid', 'created_at_utc8', 'paid_at_utc8'];
 
 /** RFC 4180 quoting, plus a leading quote mark for cells a spreadsheet would run as a formula. */
-export function csvCell(v: string | number | null | undefined): string {
+function csvCell(v: string | number | null | undefined): string {
   let s = v === null || v === undefined ? '' : String(v);
   if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;

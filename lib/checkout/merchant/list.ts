@@ -43,7 +43,7 @@ export interface MerchantOrderRow {
 
 export type ParsedQuery = { ok: true; filter: OrderFilter; cursor?: OrderCursor; limit: number } | { ok: false; message: string };
 
-export function encodeCursor(c: OrderCursor): string {
+function encodeCursor(c: OrderCursor): string {
   return Buffer.from(`${c.createdAt}|${c.id}`, 'utf8').toString('base64url');
 }
 

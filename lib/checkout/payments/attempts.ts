@@ -17,7 +17,7 @@ const PREPAY_LIFETIME_MS = 2 * 60 * 60 * 1000;
 /** Do not hand out a prepay that dies while the buyer is still looking at the sheet or QR. */
 const REUSE_MARGIN_MS = 30 * 1000;
 /** A claim older than this belongs to a call that died: ignore it (the client's timeouts end well before). */
-export const CLAIM_TTL_MS = 30 * 1000;
+const CLAIM_TTL_MS = 30 * 1000;
 
 /** The buyer's still-payable order for this sku and quantity, made within the payment window. */
 export function findOpenOrder(db: Kysely<Database>, o: { buyerId: string; sku: string; quantity: number; amountFen: number; now: number; ttlMinutes: number }) {

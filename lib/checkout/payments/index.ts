@@ -4,9 +4,9 @@
  * Also: the payment notify use case, orderquery/closeorder follow-ups and the merchant's sync and close.
  */
 export { startPayment, truncateUtf8, MAX_QUANTITY, type StartPaymentInput, type StartPaymentResult, type StartPaymentErrorCode } from './start';
-export { applyPayment, DUPLICATE_REFUND_REASON, type PaymentInput, type PaymentOutcome, type PaymentSource } from './apply';
+export { applyPayment, type PaymentInput, type PaymentOutcome, type PaymentSource } from './apply';
 export {
-  closeAttempt, closeOrderIfUnpaid, closeUnpaidOrder, confirmAttempt, confirmPendingOrder, POLL_QUERY_GAP_MS, syncOrder,
+  closeAttempt, closeOrderIfUnpaid, closeUnpaidOrder, confirmAttempt, confirmPendingOrder, syncOrder,
   type CloseResult, type ConfirmResult, type SyncResult,
 } from './sync';
 export { receivePaymentNotify, refusePaymentNotify, type NotifyReply } from './notify';

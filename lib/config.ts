@@ -3,7 +3,7 @@ import { accessSync, constants, mkdirSync, readFileSync, writeFileSync } from 'n
 import path from 'node:path';
 import type { SignType } from './wechatpay/sign';
 
-/** The sandbox's fixed identity: WeChat's own documentation example merchant (docs/wechatpay-v2.md s.1). */
+/** The sandbox's fixed identity: WeChat's own documentation example merchant (docs/wechatpay-v2.md §1). */
 export const SANDBOX_APPID = 'wxd930ea5d5a258f4f';
 export const SANDBOX_APP_SECRET = 'sandbox0app0secret0not0for0live00';
 export const SANDBOX_MCH_ID = '10000100';
@@ -21,7 +21,7 @@ export interface ReconcilerSettings {
   batch: number;
 }
 
-/** Every setting of design section 2, parsed once and typed. */
+/** Every setting of docs/configuration.md, parsed once and typed. */
 export interface AppConfig {
   mode: WechatMode;
   port: number;

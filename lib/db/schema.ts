@@ -1,7 +1,7 @@
 import type { Generated, Selectable } from 'kysely';
 
 /**
- * Table types of design section 3. Timestamps are ISO-8601 UTC strings (`2026-11-22T12:00:00.000Z`):
+ * Table types (docs/architecture.md, "Data"). Timestamps are ISO-8601 UTC strings (`2026-11-22T12:00:00.000Z`):
  * they sort as text and read the same on SQLite and PostgreSQL. Booleans are 0/1 integers for the
  * same reason. Money is integer fen.
  */

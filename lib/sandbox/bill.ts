@@ -5,7 +5,7 @@ import { type MchCtx, type MchReply, errReply, failReply, lackParams, paramError
 import type { SandboxRefundsTable } from './schema';
 import { formatYuan } from '../money';
 
-/** ALL header exactly as wechatpay-v2.md s.8. */
+/** ALL header exactly as docs/wechatpay-v2.md §8. */
 const ALL_HEADER = '交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注';
 /** SUCCESS and REFUND headers follow the shape of WeChat's published samples (UNVERIFIED: not in our facts file). */
 const SUCCESS_HEADER = '交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,商品名称,商户数据包,手续费,费率,订单金额,费率备注';

@@ -26,7 +26,7 @@ export async function listOrders(limit = 100, outTradeNo?: string): Promise<Orde
   }));
 }
 
-/** The JSON of GET /sandbox/sim/orders (design s.5): snake_case as the wire, newest first (100; or one out_trade_no). */
+/** The JSON of GET /sandbox/sim/orders (docs/http-api.md): snake_case as the wire, newest first (100; or one out_trade_no). */
 export async function ordersJson(outTradeNo?: string) {
   const orders = await listOrders(100, outTradeNo);
   return {

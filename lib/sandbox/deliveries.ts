@@ -3,7 +3,7 @@ import { nowIso } from '../db';
 import { takeNotifyFault } from './faults';
 import { newRowId } from './ids';
 
-/** WeChat's notify retry schedule in seconds after each failed attempt (wechatpay-v2.md s.5; 24h04m). */
+/** WeChat's notify retry schedule in seconds after each failed attempt (docs/wechatpay-v2.md §5; 24h04m). */
 export const RETRY_SCHEDULE_S = [15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600];
 
 const key = Symbol.for('wechat-checkout.sandbox-notifier-kick');

@@ -5,7 +5,7 @@ import { nowIso } from '../db';
 import { newCode, newToken } from './ids';
 import { ensureOpenid, type SandboxUser } from './users';
 
-/** A code is single-use and lives 5 minutes (wechatpay-v2.md s.9). */
+/** A code is single-use and lives 5 minutes (docs/wechatpay-v2.md §9). */
 const CODE_TTL_MS = 5 * 60 * 1000;
 
 export type AuthorizeCheck =

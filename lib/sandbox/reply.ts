@@ -18,7 +18,7 @@ export interface MchCtx {
 
 const XML = 'text/xml; charset=utf-8';
 
-/** `return_code=FAIL`: the call did not get through. Carries no sign (wechatpay-v2.md s.1). */
+/** `return_code=FAIL`: the call did not get through. Carries no sign (docs/wechatpay-v2.md §1). */
 export function failReply(returnMsg: string): MchReply {
   return { status: 200, contentType: XML, body: buildXml({ return_code: 'FAIL', return_msg: returnMsg }) };
 }

@@ -9,7 +9,7 @@ export type WechatOAuthErrorKind =
   | 'network'
   | 'unknown';
 
-/** errcode to kind (wechatpay-v2.md section 9). -1 is WeChat's "system busy": worth a retry like a network error. */
+/** errcode to kind (docs/wechatpay-v2.md §9). -1 is WeChat's "system busy": worth a retry like a network error. */
 export const OAUTH_ERRCODE_KINDS: Record<number, WechatOAuthErrorKind> = {
   40029: 'invalid_code',
   40163: 'code_used',

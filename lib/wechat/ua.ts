@@ -1,4 +1,4 @@
-/** Where a request comes from, as far as paying goes (design: JSAPI in WeChat on a phone, else the QR). */
+/** Where a request comes from, as far as paying goes (JSAPI inside WeChat, a Native QR elsewhere). */
 export type UserAgentClass = 'wechat-mobile' | 'wechat-desktop' | 'wecom' | 'mobile' | 'desktop';
 
 const PHONE = /Android|iPhone|iPod|iPad|Mobile|HarmonyOS|OpenHarmony|Windows Phone/i;

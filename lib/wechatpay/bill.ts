@@ -1,7 +1,7 @@
 import { WechatPayError } from './errors';
 import type { WxBill, WxBillRow, WxBillSummary } from './types';
 
-/** Chinese bill headers (wechatpay-v2.md section 8) to the wire names used everywhere else. */
+/** Chinese bill headers (docs/wechatpay-v2.md §8) to the wire names used everywhere else. */
 const ROW_KEYS: Record<string, keyof Omit<WxBillRow, 'columns'>> = {
   交易时间: 'trade_time',
   公众账号ID: 'appid',

@@ -42,7 +42,7 @@ export interface WechatPayClientOptions {
 
 type Api = 'unifiedorder' | 'orderquery' | 'closeorder' | 'refund' | 'refundquery' | 'downloadbill';
 
-/** Paths under baseUrl (wechatpay-v2.md sections 3, 6, 7, 8). */
+/** Paths under baseUrl (docs/wechatpay-v2.md §3, §6, §7, §8). */
 export const WECHATPAY_PATHS: Record<Api, string> = {
   unifiedorder: '/pay/unifiedorder',
   orderquery: '/pay/orderquery',

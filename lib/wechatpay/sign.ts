@@ -3,7 +3,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 /** The two v2 sign types. `MD5` is WeChat's default when `sign_type` is absent. */
 export type SignType = 'MD5' | 'HMAC-SHA256';
 
-/** A flat v2 message: every value is text (see wechatpay-v2.md section 2). */
+/** A flat v2 message: every value is text (see docs/wechatpay-v2.md §2). */
 export type WxFields = Record<string, string | undefined>;
 
 /** True for the two sign types v2 knows; anything else (e.g. `SHA1`) must be refused, not defaulted. */

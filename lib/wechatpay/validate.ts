@@ -3,7 +3,7 @@ import { parseWxTime } from './time';
 import type { WxRefundRequest, WxRequestValue, WxUnifiedOrderRequest } from './types';
 
 /*
- * Local checks of request fields against the documented limits (wechatpay-v2.md sections 3 and 7), so a
+ * Local checks of request fields against the documented limits (docs/wechatpay-v2.md §3 and §7), so a
  * bad request fails here with a clear message (WechatPayError INVALID_ARGUMENT) instead of as a vague
  * err_code after a round trip.
  */

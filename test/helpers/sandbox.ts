@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { nonceStr, sign, type SignType } from '@/lib/wechatpay/sign';
 import { buildXml, parseXml } from '@/lib/wechatpay/xml';
 
-/** The sandbox's merchant (design section 2 defaults). */
+/** The sandbox's merchant (docs/configuration.md defaults). */
 export const SBX = { appid: 'wxd930ea5d5a258f4f', mchId: '10000100', apiKey: '192006250b4c09247ec02edce69f6a2d', secret: 'sandbox0app0secret0not0for0live00' };
 
 export interface WxAnswer {

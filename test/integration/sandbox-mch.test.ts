@@ -6,7 +6,7 @@ import { defaultOpenid, outTradeNo, sandboxPay, SBX, wxPost } from '../helpers/s
 
 /**
  * WeChat Pay's side of the sandbox over real HTTP, with requests built by hand from the protocol facts
- * (wechatpay-v2.md): signatures, validation, the out_trade_no rules, orderquery and closeorder.
+ * (docs/wechatpay-v2.md): signatures, validation, the out_trade_no rules, orderquery and closeorder.
  * Refunds, bills, faults and live mode: sandbox-mch-money.test.ts.
  */
 describe('sandbox WeChat Pay API (SQLite)', () => {

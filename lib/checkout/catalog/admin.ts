@@ -17,7 +17,7 @@ export interface ProductInput {
   priceYuan: string;
 }
 
-/** The link a merchant shares: the checkout entry of design section 5. */
+/** The link a merchant shares: the checkout entry of docs/http-api.md. */
 export function shopLink(sku: string): string {
   return `${getConfig().publicBaseUrl}/shop/${encodeURIComponent(sku)}`;
 }

@@ -29,7 +29,7 @@ export async function listAttempts(orderId: string): Promise<PaymentAttempt[]> {
 /** States after which the buyer's page stops polling: nothing more will happen without a merchant. */
 export const FINAL_STATUSES: readonly OrderStatus[] = ['paid', 'closed', 'partially_refunded', 'refunded'];
 
-/** GET /api/orders/[id]: design contract names (id, status, amountFen) plus what the buyer's pages show. */
+/** GET /api/orders/[id]: the contract names of docs/http-api.md (id, status, amountFen) plus what the buyer's pages show. */
 export interface OrderStatusJson {
   id: string;
   status: OrderStatus;

@@ -17,7 +17,7 @@ export interface RefundRequest {
 /** The refund row as it stands after the call, or why it was refused. */
 export type RefundResult = { ok: true; refund: Refund } | { ok: false; code: string; message: string };
 
-/** err_codes after which the same out_refund_no may be sent again later (docs/wechatpay-v2.md s.7). */
+/** err_codes after which the same out_refund_no may be sent again later (docs/wechatpay-v2.md §7). */
 const RETRYABLE = new Set(['SYSTEMERROR', 'BIZERR_NEED_RETRY', 'FREQUENCY_LIMITED']);
 
 /** Live refunds go over mutual TLS with apiclient_cert.p12: without it, say exactly what is missing. */

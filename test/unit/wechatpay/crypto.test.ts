@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decryptReqInfo, encryptReqInfo, reqInfoKey } from '../../../lib/wechatpay/crypto';
 import { WechatPayDecryptError } from '../../../lib/wechatpay/errors';
 
-// wechatpay-v2.md section 7.
+// docs/wechatpay-v2.md §7.
 const KEY = '192006250b4c09247ec02edce69f6a2d';
 const REQ_INFO = 'WBzGpzQuNpcFxIlFjUUD9BZv+lpBMzd2SHiKCkwfALWid5G8ZvfOussfMIHLbKJmcnxPKdb1ZJEqTAp8ysQv+xa1fj+Eorgndx3fNxf3KAYa3LPgsjvZgxaeYyrhV05Kbjkj6ywg27cEyTTaPZFYNg==';
 const PLAIN = '<root><out_refund_no><![CDATA[R1]]></out_refund_no><refund_status><![CDATA[SUCCESS]]></refund_status></root>';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { jsapiParams, verifyJsapiParams } from '../../../lib/wechatpay/jsapi';
 
-// wechatpay-v2.md section 1, paySign vectors.
+// docs/wechatpay-v2.md §1, paySign vectors.
 const KEY = '192006250b4c09247ec02edce69f6a2d';
 const base = { appId: 'wx2421b1c4370ec43b', prepayId: 'u802345jgfjsdfgsdg888', apiKey: KEY, now: () => 1395712654_000, nonce: 'e61463f8efa94090b1f366cccfbbb444' };
 

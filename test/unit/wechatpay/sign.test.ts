@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { nonceStr, safeEqual, sign, signString, verify } from '../../../lib/wechatpay/sign';
 
-// wechatpay-v2.md section 1.
+// docs/wechatpay-v2.md §1.
 const KEY = '192006250b4c09247ec02edce69f6a2d';
 const DOC = { appid: 'wxd930ea5d5a258f4f', mch_id: '10000100', device_info: '1000', body: 'test', nonce_str: 'ibuaiVcKdpRxkhJA' };
 

@@ -58,9 +58,18 @@ describe('sandbox in Chromium: bridge.js payment sheet, scan page, dashboard', (
     expect(other).toMatchObject({ err_msg: 'editAddress:fail', err_desc: 'not supported in sandbox' });
 
     const real = await tinyPage(ctx, true);
+    // goto waited for the load event, which an async script delays: bridge.js has run. Check it really
+    // was served, then let a timer queued after the bridge's own setTimeout(0) fire: timers of equal delay
+    // run in order, so a WeixinJSBridgeReady the bridge had scheduled would have been dispatched by then.
     await real.waitForLoadState('load');
-    await real.waitForTimeout(300);
+    const bridgeStatus = await real.evaluate(() => {
+      const e = performance.getEntriesByType('resource').find((r) => r.name.endsWith('/sandbox/bridge.js')) as PerformanceResourceTiming | undefined;
+      return e ? e.responseStatus : 'not loaded';
+    });
+    expect(bridgeStatus).toBe(200);
+    await real.evaluate(() => new Promise((r) => setTimeout(r, 0)));
     expect(await real.evaluate(() => (window as any).WeixinJSBridge.mine)).toBe(true);
+    expect(await real.evaluate(() => (window as any).WeixinJSBridge.__sandbox)).toBeUndefined();
     expect(await real.evaluate(() => (window as any).__ready)).toBe(0);
     await ctx.close();
   });

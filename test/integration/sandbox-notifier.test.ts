@@ -6,7 +6,17 @@ import { ENGINES } from '../helpers/db';
 import { type AppServer, startApp } from '../helpers/server';
 import { FAIL_REPLY, notifyReceiver, outTradeNo, SBX, sandboxOrder, sandboxPay, setFaults, SUCCESS_REPLY, waitFor, wxPost } from '../helpers/sandbox';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/**
+ * The delivery of one order once its record is final (delivered or failed: no retry is scheduled, so
+ * nothing more will be posted). The receiver sees a post before the sandbox records the reply, so a
+ * test waits for this record, never for a quiet period.
+ */
+async function settledDelivery(base: string, outTradeNo: string, kind = 'pay', ms?: number): Promise<Record<string, any>> {
+  return waitFor(async () => {
+    const d = (await sandboxOrder(base, outTradeNo))?.deliveries.find((x: any) => x.kind === kind);
+    return d && d.status !== 'pending' ? d : undefined;
+  }, ms, `the ${kind} delivery of ${outTradeNo} to settle`);
+}
 
 async function paidNative(base: string, notifyUrl: string, signType: SignType = 'MD5', totalFee = '7') {
   const f = { body: '通知测试', out_trade_no: outTradeNo('N'), total_fee: totalFee, spbill_create_ip: '127.0.0.1', notify_url: notifyUrl, trade_type: 'NATIVE', product_id: 'p1', attach: 'ctx' };
@@ -31,19 +41,22 @@ describe.each(ENGINES)('sandbox notifier on %s', (engine) => {
     const rx = await notifyReceiver((n) => (n === 0 ? { status: 200, body: 'success' } : n === 1 ? { status: 500, body: SUCCESS_REPLY } : { status: 200, body: SUCCESS_REPLY }));
     try {
       const o = await paidNative(base, rx.url);
-      await waitFor(async () => rx.received.length >= 3);
-      await sleep(600); // a 4th attempt would come 30 ms after the 3rd
+      // The record is final after the 3rd attempt: delivered, no next retry scheduled, so no 4th post can come.
+      const d = await settledDelivery(base, o.outTradeNo);
+      expect(d).toMatchObject({ kind: 'pay', status: 'delivered', attempts: 3, next_at: null });
       expect(rx.received).toHaveLength(3);
+      // Retries wait the scaled 15 s (15 ms) and no less. The upper end only says "scaled": unscaled, a
+      // retry would come 15 000 ms later (any tighter bound is a timing guess that fails on a busy machine).
+      // The give-up test below checks every step of the schedule from below.
       const gaps = [rx.received[1].at - rx.received[0].at, rx.received[2].at - rx.received[1].at];
       for (const g of gaps) {
         expect(g).toBeGreaterThanOrEqual(14);
-        expect(g).toBeLessThan(1000);
+        expect(g).toBeLessThan(7_500);
       }
       expect(new Set(rx.received.map((r) => r.body)).size).toBe(1); // every retry sends the same notify
       const order = await sandboxOrder(base, o.outTradeNo);
       expect(order!.deliveries).toHaveLength(1);
-      const d = order!.deliveries[0];
-      expect(d).toMatchObject({ kind: 'pay', status: 'delivered', attempts: 3, next_at: null });
+      expect(order!.deliveries[0].id).toBe(d.id);
       expect(d.log.map((a: any) => [a.status, a.accepted])).toEqual([[200, false], [500, false], [200, true]]);
       expect(d.log[0].reply).toBe('success');
 
@@ -78,30 +91,48 @@ describe.each(ENGINES)('sandbox notifier on %s', (engine) => {
   });
 
   it('DROP_NOTIFY sends nothing for the next payment (orderquery still says SUCCESS); DUPLICATE_NOTIFY posts twice at once', async () => {
-    const rx = await notifyReceiver(() => ({ status: 200, body: SUCCESS_REPLY }));
+    // The first request is answered only once the second has arrived: if the duplicate were not posted
+    // concurrently (or not at all), the first post would time out (5 s) and be logged as a failed attempt.
+    let secondArrived!: () => void;
+    const second = new Promise<void>((r) => (secondArrived = r));
+    const rx = await notifyReceiver(async (n) => {
+      if (n === 0) await second;
+      if (n === 1) secondArrived();
+      return { status: 200, body: SUCCESS_REPLY };
+    });
+    const faults = async () => ((await (await fetch(`${base}/sandbox/sim/faults`)).json()) as { faults: unknown[] }).faults;
     try {
       await setFaults(base, { fault: 'DROP_NOTIFY', count: 1 });
       const dropped = await paidNative(base, rx.url);
-      await sleep(500);
-      expect(rx.received).toHaveLength(0);
+      // The pay call returns after the notify is queued (or dropped): no delivery row, so nothing can be sent.
       expect((await sandboxOrder(base, dropped.outTradeNo))!.deliveries).toEqual([]);
+      expect(await faults()).toEqual([]);
+      expect(rx.received).toHaveLength(0);
       expect((await wxPost(base, 'orderquery', { out_trade_no: dropped.outTradeNo })).fields.trade_state).toBe('SUCCESS');
 
       await setFaults(base, { fault: 'DUPLICATE_NOTIFY', count: 1 });
       const dup = await paidNative(base, rx.url);
-      await waitFor(async () => rx.received.length >= 2);
-      await sleep(300);
+      const dd = await settledDelivery(base, dup.outTradeNo);
+      // One attempt made of two accepted posts: sent together, not a retry; delivered, so nothing follows.
+      expect(dd).toMatchObject({ status: 'delivered', attempts: 1, next_at: null, duplicate: true });
+      expect(dd.log.map((a: any) => [a.attempt, a.status, a.accepted, a.error])).toEqual([[1, 200, true, null], [1, 200, true, null]]);
       expect(rx.received).toHaveLength(2);
-      expect(Math.abs(rx.received[1].at - rx.received[0].at)).toBeLessThan(200);
       expect(rx.received[0].body).toBe(rx.received[1].body);
       expect(parseXml(rx.received[0].body).out_trade_no).toBe(dup.outTradeNo);
 
       const next = await paidNative(base, rx.url); // faults consumed: one notify again
-      await waitFor(async () => rx.received.length >= 3);
-      await sleep(300);
+      const nd = await settledDelivery(base, next.outTradeNo);
+      expect(nd).toMatchObject({ status: 'delivered', attempts: 1, next_at: null, duplicate: false });
+      expect(nd.log).toHaveLength(1);
       expect(rx.received).toHaveLength(3);
       expect(parseXml(rx.received[2].body).out_trade_no).toBe(next.outTradeNo);
+      expect(await faults()).toEqual([]);
+
+      // The dropped payment never got a delivery, then or later.
+      expect((await sandboxOrder(base, dropped.outTradeNo))!.deliveries).toEqual([]);
+      expect(rx.received.map((r) => parseXml(r.body).out_trade_no)).toEqual([dup.outTradeNo, dup.outTradeNo, next.outTradeNo]);
     } finally {
+      secondArrived();
       await rx.close();
     }
   });
@@ -152,10 +183,15 @@ describe('sandbox notifier gives up after the whole schedule (SQLite, SANDBOX_TI
         const ord = await sandboxOrder(app.baseUrl, o.outTradeNo);
         return ord?.deliveries[0]?.status === 'failed' ? ord.deliveries[0] : undefined;
       }, 30_000, 200);
-      expect(d.attempts).toBe(16);
+      // Failed with no retry scheduled: the 16 posts are all there will be.
+      expect(d).toMatchObject({ attempts: 16, next_at: null });
+      expect(d.log).toHaveLength(16);
       expect(rx.received).toHaveLength(16);
       const span = rx.received[15].at - rx.received[0].at;
       expect(span).toBeGreaterThanOrEqual(Math.floor((24 * 3600 + 4 * 60) * 1000 / 20000) - 5);
+      // Each retry waits at least its step of WeChat's schedule (scaled); timers never fire early.
+      const scheduleS = [15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600];
+      scheduleS.forEach((s, i) => expect(rx.received[i + 1].at - rx.received[i].at, `retry ${i + 1}`).toBeGreaterThanOrEqual(Math.floor((s * 1000) / 20000) - 1));
     } finally {
       await rx.close();
     }
@@ -178,7 +214,12 @@ describe.each(ENGINES)('sandbox state survives a restart on %s', (engine) => {
       const o = await paidNative(first.baseUrl, rx.url);
       await waitFor(async () => rx.received.length >= 1);
       const before = await sandboxOrder(first.baseUrl, o.outTradeNo);
-      await waitFor(async () => ((await sandboxOrder(first!.baseUrl, o.outTradeNo))!.deliveries[0].attempts === 1 ? true : undefined));
+      const pending = await waitFor(async () => {
+        const d = (await sandboxOrder(first!.baseUrl, o.outTradeNo))!.deliveries[0];
+        return d.attempts === 1 ? d : undefined;
+      });
+      expect(pending).toMatchObject({ status: 'pending', attempts: 1 });
+      expect(pending.next_at).toEqual(expect.any(String)); // the retry is scheduled, for the next process to find
       await first.stop();
       expect(rx.received).toHaveLength(1);
 
@@ -188,14 +229,14 @@ describe.each(ENGINES)('sandbox state survives a restart on %s', (engine) => {
         const ord = await sandboxOrder(second!.baseUrl, o.outTradeNo);
         return ord?.deliveries[0]?.status === 'delivered' ? ord : undefined;
       });
-      expect(after.deliveries[0].attempts).toBe(2);
+      // Delivered with no retry scheduled: the record says no further post will come.
+      expect(after.deliveries[0]).toMatchObject({ attempts: 2, next_at: null });
+      expect(rx.received).toHaveLength(2);
       expect(after.deliveries[0].log.map((a: any) => a.status)).toEqual([503, 200]);
       expect(after.prepay_id).toBe(before!.prepay_id);
       expect(rx.received[1].body).toBe(rx.received[0].body);
       const q = await wxPost(second.baseUrl, 'orderquery', { out_trade_no: o.outTradeNo });
       expect(q.fields).toMatchObject({ trade_state: 'SUCCESS', transaction_id: o.transactionId });
-      await sleep(300);
-      expect(rx.received).toHaveLength(2);
     } finally {
       await rx.close();
     }

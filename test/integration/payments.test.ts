@@ -100,8 +100,22 @@ describe.each(ENGINES)('payment transitions on %s', (engine) => {
     // One round only: a second orderquery would have left a `query/duplicate` event.
     expect(evs.map((e) => `${e.source}/${e.outcome}`)).toEqual(['query/applied']);
     expect((await order(a)).last_query_at).toBeTruthy();
-    // And within the gap, a poll asks nobody.
+  });
+
+  it('status polls: within the gap a poll of a pending order asks nobody; after the gap one asks again', async () => {
+    await dropNotifies(1);
+    const a = await placeSandboxAttempt(app, db);
+    await sandboxPay(app.baseUrl, a.codeUrl!); // paid at WeChat, its notify dropped
+    // Another poller asked a moment ago: this poll must not ask again, so it cannot know yet.
+    const justNow = new Date().toISOString();
+    await db.updateTable('orders').set({ last_query_at: justNow }).where('id', '=', a.orderId).execute();
+    expect(await payments.confirmPendingOrder(a.orderId)).toBe('pending');
+    expect((await order(a)).last_query_at).toBe(justNow);
+    expect(await events(a)).toEqual([]);
+    // Past the gap the next poll asks (one orderquery) and finds the payment.
+    await db.updateTable('orders').set({ last_query_at: new Date(Date.now() - 60_000).toISOString() }).where('id', '=', a.orderId).execute();
     expect(await payments.confirmPendingOrder(a.orderId)).toBe('paid');
+    expect((await events(a)).map((e) => `${e.source}/${e.outcome}`)).toEqual(['query/applied']);
   });
 
   it('merchant close: closeorder at WeChat for the open attempts, then the order closed', async () => {

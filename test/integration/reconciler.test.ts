@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type DbHandle, openDb } from '@/lib/db';
 import { SANDBOX_API_KEY } from '@/lib/config';
 import { ENGINES } from '../helpers/db';
+import { actAsInstanceOf } from '../helpers/in-process';
 import { placeSandboxAttempt, sandboxPay, type TestAttempt, waitFor } from '../helpers/orders';
 import { type AppServer, startApp } from '../helpers/server';
 import { signedPaymentNotify } from '../helpers/wechatpay-fixtures';
@@ -114,17 +115,25 @@ describe.each(ENGINES)('reconciler on %s', (engine) => {
 describe('reconciler on postgres with several instances', () => {
   let app: AppServer;
   let h: DbHandle;
+  let rec: typeof import('@/lib/checkout/reconciler');
+  let config: import('@/lib/config').AppConfig;
+  const settings = { intervalMs: 0, graceMs: 0, batch: 50 };
   beforeAll(async () => {
-    app = await startApp({ engine: 'postgres', env: { RECONCILE_INTERVAL_MS: '200', RECONCILE_GRACE_MS: '500' } });
+    // The app itself never sweeps here: this test process is the instance whose rounds are observed.
+    app = await startApp({ engine: 'postgres', env: { RECONCILE_INTERVAL_MS: '0' } });
     h = openDb(app.databaseUrl);
+    actAsInstanceOf(app, h);
+    rec = await import('@/lib/checkout/reconciler');
+    config = (await import('@/lib/config')).getConfig();
   });
   afterAll(async () => {
     await h?.close();
     await app?.stop();
   });
+  const status = async (orderId: string) => (await h.db.selectFrom('orders').select('status').where('id', '=', orderId).executeTakeFirstOrThrow()).status;
 
   it('runs only on the instance holding the advisory lock', async () => {
-    // Another "instance" (this test's session) holds the lock: the app must not sweep.
+    // Another instance (this test's own connection) holds the lock: this one must not sweep.
     const other = new Client({ connectionString: app.databaseUrl });
     await other.connect();
     try {
@@ -132,13 +141,29 @@ describe('reconciler on postgres with several instances', () => {
       await fetch(`${app.baseUrl}/sandbox/sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ fault: 'DROP_NOTIFY', count: 1 }) });
       const a = await placeSandboxAttempt(app, h.db);
       await sandboxPay(app.baseUrl, a.codeUrl!);
-      await new Promise((r) => setTimeout(r, 2500)); // five grace periods, a dozen sweeps
-      const status = async () => (await h.db.selectFrom('orders').select('status').where('id', '=', a.orderId).executeTakeFirstOrThrow()).status;
-      expect(await status()).toBe('pending');
+      expect(await rec.reconcileRound(config, settings)).toEqual({ ran: false });
+      expect(await status(a.orderId)).toBe('pending');
       await other.query('select pg_advisory_unlock(727300611)');
-      await waitFor(async () => (await status()) === 'paid', 15_000, 'the app to take the lock and sweep');
+      const r = await rec.reconcileRound(config, settings);
+      expect(r.ran).toBe(true);
+      expect(await status(a.orderId)).toBe('paid');
     } finally {
       await other.end();
     }
+  });
+
+  it('releases the lock when a round fails, so the next round (on any instance) can sweep', async () => {
+    // A batch PostgreSQL refuses (LIMIT must not be negative) makes the round throw mid-sweep.
+    await expect(rec.reconcileRound(config, { ...settings, batch: -1 })).rejects.toThrow(/LIMIT/i);
+    const other = new Client({ connectionString: app.databaseUrl });
+    await other.connect();
+    try {
+      const r = await other.query<{ locked: boolean }>('select pg_try_advisory_lock(727300611) as locked');
+      expect(r.rows[0].locked).toBe(true);
+      await other.query('select pg_advisory_unlock(727300611)');
+    } finally {
+      await other.end();
+    }
+    expect((await rec.reconcileRound(config, settings)).ran).toBe(true);
   });
 });

@@ -31,7 +31,7 @@ export function startReconciler(config: AppConfig, settings: ReconcilerSettings 
     if (running) return;
     running = true;
     try {
-      await exclusive(config, async () => void (await reconcileOnce(settings)));
+      await reconcileRound(config, settings);
     } catch (e) {
       console.error('[reconciler] round failed:', (e as Error).message);
     } finally {
@@ -48,22 +48,22 @@ export function startReconciler(config: AppConfig, settings: ReconcilerSettings 
   return stop;
 }
 
-/** SQLite: one process owns the file. PostgreSQL: only the holder of the advisory lock runs the round. */
-async function exclusive(config: AppConfig, fn: () => Promise<void>): Promise<boolean> {
+/**
+ * One sweep, run only where it may run. SQLite: one process owns the file, so always. PostgreSQL: only
+ * on the instance that takes the session advisory lock, released in `finally` even when the sweep
+ * throws (else no instance would ever sweep again). `ran: false` when another instance holds it.
+ */
+export async function reconcileRound(config: AppConfig, settings: ReconcilerSettings): Promise<{ ran: false } | { ran: true; done: string[] }> {
+  if (config.dbKind !== 'postgres') return { ran: true, done: await reconcileOnce(settings) };
   const db = await getDb();
-  if (config.dbKind !== 'postgres') {
-    await fn();
-    return true;
-  }
   return db.connection().execute(async (conn) => {
     const r = await sql<{ locked: boolean }>`select pg_try_advisory_lock(${LOCK_KEY}) as locked`.execute(conn);
-    if (!r.rows[0]?.locked) return false;
+    if (!r.rows[0]?.locked) return { ran: false as const };
     try {
-      await fn();
+      return { ran: true as const, done: await reconcileOnce(settings) };
     } finally {
       await sql`select pg_advisory_unlock(${LOCK_KEY})`.execute(conn);
     }
-    return true;
   });
 }
 

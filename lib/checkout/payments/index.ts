@@ -4,7 +4,7 @@
  * Also: the payment notify use case, orderquery/closeorder follow-ups and the merchant's sync and close.
  */
 export { startPayment, truncateUtf8, MAX_QUANTITY, type StartPaymentInput, type StartPaymentResult, type StartPaymentErrorCode } from './start';
-export { applyPayment, type PaymentInput, type PaymentOutcome, type PaymentSource } from './apply';
+export { applyPayment, DUPLICATE_REFUND_REASON, type PaymentInput, type PaymentOutcome, type PaymentSource } from './apply';
 export {
   closeAttempt, closeOrderIfUnpaid, closeUnpaidOrder, confirmAttempt, confirmPendingOrder, syncOrder,
   type CloseResult, type ConfirmResult, type SyncResult,

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { AppConfig, ReconcilerSettings } from '../../config';
+import { type AppConfig, getConfig, type ReconcilerSettings } from '../../config';
 import { getDb, nowIso } from '../../db';
 import { closeAttempt, closeOrderIfUnpaid, confirmAttempt } from '../payments';
 import { followRefund } from '../refunds';
@@ -11,7 +11,8 @@ import { followRefund } from '../refunds';
  *  - open attempts of an order that is no longer pending (paid another way, or closed): closeorder, so a
  *    buyer cannot pay the other QR/prompt later (if they already did, that is a duplicate payment);
  *  - attempts open longer than RECONCILE_GRACE_MS with no notify: orderquery (at most once a grace period
- *    per order), applied like a notify;
+ *    per order, then for every quiet attempt of it), applied like a notify;
+ *  - pending orders whose attempts all closed or failed, past the payment window: closed;
  *  - refunds processing longer than the grace: refundquery (or resubmitted when WeChat never got them).
  * With PostgreSQL, each round runs only on the instance that takes a session advisory lock.
  */
@@ -97,17 +98,38 @@ export async function reconcileOnce(s: ReconcilerSettings): Promise<string[]> {
     .orderBy('a.created_at').limit(s.batch).execute();
   for (const a of strays) await each(`stray ${a.out_trade_no}`, () => closeAttempt(a.out_trade_no));
 
-  const quiet = await db.selectFrom('payment_attempts').select(['out_trade_no', 'order_id'])
-    .where('status', '=', 'open').where('created_at', '<', nowIso(now - s.graceMs)).where('expires_at', '>=', nowIso(now))
-    .orderBy('created_at').limit(s.batch).execute();
-  for (const a of quiet) {
-    // Shares orders.last_query_at with the status pollers: an order is asked about at most once a grace
-    // period by the reconciler, and not right after a poller asked.
-    const claim = await db.updateTable('orders').set({ last_query_at: nowIso(now) }).where('id', '=', a.order_id)
-      .where((eb) => eb.or([eb('last_query_at', 'is', null), eb('last_query_at', '<', nowIso(now - s.graceMs))]))
+  // Quiet orders, not quiet attempts: the claim on orders.last_query_at is per order (shared with the
+  // status pollers), so once an order is claimed every quiet attempt of it is asked about. Orders
+  // claimed within the grace are filtered out before the batch limit, so they never take its slots.
+  const graceCut = nowIso(now - s.graceMs);
+  const quiet = await db.selectFrom('payment_attempts as a').innerJoin('orders as o', 'o.id', 'a.order_id')
+    .select('a.order_id').select((eb) => eb.fn.min('a.created_at').as('since'))
+    .where('a.status', '=', 'open').where('a.created_at', '<', graceCut).where('a.expires_at', '>=', nowIso(now))
+    .where((eb) => eb.or([eb('o.last_query_at', 'is', null), eb('o.last_query_at', '<', graceCut)]))
+    .groupBy('a.order_id').orderBy('since').limit(s.batch).execute();
+  for (const o of quiet) {
+    const claim = await db.updateTable('orders').set({ last_query_at: nowIso(now) }).where('id', '=', o.order_id)
+      .where((eb) => eb.or([eb('last_query_at', 'is', null), eb('last_query_at', '<', graceCut)]))
       .executeTakeFirst();
     if (Number(claim.numUpdatedRows) === 0) continue;
-    await each(`query ${a.out_trade_no}`, () => confirmAttempt(a.out_trade_no, 'query'));
+    const attempts = await db.selectFrom('payment_attempts').select('out_trade_no').where('order_id', '=', o.order_id)
+      .where('status', '=', 'open').where('created_at', '<', graceCut).where('expires_at', '>=', nowIso(now))
+      .orderBy('created_at').execute();
+    for (const a of attempts) await each(`query ${a.out_trade_no}`, () => confirmAttempt(a.out_trade_no, 'query'));
+  }
+
+  // Pending orders with nothing left to pay: every attempt closed or failed at WeChat (CLOSED, REVOKED,
+  // ORDERNOTEXIST, PAYERROR) and the payment window over, so no buyer can resume them. Closed here, or
+  // they would stay pending for ever.
+  const windowCut = nowIso(now - getConfig().orderTtlMinutes * 60_000 - s.graceMs);
+  const orphans = await db.selectFrom('orders').select('id')
+    .where('status', '=', 'pending').where('created_at', '<', windowCut)
+    .where(({ not, exists, selectFrom }) => not(exists(
+      selectFrom('payment_attempts').select('out_trade_no').whereRef('payment_attempts.order_id', '=', 'orders.id').where('status', 'in', ['open', 'paid']),
+    )))
+    .orderBy('created_at').limit(s.batch).execute();
+  for (const o of orphans) {
+    await each(`orphan ${o.id}`, () => closeOrderIfUnpaid(o.id, 'nothing left to pay: every attempt closed or failed and the payment window is over'));
   }
 
   const refunds = await db.selectFrom('refunds').selectAll()

@@ -32,6 +32,7 @@ describe('reconciler', () => {
     wx.reset();
     // Leftovers of an earlier test must not take a batch slot.
     await app.db.updateTable('payment_attempts').set({ status: 'closed' }).where('status', '=', 'open').execute();
+    await app.db.updateTable('orders').set({ status: 'closed' }).where('status', '=', 'pending').execute();
     await app.db.updateTable('refunds').set({ status: 'failed' }).where('status', '=', 'processing').execute();
     errors = vi.spyOn(console, 'error').mockImplementation(() => {});
   });
@@ -142,6 +143,22 @@ describe('reconciler', () => {
     }
     expect(wx.to('/pay/orderquery').map((r) => r.fields.out_trade_no)).toContain(jsapi.outTradeNo);
     expect((await orderRow(app.db, qr.orderId)).status).toBe('paid');
+  });
+
+  it('a pending order whose attempts all closed or failed is closed once its payment window is over, not before', async () => {
+    const stale = await insertOrder(app.db, { amountFen: 100, createdAgoMs: 30 * 60_000 });
+    const fresh = await insertOrder(app.db, { amountFen: 100, createdAgoMs: 60_000 });
+    const live = await insertOrder(app.db, { amountFen: 100, createdAgoMs: 30 * 60_000, expiresInMs: 60 * 60_000 });
+    for (const a of [stale, fresh]) await app.db.updateTable('payment_attempts').set({ status: a === stale ? 'closed' : 'failed' }).where('out_trade_no', '=', a.outTradeNo).execute();
+    wx.answer('/pay/orderquery', (req) => wxOk({ trade_state: 'NOTPAY', out_trade_no: req.fields.out_trade_no }));
+
+    const done = await reconciler.reconcileOnce(S);
+    expect(done).toContain(`orphan ${stale.orderId}: true`);
+    expect((await orderRow(app.db, stale.orderId)).status).toBe('closed');
+    expect((await eventsOf(app.db, stale.orderId)).map((e) => e.detail)).toContain('order closed: nothing left to pay: every attempt closed or failed and the payment window is over');
+    // Still inside its window (the buyer may pay again on it), or still payable: left alone.
+    expect((await orderRow(app.db, fresh.orderId)).status).toBe('pending');
+    expect((await orderRow(app.db, live.orderId)).status).toBe('pending');
   });
 
   it('processing refunds older than the grace are followed: REFUNDNOTEXIST resubmits, SUCCESS applies', async () => {

@@ -11,6 +11,22 @@ const zh = {
   deliveries: '通知投递', attempts: '次', nextRetry: '下次重试', resend: '重新发送', lastReply: '最近应答', none: '无', scan: '扫码支付',
   scanTitle: '扫码支付（沙箱）', pay: '确认支付', cancel: '取消', fail: '模拟支付失败', unknownCode: '找不到这个 code_url 对应的订单', payer: '付款用户',
   paid: '支付成功', cancelled: '已取消', failed: '支付失败', codeUrl: 'code_url', open: '打开',
+  requests: '被拒绝的请求', noRequests: '还没有被拒绝的请求',
+  requestsNote: '线上微信只回答 return_code=FAIL（例如“签名错误”）。沙箱另外记下它期望被签名的字符串（API 密钥已打码）、它算出的签名、收到的签名，以及最可能的原因。',
+  at: '时间', api: '接口', reason: '应答', likelyCause: '可能原因', expectedString: '期望的签名串', expectedSign: '期望的 sign', receivedSign: '收到的 sign',
+  causes: {
+    sign_missing: '请求中没有 sign 字段。',
+    lowercase_sign: 'sign 是小写十六进制。微信的规则是把签名“所有字符转换为大写”；线上微信是否接受小写未经证实，沙箱按规则拒绝。',
+    sign_type_mismatch: '签名算法与 sign_type 不一致：sign 是用另一种算法（MD5 / HMAC-SHA256）算的。没有 sign_type 时按 MD5 校验。',
+    sign_type_not_signed: '签名串漏掉了 sign_type。v2 中只要发送了 sign_type，它就参与签名。',
+    empty_field_included: '签名串包含了值为空的参数（例如 attach=&）。值为空的参数不参与签名。',
+    url_encoded: '签名前对参数值做了 URL 编码。签名要用原始值。',
+    unsigned_field_included: '签名串包含了不参与签名的字段：sign 本身，或把 key 当作参数一起排序。key 只拼接在最后（&key=…）。',
+    not_sorted: '参数没有按参数名 ASCII 码从小到大排序（按发送顺序签了名）。',
+    key_missing: '签名串末尾没有正确拼接 &key=API密钥。',
+    key_case: 'API 密钥或 “key=” 的大小写被改动了。密钥区分大小写，原样使用。',
+    wrong_key: '常见错误都无法复现收到的 sign：多半是 API 密钥不对（不是商户平台为该 mch_id 设置的 API 密钥，或误用了 APIv3 密钥）。',
+  } as Record<string, string>,
 };
 const en: typeof zh = {
   title: 'WeChat sandbox', subtitle: 'A local WeChat Pay and official-account OAuth: merchant APIs, buyers, notifies', merchant: 'Merchant',
@@ -22,9 +38,27 @@ const en: typeof zh = {
   deliveries: 'Notify deliveries', attempts: 'attempts', nextRetry: 'next retry', resend: 'Resend', lastReply: 'last reply', none: 'none', scan: 'Scan',
   scanTitle: 'Scan to pay (sandbox)', pay: 'Pay', cancel: 'Cancel', fail: 'Simulate failure', unknownCode: 'No order for this code_url', payer: 'Payer',
   paid: 'Paid', cancelled: 'Cancelled', failed: 'Payment failed', codeUrl: 'code_url', open: 'Open',
+  requests: 'Refused requests', noRequests: 'No refused requests',
+  requestsNote: 'Live WeChat answers only return_code=FAIL (such as 签名错误, "wrong signature"). The sandbox also records the string it expected to be signed (API key masked), the sign it computed, the sign received, and the likely cause.',
+  at: 'Time', api: 'API', reason: 'Answer', likelyCause: 'Likely cause', expectedString: 'Expected string to sign', expectedSign: 'Expected sign', receivedSign: 'Received sign',
+  causes: {
+    sign_missing: 'The request has no sign field.',
+    lowercase_sign: "The sign is lower-case hex. WeChat's rule upper-cases every character of the sign; whether live WeChat accepts lower case is unverified, so the sandbox refuses it.",
+    sign_type_mismatch: 'The sign was computed with the other algorithm than sign_type says (MD5 vs HMAC-SHA256). Without sign_type, WeChat checks MD5.',
+    sign_type_not_signed: 'sign_type was left out of the string. In v2, sign_type is signed whenever it is sent.',
+    empty_field_included: 'The string included a field with an empty value (such as attach=&). Empty values are not signed.',
+    url_encoded: 'The values were URL-encoded before signing. Sign the raw values.',
+    unsigned_field_included: 'The string included a field that is not signed: sign itself, or key sorted among the fields. key goes only at the end (&key=...).',
+    not_sorted: 'The fields were not sorted by name in ASCII order (they were signed in the order sent).',
+    key_missing: 'The string does not end with &key=<API key>.',
+    key_case: 'The letter case of the API key (or of "key=") was changed. The key is case-sensitive: use it as is.',
+    wrong_key: 'None of the common mistakes reproduces the received sign: most likely the API key is wrong (not the v2 key set in the merchant portal for this mch_id, or the APIv3 key).',
+  },
 };
 
+/** The dashboard's strings in one language. */
 export type Copy = typeof zh;
+/** The copy for a locale: English for `en`, Chinese otherwise. */
 export function copyFor(locale: Locale): Copy {
   return locale === 'en' ? en : zh;
 }

@@ -5,12 +5,13 @@ import { dashboardData } from '@/lib/sandbox/dashboard';
 import { sandboxEnabled, USER_COOKIE, WECHAT_BROWSER_COOKIE } from '@/lib/sandbox/guard';
 import { copyFor } from './copy';
 import { OrdersTable } from './orders-table';
+import { RequestsTable } from './requests-table';
 import s from './sandbox.module.css';
 
 export const dynamic = 'force-dynamic';
 export const metadata = { title: '微信沙箱 · WeChat sandbox' };
 
-/** The sandbox dashboard: orders with their notify deliveries, simulated users, faults, WeChat-browser mode. */
+/** The sandbox dashboard: orders with their notify deliveries, refused requests, simulated users, faults, WeChat-browser mode. */
 export default async function SandboxDashboard() {
   if (!sandboxEnabled()) notFound();
   const t = copyFor(await requestLocale());
@@ -74,6 +75,10 @@ export default async function SandboxDashboard() {
 
       <h2 id="orders">{t.orders}</h2>
       {data.orders.length === 0 ? <p className={s.muted}>{t.noOrders}</p> : <OrdersTable orders={data.orders} t={t} />}
+
+      <h2 id="requests">{t.requests}</h2>
+      <p className={s.muted}>{t.requestsNote} GET /sandbox/sim/requests</p>
+      {data.requests.length === 0 ? <p className={s.muted}>{t.noRequests}</p> : <RequestsTable requests={data.requests} t={t} />}
     </main>
   );
 }

@@ -1,6 +1,7 @@
 import { getConfig } from '../config';
 import { sandboxDb } from './db';
 import { activeFaults } from './faults';
+import { listRequests } from './requests';
 import type { SandboxAttemptsTable, SandboxDeliveriesTable, SandboxOrdersTable, SandboxRefundsTable } from './schema';
 import { listUsers } from './users';
 
@@ -60,7 +61,16 @@ export async function ordersJson(outTradeNo?: string) {
   };
 }
 
+/** Everything the dashboard shows: the 50 newest orders and refused requests, users, faults, identity. */
 export async function dashboardData() {
   const config = getConfig();
-  return { orders: await listOrders(50), users: await listUsers(config.appId), faults: activeFaults(), appId: config.appId, mchId: config.mchId, timeScale: config.sandboxTimeScale };
+  return {
+    orders: await listOrders(50),
+    requests: await listRequests(50),
+    users: await listUsers(config.appId),
+    faults: activeFaults(),
+    appId: config.appId,
+    mchId: config.mchId,
+    timeScale: config.sandboxTimeScale,
+  };
 }

@@ -1,7 +1,6 @@
 import { MAX_XML_BYTES } from '../wechatpay/xml';
 import { sandboxOff } from './guard';
-import { handleMchApi, isMchApi } from './mch';
-import { failReply } from './reply';
+import { handleMchApi, isMchApi, refuse } from './mch';
 
 /** One WeChat Pay API over HTTP: the raw body (capped, read before any parsing), the engine's reply as is. */
 export async function serveMch(api: string, req: Request): Promise<Response> {
@@ -9,7 +8,7 @@ export async function serveMch(api: string, req: Request): Promise<Response> {
   if (off) return off;
   if (!isMchApi(api)) return new Response('Not Found', { status: 404 });
   const raw = Buffer.from(await req.arrayBuffer());
-  const reply = raw.length > MAX_XML_BYTES ? failReply('请求数据过大') : await handleMchApi(api, req.method, raw);
+  const reply = raw.length > MAX_XML_BYTES ? await refuse(api, '请求数据过大') : await handleMchApi(api, req.method, raw);
   return new Response(reply.body, { status: reply.status, headers: { 'content-type': reply.contentType, 'cache-control': 'no-store' } });
 }
 

@@ -1,10 +1,12 @@
 import { getConfig } from '../config';
-import { isSignType, verify } from '../wechatpay/sign';
+import { isSignType, safeEqual, sign } from '../wechatpay/sign';
 import { parseXml } from '../wechatpay/xml';
 import { downloadBill } from './bill';
 import { type FaultApi, takeApiFaults } from './faults';
 import { type MchCtx, type MchReply, errReply, failReply, lackParams } from './reply';
 import { refund, refundQuery } from './refund';
+import { recordRefusal } from './requests';
+import { diagnoseSignature, type SignDiagnosis } from './sigdebug';
 import { closeOrder, orderQuery } from './trade';
 import { unifiedOrder } from './unifiedorder';
 
@@ -17,6 +19,7 @@ const HANDLERS: Record<FaultApi, (ctx: MchCtx) => Promise<MchReply>> = {
   downloadbill: downloadBill,
 };
 
+/** True for the API names the sandbox serves under /sandbox/mch (the keys of its handler table). */
 export function isMchApi(api: string): api is FaultApi {
   return Object.prototype.hasOwnProperty.call(HANDLERS, api);
 }
@@ -25,6 +28,8 @@ export function isMchApi(api: string): api is FaultApi {
  * WeChat Pay's side of one v2 call: faults first (as the network would), then transport checks
  * (POST, non-empty, XML without DOCTYPE), the signature with the merchant key for the request's
  * sign_type (return_code FAIL 签名错误 otherwise), the merchant identity, then the API itself.
+ * Every return_code=FAIL refusal is recorded for the dashboard, a 签名错误 with the signature
+ * debugger's diagnosis (lib/sandbox/sigdebug.ts); the wire answer stays WeChat's bare one.
  */
 export async function handleMchApi(api: FaultApi, method: string, raw: Buffer): Promise<MchReply> {
   const config = getConfig();
@@ -33,17 +38,22 @@ export async function handleMchApi(api: FaultApi, method: string, raw: Buffer): 
   if (fault.failure === 'HTTP500') {
     return { status: 500, contentType: 'text/html; charset=utf-8', body: '<html><body><h1>500 Internal Server Error</h1></body></html>' };
   }
-  if (method !== 'POST') return failReply('请使用post方法');
-  if (raw.length === 0) return failReply('post数据为空');
+  if (method !== 'POST') return refuse(api, '请使用post方法');
+  if (raw.length === 0) return refuse(api, 'post数据为空');
   let fields: Record<string, string>;
   try {
     fields = parseXml(raw);
   } catch {
-    return failReply('XML格式错误');
+    return refuse(api, 'XML格式错误');
   }
   const st = fields.sign_type || 'MD5';
-  if (!isSignType(st)) return failReply('sign_type参数错误');
-  if (!verify(fields, config.apiKey, st)) return failReply('签名错误');
+  if (!isSignType(st)) return refuse(api, 'sign_type参数错误');
+  // The sign is compared exactly: WeChat's rule makes it upper-case hex ("再将得到的字符串所有字符转换为
+  // 大写", chapter 4_3). Whether live WeChat also takes lower case is UNVERIFIED; refusing it is the
+  // conservative choice (docs/sandbox.md), and the debugger names it.
+  if (!safeEqual(sign(fields, config.apiKey, st), fields.sign ?? '')) {
+    return refuse(api, '签名错误', diagnoseSignature(fields, config.apiKey, st));
+  }
   const ctx: MchCtx = { fields, signType: st, config };
   if (fault.failure === 'SYSTEMERROR') return errReply(ctx, 'SYSTEMERROR', '系统超时');
   if (!fields.mch_id) return lackParams(ctx, 'mch_id');
@@ -53,4 +63,10 @@ export async function handleMchApi(api: FaultApi, method: string, raw: Buffer): 
   if (!fields.nonce_str) return lackParams(ctx, 'nonce_str');
   if (fields.nonce_str.length > 32) return errReply(ctx, 'PARAM_ERROR', 'nonce_str参数长度有误');
   return HANDLERS[api](ctx);
+}
+
+/** A return_code=FAIL answer (unsigned, as WeChat's), recorded for the dashboard first. */
+export async function refuse(api: string, returnMsg: string, diag?: SignDiagnosis): Promise<MchReply> {
+  await recordRefusal(api, returnMsg, diag);
+  return failReply(returnMsg);
 }

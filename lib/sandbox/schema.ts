@@ -116,6 +116,26 @@ export interface SandboxCodesTable {
   created_at: string;
 }
 
+/**
+ * A request WeChat refused with return_code=FAIL (the signature debugger, lib/sandbox/requests.ts). Only
+ * the newest REQUESTS_KEPT are kept. The API key is never stored: the expected string is masked.
+ */
+export interface SandboxRequestsTable {
+  /** Sorts by arrival: zero-padded epoch ms, a per-process sequence, random bytes. */
+  id: string;
+  at: string;
+  api: string;
+  outcome: string;
+  /** The return_msg on the wire (签名错误, XML格式错误, ...). */
+  reason: string | null;
+  expected_string: string | null;
+  expected_sign: string | null;
+  received_sign: string | null;
+  likely_cause: string | null;
+  /** Language-neutral detail of the cause (field names, algorithm), shown beside its sentence. */
+  cause_detail: string | null;
+}
+
 export type SandboxTables = {
   sandbox_orders: SandboxOrdersTable;
   sandbox_refunds: SandboxRefundsTable;
@@ -124,6 +144,7 @@ export type SandboxTables = {
   sandbox_users: SandboxUsersTable;
   sandbox_openids: SandboxOpenidsTable;
   sandbox_codes: SandboxCodesTable;
+  sandbox_requests: SandboxRequestsTable;
 };
 
 export const DEFAULT_USER_ID = 'u_default';
@@ -235,6 +256,19 @@ export async function ensureSandboxSchema(db: Kysely<SandboxTables>): Promise<vo
     .addColumn('expires_at', 'text', (c) => c.notNull())
     .addColumn('used_at', 'text')
     .addColumn('created_at', 'text', (c) => c.notNull())
+    .execute();
+  await s
+    .createTable('sandbox_requests').ifNotExists()
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('at', 'text', (c) => c.notNull())
+    .addColumn('api', 'text', (c) => c.notNull())
+    .addColumn('outcome', 'text', (c) => c.notNull())
+    .addColumn('reason', 'text')
+    .addColumn('expected_string', 'text')
+    .addColumn('expected_sign', 'text')
+    .addColumn('received_sign', 'text')
+    .addColumn('likely_cause', 'text')
+    .addColumn('cause_detail', 'text')
     .execute();
   const existing = await db.selectFrom('sandbox_users').select('id').where('id', '=', DEFAULT_USER_ID).executeTakeFirst();
   if (!existing) {

@@ -106,6 +106,43 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('orders_openid_created_idx').ifNotExists().on('orders').columns(['buyer_openid', 'created_at', 'id']).execute();
     },
   },
+  /**
+   * Floods (issue 11): unverified notifies aggregated per route, code and hour instead of a row each;
+   * new orders counted per buyer and per client address for the order-creation rate limit.
+   */
+  '0004_notify_flood': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('refused_notifies')
+        .ifNotExists()
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('code', 'text', (c) => c.notNull())
+        .addColumn('bucket', 'text', (c) => c.notNull())
+        .addColumn('hits', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('first_at', 'text', (c) => c.notNull())
+        .addColumn('last_at', 'text', (c) => c.notNull())
+        .addColumn('last_sender', 'text')
+        .addColumn('claimed', 'text')
+        .addColumn('detail', 'text', (c) => c.notNull())
+        .addColumn('sample', 'text')
+        .addPrimaryKeyConstraint('refused_notifies_pk', ['source', 'code', 'bucket'])
+        .execute();
+      await db.schema.createIndex('refused_notifies_bucket_idx').ifNotExists().on('refused_notifies').column('bucket').execute();
+
+      await db.schema
+        .createTable('order_starts')
+        .ifNotExists()
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('order_id', 'text', (c) => c.notNull())
+        .addColumn('buyer_id', 'text', (c) => c.notNull())
+        .addColumn('client_ip', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('order_starts_buyer_idx').ifNotExists().on('order_starts').columns(['buyer_id', 'at']).execute();
+      await db.schema.createIndex('order_starts_ip_idx').ifNotExists().on('order_starts').columns(['client_ip', 'at']).execute();
+      await db.schema.createIndex('order_starts_at_idx').ifNotExists().on('order_starts').column('at').execute();
+    },
+  },
 };
 
 class StaticProvider implements MigrationProvider {

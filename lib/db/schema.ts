@@ -89,12 +89,48 @@ export interface PaymentEventsTable {
   at: string;
 }
 
+/**
+ * Unverified notifies (bad or missing signature, not XML, oversized, GET probes) are not WeChat's word
+ * and may be a flood: they are kept here as one row per route, reason and hour with a hit count, a short
+ * head of the first body and the last sender, never a row per request (lib/checkout/kernel/refusals.ts).
+ */
+export interface RefusedNotifiesTable {
+  /** `notify` or `refund_notify`: which route refused it. */
+  source: 'notify' | 'refund_notify';
+  /** The refusal code (BAD_SIGN, XML_MALFORMED, TOO_LARGE, ...). */
+  code: string;
+  /** Start of the hour (ISO UTC) the hits fall in. */
+  bucket: string;
+  hits: number;
+  first_at: string;
+  last_at: string;
+  /** Client address of the latest hit (the client-IP rule; forgeable without TRUST_PROXY). */
+  last_sender: string | null;
+  /** The out_trade_no / out_refund_no the latest hit claimed, unverified (at most 64 characters). */
+  claimed: string | null;
+  /** The first hit's reason text (at most 200 characters). */
+  detail: string;
+  /** The first hit's body head (at most 256 bytes). */
+  sample: string | null;
+}
+
+/** One row per new order startPayment made: what the order-creation rate limit counts (pruned after the window). */
+export interface OrderStartsTable {
+  id: string;
+  order_id: string;
+  buyer_id: string;
+  client_ip: string;
+  at: string;
+}
+
 export interface Database {
   products: ProductsTable;
   orders: OrdersTable;
   payment_attempts: PaymentAttemptsTable;
   refunds: RefundsTable;
   payment_events: PaymentEventsTable;
+  refused_notifies: RefusedNotifiesTable;
+  order_starts: OrderStartsTable;
 }
 
 export type Product = Selectable<ProductsTable>;

@@ -17,8 +17,8 @@ describe.each(ENGINES)('database on %s', (engine) => {
     expect(h.kind).toBe(engine);
   });
 
-  it('creates all five tables and seeds the demo catalog with a 1-fen product', async () => {
-    for (const t of ['products', 'orders', 'payment_attempts', 'refunds', 'payment_events'] as const) {
+  it('creates every table and seeds the demo catalog with a 1-fen product', async () => {
+    for (const t of ['products', 'orders', 'payment_attempts', 'refunds', 'payment_events', 'refused_notifies', 'order_starts'] as const) {
       await sql`select count(*) as n from ${sql.table(t)}`.execute(h.db);
     }
     const products = await h.db.selectFrom('products').selectAll().execute();

@@ -1,4 +1,4 @@
-import { listOrders, ORDER_STATUSES, parseOrderQuery, todayTotals } from '@/lib/checkout/merchant';
+import { listOrders, listRefusedNotifies, ORDER_STATUSES, parseOrderQuery, todayTotals } from '@/lib/checkout/merchant';
 import { requestLocale } from '../../_components/locale';
 import { merchantCopy } from '../_components/copy';
 import { requireMerchantPage } from '../_components/guard';
@@ -21,7 +21,8 @@ export default async function MerchantOrders({ searchParams }: { searchParams: P
   const copy = merchantCopy(locale);
   const parsed = parseOrderQuery(query);
   const filter = parsed.ok ? parsed.filter : {};
-  const [first, today] = await Promise.all([listOrders(filter, undefined, 50), todayTotals()]);
+  const [first, today, refused] = await Promise.all([listOrders(filter, undefined, 50), todayTotals(), listRefusedNotifies(24)]);
+  const refusedHits = refused.totals.notify + refused.totals.refund_notify;
   const qs = parsed.ok ? query.toString() : '';
 
   return (
@@ -40,6 +41,11 @@ export default async function MerchantOrders({ searchParams }: { searchParams: P
         <a href={`/api/merchant/orders/export${qs ? `?${qs}` : ''}`} className="btn secondary" style={{ padding: '8px 16px' }} data-testid="export-csv" download>{copy.exportCsv}</a>
       </form>
       {!parsed.ok && <p className="error" role="alert">{parsed.message}</p>}
+      {refusedHits > 0 && (
+        <p className="muted" data-testid="refused-notifies" data-count={refusedHits}>
+          {copy.refusedNotifies}: {refusedHits} (<a href="/api/merchant/refused-notifies">JSON</a>)
+        </p>
+      )}
       <OrdersList query={qs} initial={first} initialToday={today} copy={copy} />
     </main>
   );

@@ -1,6 +1,7 @@
-import { nowIso } from '../../db';
+import { getDb, nowIso } from '../../db';
 import type { EventOutcome, EventSource } from '../../db/schema';
 import { newId } from './ids';
+import { noteUnverifiedRefusal } from './refusals';
 import type { DbOrTrx } from './tx';
 
 /** Raw payloads are kept for the merchant's timeline, but never so large that a flood fills the disk. */
@@ -50,15 +51,30 @@ export interface Refusal {
   raw: string | null;
   outTradeNo?: string | null;
   outRefundNo?: string | null;
+  /**
+   * True when the notify proved it is WeChat's (the signature held, or req_info decrypted) and was
+   * refused for what it says (wrong appid, result FAIL, ...). False for everything anyone could send.
+   */
+  verified: boolean;
+  /** The request's X-Forwarded-For (unverified refusals are rate-limited per sender). */
+  xForwardedFor?: string | null;
 }
 
 /**
- * Records a refused notify under the order it names, so the merchant sees it on that order's timeline.
+ * Records a refused notify. A verified one is WeChat's signed word: one payment_events row with its
+ * capped payload, under the order it names, so the merchant sees it on that order's timeline. An
+ * unverified one could be anyone's flood: it only counts toward refused_notifies (./refusals.ts), with
+ * a short head of the body, and never lands on an order's timeline, whatever order it claims.
  * Best effort: when even this cannot be stored, the FAIL answer is still right (WeChat retries), so a
  * storage error is logged, never thrown.
  */
-export async function recordRefusal(db: DbOrTrx, r: Refusal): Promise<void> {
+export async function recordRefusal(r: Refusal): Promise<void> {
   try {
+    if (!r.verified) {
+      await noteUnverifiedRefusal({ source: r.source, code: r.code, text: r.text, raw: r.raw, claimed: r.outRefundNo ?? r.outTradeNo, xForwardedFor: r.xForwardedFor });
+      return;
+    }
+    const db = await getDb();
     let orderId: string | null = null;
     let outTradeNo = r.outTradeNo ?? null;
     if (r.outRefundNo) {

@@ -1,5 +1,4 @@
-import { getDb } from '../../db';
-import { NOTIFY_SUCCESS_XML, notifyFailXml, readPaymentNotify } from '../gateway';
+import { NOTIFY_SUCCESS_XML, notifyFailXml, readPaymentNotify, refusalVerified } from '../gateway';
 import { recordRefusal } from '../kernel';
 import { submitRefund } from '../refunds';
 import { applyPayment } from './apply';
@@ -15,24 +14,27 @@ export interface NotifyReply {
 
 /**
  * A payment notify that could not even be read (too large, not POST, a broken stream): refused with
- * FAIL so WeChat retries, and recorded with whatever head of the body was read.
+ * FAIL so WeChat retries, and counted as unverified with whatever head of the body was read.
+ * `xForwardedFor` is the request's header, which tells senders apart for the rate limit.
  */
-export async function refusePaymentNotify(code: string, text: string, head: string | null): Promise<NotifyReply> {
-  await recordRefusal(await getDb(), { source: 'notify', code, text, raw: head });
+export async function refusePaymentNotify(code: string, text: string, head: string | null, xForwardedFor: string | null = null): Promise<NotifyReply> {
+  await recordRefusal({ source: 'notify', code, text, raw: head, verified: false, xForwardedFor });
   return { xml: notifyFailXml(code) };
 }
 
 /**
- * POST /api/wechatpay/notify's use case: the raw body in, the reply out. Every inbound notify leaves
- * exactly one payment_events row: `rejected` with the reason when refused (answered FAIL so WeChat
+ * POST /api/wechatpay/notify's use case: the raw body in, the reply out. A notify whose signature held
+ * leaves exactly one payment_events row: `rejected` with the reason when refused (answered FAIL so WeChat
  * retries), or the applied/duplicate row written in the same transaction as the transition (answered
  * SUCCESS, repeats too). When the row cannot be stored the answer is FAIL: WeChat retries and nothing
- * half-written remains.
+ * half-written remains. One that did not verify is answered FAIL and only counted (kernel
+ * recordRefusal): it proves nothing, and a flood of them must not fill the disk or slow real notifies.
  */
-export async function receivePaymentNotify(raw: string): Promise<NotifyReply> {
+export async function receivePaymentNotify(raw: string, xForwardedFor: string | null = null): Promise<NotifyReply> {
   const read = readPaymentNotify(raw);
   if (!read.ok) {
-    await recordRefusal(await getDb(), { source: 'notify', code: read.code, text: read.text, raw, outTradeNo: read.outTradeNo });
+    const verified = refusalVerified('notify', read.code);
+    await recordRefusal({ source: 'notify', code: read.code, text: read.text, raw, outTradeNo: read.outTradeNo, verified, xForwardedFor });
     return { xml: notifyFailXml(read.code) };
   }
   const p = read.payment;

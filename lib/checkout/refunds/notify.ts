@@ -1,17 +1,21 @@
-import { getDb } from '../../db';
-import { NOTIFY_SUCCESS_XML, notifyFailXml, readRefundNotify } from '../gateway';
+import { NOTIFY_SUCCESS_XML, notifyFailXml, readRefundNotify, refusalVerified } from '../gateway';
 import { recordRefusal } from '../kernel';
 import { applyRefundResult } from './ledger';
 
 /**
  * POST /api/wechatpay/refund-notify's use case: the raw body in, the reply XML out. Applied
  * idempotently (the refund row leaves `processing` once): SUCCESS for repeats, FAIL (WeChat retries)
- * for anything refused or not stored; each notify leaves one event.
+ * for anything refused or not stored. Each notify whose req_info decrypted leaves one event; one that
+ * did not is only counted (kernel recordRefusal), whatever refund it claims.
  */
-export async function receiveRefundNotify(raw: string): Promise<string> {
+export async function receiveRefundNotify(raw: string, xForwardedFor: string | null = null): Promise<string> {
   const read = readRefundNotify(raw);
   if (!read.ok) {
-    await recordRefusal(await getDb(), { source: 'refund_notify', code: read.code, text: read.text, raw: read.stored, outRefundNo: read.outRefundNo, outTradeNo: read.outTradeNo });
+    const verified = refusalVerified('refund_notify', read.code);
+    await recordRefusal({
+      source: 'refund_notify', code: read.code, text: read.text, raw: verified ? read.stored : raw,
+      outRefundNo: read.outRefundNo, outTradeNo: read.outTradeNo, verified, xForwardedFor,
+    });
     return notifyFailXml(read.code);
   }
   const { outRefundNo, status, refundId, refundFee } = read.refund;
@@ -24,8 +28,8 @@ export async function receiveRefundNotify(raw: string): Promise<string> {
   }
 }
 
-/** A refund notify that could not be read at all: refused with FAIL and recorded with what was read. */
-export async function refuseRefundNotify(code: string, text: string, head: string | null): Promise<string> {
-  await recordRefusal(await getDb(), { source: 'refund_notify', code, text, raw: head });
+/** A refund notify that could not be read at all: refused with FAIL and counted as unverified with what was read. */
+export async function refuseRefundNotify(code: string, text: string, head: string | null, xForwardedFor: string | null = null): Promise<string> {
+  await recordRefusal({ source: 'refund_notify', code, text, raw: head, verified: false, xForwardedFor });
   return notifyFailXml(code);
 }

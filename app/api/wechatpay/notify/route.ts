@@ -6,18 +6,20 @@ export const dynamic = 'force-dynamic';
 export const runtime = 'nodejs';
 
 /**
- * WeChat's payment notify: the raw body (capped) goes to lib/checkout as a string, and its reply XML
- * comes back; work it asks for after the answer (a duplicate payment's refund) runs in `after()`.
+ * WeChat's payment notify: the raw body (capped) goes to lib/checkout as a string, with the
+ * X-Forwarded-For that tells senders of unverified junk apart, and its reply XML comes back; work it
+ * asks for after the answer (a duplicate payment's refund) runs in `after()`.
  */
 export async function POST(req: Request) {
   const body = await readCappedBody(req);
-  const reply = body.ok ? await receivePaymentNotify(body.text) : await refusePaymentNotify(body.code, body.detail, body.head);
+  const xff = req.headers.get('x-forwarded-for');
+  const reply = body.ok ? await receivePaymentNotify(body.text, xff) : await refusePaymentNotify(body.code, body.detail, body.head, xff);
   if (reply.afterResponse) after(reply.afterResponse);
   return xmlResponse(reply.xml);
 }
 
-/** Not a notify: answered FAIL with 405 and logged, so a probe shows up in the merchant's audit trail. */
+/** Not a notify: answered FAIL with 405 and counted, so probes show up in the merchant's refused-notify counts. */
 export async function GET(req: Request) {
-  const reply = await refusePaymentNotify('METHOD_NOT_ALLOWED', `${req.method} is not a notify (WeChat POSTs XML)`, null);
+  const reply = await refusePaymentNotify('METHOD_NOT_ALLOWED', `${req.method} is not a notify (WeChat POSTs XML)`, null, req.headers.get('x-forwarded-for'));
   return xmlResponse(reply.xml, 405);
 }

@@ -1,5 +1,6 @@
+import type { Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely';
 import { getDb } from '../../db';
-import type { AttemptStatus, EventOutcome, EventSource, RefundStatus, TradeType } from '../../db/schema';
+import type { AttemptStatus, Database, EventOutcome, EventSource, PaymentEventsTable, RefundStatus, TradeType } from '../../db/schema';
 import { refundableFen, refundsUnavailable } from '../refunds';
 import { type MerchantOrderRow, toRow } from './list';
 
@@ -37,10 +38,58 @@ export interface MerchantOrderDetail {
     createdAt: string;
     updatedAt: string;
   }>;
-  /** Oldest first: the story of how the order got to its state. */
+  /**
+   * Oldest first: the story of how the order got to its state. Every event that changed something
+   * (outcome `applied`) or came from a refund or the merchant, plus the newest TIMELINE_RECENT of the
+   * rest (rejected and duplicate notifies, errors), so nobody can push the ones that matter out of view.
+   */
   events: Array<{ id: string; source: EventSource; outcome: EventOutcome; detail: string; at: string; outTradeNo: string | null; raw: string | null }>;
+  /** How many older rejected/duplicate/error events of this order are not in `events`. */
+  eventsOmitted: number;
   /** Live mode without WECHATPAY_CERT_P12: refunds cannot be sent; says exactly what is missing. */
   refundBlocker: string | null;
+}
+
+/** Of the events that changed nothing (rejected, duplicate, error), the timeline shows the newest this many. */
+export const TIMELINE_RECENT = 200;
+/**
+ * Events that changed something or came from a refund or the merchant are all shown, up to this many
+ * (newest first): a safety bound on the page no real order comes near, since each one is a state change,
+ * a merchant action or a refund WeChat signed.
+ */
+export const TIMELINE_KEPT_MAX = 1000;
+
+type EventRow = { id: string; source: EventSource; outcome: EventOutcome; detail: string; at: string; out_trade_no: string | null; raw: string | null };
+type Scope = (eb: ExpressionBuilder<Database, 'payment_events'>) => Expression<SqlBool>;
+
+const newestFirst = (a: EventRow, b: EventRow) => (a.at > b.at ? -1 : a.at < b.at ? 1 : a.id > b.id ? -1 : 1);
+
+/**
+ * The order's timeline: its own events, and events logged under one of its out_trade_nos before they
+ * could be tied to it. Each scope is queried on its own so each uses its index (order_id, at) or
+ * (out_trade_no, at); the kept and the recent sets are then merged newest first and cut.
+ */
+async function timeline(db: Kysely<Database>, orderId: string, otns: string[]): Promise<{ events: EventRow[]; omitted: number }> {
+  const scopes: Scope[] = [(eb) => eb('order_id', '=', orderId)];
+  if (otns.length) scopes.push((eb) => eb.and([eb('order_id', 'is', null), eb('out_trade_no', 'in', otns)]));
+  const kept = (eb: ExpressionBuilder<Database, 'payment_events'>) =>
+    eb.or([eb('outcome', '=', 'applied'), eb('source', 'in', ['refund', 'refund_notify', 'merchant'] satisfies PaymentEventsTable['source'][])]);
+  const cols = ['id', 'source', 'outcome', 'detail', 'at', 'out_trade_no', 'raw'] as const;
+  const parts = await Promise.all(
+    scopes.map(async (scope) => {
+      const [k, r, n] = await Promise.all([
+        db.selectFrom('payment_events').select(cols).where((eb) => eb.and([scope(eb), kept(eb)])).orderBy('at', 'desc').orderBy('id', 'desc').limit(TIMELINE_KEPT_MAX).execute(),
+        db.selectFrom('payment_events').select(cols).where((eb) => eb.and([scope(eb), eb.not(kept(eb))])).orderBy('at', 'desc').orderBy('id', 'desc').limit(TIMELINE_RECENT).execute(),
+        db.selectFrom('payment_events').select((eb) => eb.fn.countAll().as('n')).where((eb) => scope(eb)).executeTakeFirstOrThrow(),
+      ]);
+      return { k, r, n: Number(n.n) };
+    }),
+  );
+  const keptRows = parts.flatMap((p) => p.k).sort(newestFirst).slice(0, TIMELINE_KEPT_MAX);
+  const recentRows = parts.flatMap((p) => p.r).sort(newestFirst).slice(0, TIMELINE_RECENT);
+  const total = parts.reduce((sum, p) => sum + p.n, 0);
+  const events = [...keptRows, ...recentRows].sort(newestFirst).reverse();
+  return { events, omitted: Math.max(0, total - events.length) };
 }
 
 /** One order with its attempts, refunds and timeline; undefined when there is no such order. */
@@ -49,18 +98,13 @@ export async function getMerchantOrder(orderId: string): Promise<MerchantOrderDe
   const db = await getDb();
   const order = await db.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirst();
   if (!order) return undefined;
-  const [attempts, refunds, byOrder] = await Promise.all([
+  const [attempts, refunds] = await Promise.all([
     db.selectFrom('payment_attempts').selectAll().where('order_id', '=', orderId).orderBy('created_at').execute(),
     db.selectFrom('refunds').selectAll().where('order_id', '=', orderId).orderBy('created_at').execute(),
-    db.selectFrom('payment_events').selectAll().where('order_id', '=', orderId).orderBy('at').limit(500).execute(),
   ]);
-  // A notify refused before it could be tied to the order (bad amount, bad signature) is logged under its
-  // out_trade_no only; the merchant needs to see those too.
-  const otns = attempts.map((a) => a.out_trade_no);
-  const byOtn = otns.length
-    ? await db.selectFrom('payment_events').selectAll().where('out_trade_no', 'in', otns).where('order_id', 'is', null).orderBy('at').limit(500).execute()
-    : [];
-  const events = [...byOrder, ...byOtn].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.id < b.id ? -1 : 1));
+  // A notify refused before it could be tied to the order is logged under its out_trade_no only; the
+  // merchant needs to see those too.
+  const { events, omitted } = await timeline(db, orderId, attempts.map((a) => a.out_trade_no));
 
   // One rule for what is left to refund, the same one a refund request is checked against.
   const refundable = await refundableFen(db, order);
@@ -95,6 +139,7 @@ export async function getMerchantOrder(orderId: string): Promise<MerchantOrderDe
       updatedAt: r.updated_at,
     })),
     events: events.map((e) => ({ id: e.id, source: e.source, outcome: e.outcome, detail: e.detail, at: e.at, outTradeNo: e.out_trade_no, raw: e.raw })),
+    eventsOmitted: omitted,
     refundBlocker,
   };
 }

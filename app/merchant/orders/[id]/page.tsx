@@ -90,6 +90,7 @@ export default async function MerchantOrder({ params }: { params: Promise<{ id: 
 
       <section className="card" style={{ overflowX: 'auto' }}>
         <h2 style={{ fontSize: 17, marginTop: 0 }}>{copy.timeline}</h2>
+        {d.eventsOmitted > 0 && <p className="muted" data-testid="events-omitted" data-count={d.eventsOmitted}>{d.eventsOmitted} {copy.eventsOmitted}</p>}
         <table data-testid="timeline">
           <thead><tr><th>{copy.at}</th><th>{copy.source}</th><th>{copy.outcome}</th><th>{copy.detail}</th></tr></thead>
           <tbody>

@@ -21,6 +21,14 @@ export interface ReconcilerSettings {
   batch: number;
 }
 
+/** New orders startPayment may make per ORDER_RATE_WINDOW (10 minutes); 0 turns a limit off. */
+export interface OrderRateSettings {
+  /** ORDER_RATE_PER_BUYER: per buyer (the browser's buyer id). */
+  perBuyer: number;
+  /** ORDER_RATE_PER_IP: per client address (the client-IP rule, see TRUST_PROXY). */
+  perIp: number;
+}
+
 /** Every setting of docs/configuration.md, parsed once and typed. */
 export interface AppConfig {
   mode: WechatMode;
@@ -50,6 +58,7 @@ export interface AppConfig {
   /** Sandbox only: divides the notify retry schedule, so tests see 15 s as 15 ms at 1000. */
   sandboxTimeScale: number;
   reconcile: ReconcilerSettings;
+  orderRate: OrderRateSettings;
 }
 
 export type ConfigResult = { ok: true; config: AppConfig } | { ok: false; errors: string[] };
@@ -137,6 +146,10 @@ export function parseConfig(env: Env = process.env): ConfigResult {
     graceMs: intVar(val('RECONCILE_GRACE_MS'), 60_000, 'RECONCILE_GRACE_MS', 0, 86_400_000, errors),
     batch: intVar(val('RECONCILE_BATCH'), 50, 'RECONCILE_BATCH', 1, 10_000, errors),
   };
+  const orderRate: OrderRateSettings = {
+    perBuyer: intVar(val('ORDER_RATE_PER_BUYER'), 10, 'ORDER_RATE_PER_BUYER', 0, 100_000, errors),
+    perIp: intVar(val('ORDER_RATE_PER_IP'), 30, 'ORDER_RATE_PER_IP', 0, 100_000, errors),
+  };
   const trustRaw = val('TRUST_PROXY');
   if (trustRaw !== undefined && !['0', '1', 'true', 'false'].includes(trustRaw)) errors.push(`TRUST_PROXY: must be 1 or unset, got "${trustRaw}"`);
   const trustProxy = trustRaw === '1' || trustRaw === 'true';
@@ -156,6 +169,7 @@ export function parseConfig(env: Env = process.env): ConfigResult {
       apiBaseUrl: live ? 'https://api.weixin.qq.com' : `${internal}/api`,
       sandboxTimeScale: live ? 1 : sandboxTimeScale,
       reconcile,
+      orderRate,
     },
   };
 }

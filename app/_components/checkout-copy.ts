@@ -24,6 +24,8 @@ const zh = {
   viewOrder: '查看订单',
   retry: '重试',
   upstream: '暂时无法连接微信支付，请稍后重试。',
+  /** {minutes} is replaced with the wait, rounded up. */
+  rateLimited: '下单太频繁，请 {minutes} 分钟后再试。已下的订单仍可继续支付。',
   invalidInput: '数量须为 1 到 99 的整数。',
   notFound: '商品不存在或已下架。',
   oauthRequired: '正在获取你的微信身份…',
@@ -78,6 +80,7 @@ const en: CheckoutCopy = {
   viewOrder: 'View order',
   retry: 'Try again',
   upstream: 'WeChat Pay could not be reached just now. Please try again.',
+  rateLimited: 'Too many new orders from this browser or network. Please try again in {minutes} min. Orders already placed can still be paid.',
   invalidInput: 'Quantity must be a whole number from 1 to 99.',
   notFound: 'This product does not exist or is no longer for sale.',
   oauthRequired: 'Getting your WeChat identity…',

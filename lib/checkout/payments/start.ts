@@ -7,6 +7,7 @@ import { jsapiPayParams, type JsapiPayParams, placeOrder, type SignType, WechatP
 import { newOrderId, newOutTradeNo } from '../kernel';
 import { awaitClaim, dropClaim, findClaim, findOpenOrder, findReusableAttempt, openClaim } from './attempts';
 import { withBuyerLock } from './buyer-lock';
+import { checkOrderRate, noteOrderStart, ORDER_RATE_WINDOW_MS, type OrderRateVerdict } from './order-rate';
 import { qrSvg } from './qr';
 
 export interface StartPaymentInput {
@@ -17,20 +18,20 @@ export interface StartPaymentInput {
   /** session.openid: required for JSAPI. */
   openid?: string;
   mode: PayMode;
-  /** spbill_create_ip (lib/checkout/buyer buyerIp). */
+  /** spbill_create_ip (lib/checkout/buyer buyerIp); also what the per-address order limit counts. */
   clientIp: string;
   /** The order the pay panel is showing, when it already has one (pay again, fresh QR). */
   orderId?: string;
 }
 
 /** Why startPayment refused; the page maps each code to a message in the buyer's language. */
-export type StartPaymentErrorCode = 'INVALID_INPUT' | 'NOT_FOUND' | 'OAUTH_REQUIRED' | 'ALREADY_PAID' | 'UPSTREAM' | 'INTERNAL';
+export type StartPaymentErrorCode = 'INVALID_INPUT' | 'NOT_FOUND' | 'OAUTH_REQUIRED' | 'ALREADY_PAID' | 'RATE_LIMITED' | 'UPSTREAM' | 'INTERNAL';
 
 /** What the pay panel gets: the JSAPI parameters or the Native QR, or a typed refusal. */
 export type StartPaymentResult =
   | { ok: true; orderId: string; kind: 'jsapi'; params: JsapiPayParams; amountFen: number }
   | { ok: true; orderId: string; kind: 'native'; qrSvg: string; expiresAt: string; amountFen: number }
-  | { ok: false; code: StartPaymentErrorCode; message: string; orderId?: string };
+  | { ok: false; code: StartPaymentErrorCode; message: string; orderId?: string; retryAfterSec?: number };
 
 /** The most units one order may hold. */
 export const MAX_QUANTITY = 99;
@@ -61,12 +62,21 @@ type Plan =
 
 const upstream = (detail: string): StartPaymentResult => ({ ok: false, code: 'UPSTREAM', message: `WeChat Pay did not accept the order (${detail})` });
 
+const rateLimited = (v: Exclude<OrderRateVerdict, { ok: true }>): StartPaymentResult => ({
+  ok: false,
+  code: 'RATE_LIMITED',
+  message: `too many new orders from this ${v.scope === 'buyer' ? 'buyer' : 'address'} (${v.limit} per ${ORDER_RATE_WINDOW_MS / 60_000} minutes); try again in ${v.retryAfterSec} s`,
+  retryAfterSec: v.retryAfterSec,
+});
+
 /**
  * Starts (or resumes) a payment for the buyer: picks their open order for this sku and quantity or
  * makes one, reuses an open unexpired attempt of the same trade type without calling WeChat, otherwise
  * places a unifiedorder with a fresh out_trade_no. Deciding is serialized per buyer + sku (see
  * withBuyerLock) and writes a claim (./attempts.ts), so a double tap, even across
  * instances, yields one order and one unifiedorder. The amount always comes from the catalog.
+ * Making a NEW order is rate-limited per buyer and per client address (./order-rate.ts): past the
+ * limit the answer is RATE_LIMITED and nothing is written; resuming an existing order never is.
  */
 export async function startPayment(input: StartPaymentInput, now: number = Date.now()): Promise<StartPaymentResult> {
   const { sku, quantity, buyerId, openid, mode } = input;
@@ -96,6 +106,10 @@ export async function startPayment(input: StartPaymentInput, now: number = Date.
       const claim = await findClaim(db, { ...key, orderId: order.id });
       if (claim) return { kind: 'wait', orderId: order.id, outTradeNo: claim.out_trade_no };
     }
+    if (!order) {
+      const rate = await checkOrderRate(db, { buyerId, clientIp: input.clientIp, now }, config.orderRate);
+      if (!rate.ok) return { kind: 'done', result: rateLimited(rate) };
+    }
     const at = nowIso(now);
     const orderId = order?.id ?? newOrderId();
     const attempt: PaymentAttempt = {
@@ -110,6 +124,7 @@ export async function startPayment(input: StartPaymentInput, now: number = Date.
         buyer_openid: openid ?? null, buyer_id: buyerId, transaction_id: null, created_at: at, paid_at: null,
         updated_at: at, last_query_at: null,
       }).execute();
+      await noteOrderStart(db, { orderId, buyerId, clientIp: input.clientIp, now });
     } else if (openid && !order.buyer_openid) {
       await db.updateTable('orders').set({ buyer_openid: openid, updated_at: at }).where('id', '=', orderId).execute();
     }

@@ -17,6 +17,12 @@ export interface OAuthSession {
  * Where to go after OAuth: only a same-origin relative path. `//evil.com`, `/\evil.com`, schemes and
  * anything that resolves to another origin fall back to `/` (an open redirect would let a phishing
  * link borrow our OAuth domain).
+ *
+ * The check runs on the input AND on the normalised result: `new URL()` resolves dot segments, so
+ * `/.//evil.com`, `/..//evil.com` or `/%2e//evil.com` stay same-origin for the URL parser yet come out
+ * as the pathname `//evil.com`, which a browser reads as a protocol-relative link to evil.com.
+ * Encoded slashes and backslashes (`%2F`, `%5C`) are refused in the path too: none of our pages has
+ * one, and a proxy that decodes them would turn `/%2F%2Fevil.com` into `//evil.com`.
  */
 export function safeReturnTo(raw: string | null | undefined, origin: string): string {
   if (!raw || raw.length > 2000 || !raw.startsWith('/') || raw.startsWith('//') || raw.startsWith('/\\')) return '/';
@@ -24,7 +30,9 @@ export function safeReturnTo(raw: string | null | undefined, origin: string): st
   try {
     const u = new URL(raw, origin);
     if (u.origin !== new URL(origin).origin) return '/';
-    return `${u.pathname}${u.search}`;
+    const path = u.pathname;
+    if (!path.startsWith('/') || path.startsWith('//') || path.startsWith('/\\') || /%(2f|5c)/i.test(path)) return '/';
+    return `${path}${u.search}`;
   } catch {
     return '/';
   }

@@ -68,6 +68,29 @@ describe('safeReturnTo', () => {
       expect(safeReturnTo(bad, origin)).toBe('/');
     }
   });
+  // Each of these passes the "starts with / but not // or /\\" test and stays same-origin for new URL(),
+  // whose dot-segment normalisation then turns the pathname into //evil.com: sent as a Location, a
+  // browser reads that as a protocol-relative URL to evil.com.
+  it.each(['/.//evil.com', '/..//evil.com', '/a/..//evil.com', '/%2e//evil.com', '/%2E%2E//evil.com', '/x/%2e%2e//evil.com/path?q=1'])(
+    'refuses %j, which normalises to a path starting with //',
+    (bad) => {
+      expect(new URL(bad, origin).pathname.startsWith('//')).toBe(true);
+      expect(safeReturnTo(bad, origin)).toBe('/');
+    },
+  );
+  it('refuses encoded slashes in the path (a proxy that decodes them would see //evil.com), keeps them in the query', () => {
+    for (const bad of ['/%2F%2Fevil.com', '/%2f/evil.com', '/%5C%5Cevil.com', '/shop/%2F%2Fevil.com']) expect(safeReturnTo(bad, origin)).toBe('/');
+    expect(safeReturnTo('/shop/green-tea?next=%2F%2Fx', origin)).toBe('/shop/green-tea?next=%2F%2Fx');
+  });
+  it('whatever the input, never returns a path a browser could read as another host', () => {
+    const inputs = ['/.//evil.com', '/%2e%2e//evil.com', '/a/b/../..//evil.com', '/.%2F/evil.com', '/./%2F/evil.com', '/%09/evil.com', '/ //evil.com'];
+    for (const raw of inputs) {
+      const out = safeReturnTo(raw, origin);
+      expect(out.startsWith('/')).toBe(true);
+      expect(out.startsWith('//') || out.startsWith('/\\')).toBe(false);
+      expect(new URL(out, origin).origin).toBe(origin);
+    }
+  });
 });
 
 describe('truncateUtf8', () => {

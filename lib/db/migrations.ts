@@ -143,6 +143,17 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('order_starts_at_idx').ifNotExists().on('order_starts').column('at').execute();
     },
   },
+  /**
+   * Issue 11: a refund WeChat answered CHANGE (退款异常) is `abnormal`, not `failed`. Before, it was booked
+   * failed with a detail starting "CHANGE:", which freed its amount to be refunded again although the
+   * money had left the merchant's account. Re-books those rows; refunded_fen is untouched (neither state
+   * adds to it). Conditional on the old state, so applying it again changes nothing.
+   */
+  '0005_refund_change': {
+    async up(db: Kysely<any>) {
+      await db.updateTable('refunds').set({ status: 'abnormal' }).where('status', '=', 'failed').where('detail', 'like', 'CHANGE:%').execute();
+    },
+  },
 };
 
 class StaticProvider implements MigrationProvider {

@@ -57,7 +57,12 @@ export interface PaymentAttemptsTable {
   updated_at: string;
 }
 
-export type RefundStatus = 'processing' | 'succeeded' | 'failed';
+/**
+ * `abnormal`: WeChat answered CHANGE (退款异常): the money left the merchant's account but did not reach
+ * the buyer; the merchant settles it in the WeChat Pay merchant portal. It counts against what may
+ * still be refunded, not toward orders.refunded_fen (migration 0005_refund_change re-books old ones).
+ */
+export type RefundStatus = 'processing' | 'succeeded' | 'failed' | 'abnormal';
 
 export interface RefundsTable {
   out_refund_no: string;

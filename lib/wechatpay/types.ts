@@ -119,7 +119,10 @@ export interface WxOrderQueryResponse extends WxResponseBase {
   openid?: string;
   trade_type?: string;
   total_fee?: string;
+  /** ISO 4217, absent means CNY. */
+  fee_type?: string;
   cash_fee?: string;
+  cash_fee_type?: string;
   time_end?: string;
   attach?: string;
   bank_type?: string;

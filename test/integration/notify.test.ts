@@ -60,6 +60,9 @@ const REFUSED: Case[] = [
   { name: 'not XML (text)', code: /^XML_(MALFORMED|ROOT): /, send: (_a, u) => post(u, 'success') },
   { name: 'empty', code: /^XML_EMPTY: /, send: (_a, u) => post(u, '') },
   { name: 'GET', code: /^METHOD_NOT_ALLOWED: /, send: (_a, u) => fetch(u) },
+  // Amounts are fen only in CNY (absent means CNY): before issue 11 these were applied as paid.
+  { name: 'fee_type USD', code: /^NOT_CNY: fee_type=USD/, send: (a, u) => post(u, signedPaymentNotify({ out_trade_no: a.outTradeNo, fee_type: 'USD' }, key)) },
+  { name: 'cash_fee_type HKD', code: /^NOT_CNY: cash_fee_type=HKD/, send: (a, u) => post(u, signedPaymentNotify({ out_trade_no: a.outTradeNo, cash_fee_type: 'HKD' }, key)) },
   {
     name: 'result_code FAIL', verified: true, code: /^RESULT_FAIL: /,
     send: (a, u) => post(u, signedPaymentNotify({ out_trade_no: a.outTradeNo, result_code: 'FAIL', err_code: 'NOTENOUGH' }, key)),
@@ -136,6 +139,12 @@ describe.each(ENGINES)('payment notify on %s', (engine) => {
     const evs = await db.selectFrom('payment_events').select(['outcome', 'raw']).where('out_trade_no', '=', a.outTradeNo).orderBy('at').execute();
     expect(evs.map((e) => e.outcome)).toEqual(['applied', 'duplicate']);
     expect(evs[0].raw).toBe(body);
+  });
+
+  it('applies a notify without fee_type and cash_fee_type (WeChat\'s default currency is CNY)', async () => {
+    const a = await insertOrder(db);
+    expect(await (await post(url, signedPaymentNotify({ out_trade_no: a.outTradeNo, fee_type: '', cash_fee_type: '' }, key))).text()).toBe(SUCCESS);
+    expect((await state(a)).order.status).toBe('paid');
   });
 
   it('verifies an HMAC-SHA256 notify by the sign_type it carries', async () => {

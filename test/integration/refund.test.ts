@@ -8,6 +8,7 @@ import { placeSandboxAttempt, sandboxPay, type TestAttempt, waitFor } from '../h
 import { actAsInstanceOf } from '../helpers/in-process';
 import { type AppServer, startApp } from '../helpers/server';
 import { encryptedRefundNotify } from '../helpers/wechatpay-fixtures';
+import type { WxRefundReqInfo } from '@/lib/wechatpay/types';
 
 const SUCCESS = '<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>';
 const ids = { apiKey: SANDBOX_API_KEY, appId: SANDBOX_APPID, mchId: SANDBOX_MCH_ID };
@@ -118,13 +119,20 @@ describe.each(ENGINES)('refunds on %s', (engine) => {
         out_refund_no: outRefundNo, order_id: a.orderId, out_trade_no: a.outTradeNo, amount_fen: amountFen, reason: 't', origin,
         status: 'processing', refund_id: null, detail: null, created_at: later, updated_at: later,
       }).execute();
-      return { a, outRefundNo };
+      const { transaction_id: txn } = await db.selectFrom('payment_attempts').select('transaction_id').where('out_trade_no', '=', a.outTradeNo).executeTakeFirstOrThrow();
+      // One refund_id per refund, as WeChat keeps it: a later notify naming another one is refused.
+      return { a, outRefundNo, txn: txn!, refundId: `503${Date.now()}${Math.floor(Math.random() * 1e9)}` };
     };
+    type R = { a: TestAttempt; outRefundNo: string; txn: string; refundId: string };
+    /** The refund notify WeChat would send for this refund: its ids, its amount, and `info` on top. */
+    const notifyFor = (r: R, amountFen: number, info: Partial<WxRefundReqInfo> = {}) =>
+      encryptedRefundNotify({ out_refund_no: r.outRefundNo, out_trade_no: r.a.outTradeNo, transaction_id: r.txn, refund_id: r.refundId, refund_fee: String(amountFen), total_fee: '6800', ...info }, ids);
     const events = (outTradeNo: string) => db.selectFrom('payment_events').select(['outcome', 'detail']).where('out_trade_no', '=', outTradeNo).where('source', '=', 'refund_notify').execute();
 
     it('applies once; repeats (10 at a time) answer SUCCESS and change nothing', async () => {
-      const { a, outRefundNo } = await withRefund(800);
-      const body = encryptedRefundNotify({ out_refund_no: outRefundNo, out_trade_no: a.outTradeNo, refund_fee: '800', total_fee: '6800' }, ids);
+      const r = await withRefund(800);
+      const { a } = r;
+      const body = notifyFor(r, 800);
       expect(await post(body)).toEqual({ status: 200, text: SUCCESS });
       const again = await Promise.all(Array.from({ length: 10 }, () => post(body)));
       expect(again.every((r) => r.text === SUCCESS)).toBe(true);
@@ -136,21 +144,28 @@ describe.each(ENGINES)('refunds on %s', (engine) => {
 
     // The last flag: whether req_info decrypted (WeChat's word: an event) or not (anyone's: only counted).
     it.each([
-      ['wrong appid', (n: string, o: string) => encryptedRefundNotify({ out_refund_no: n, out_trade_no: o, refund_fee: '800' }, { ...ids, appId: 'wx0000000000000000' }), /^APPID_MISMATCH/, true],
-      ['wrong mch_id', (n: string, o: string) => encryptedRefundNotify({ out_refund_no: n, out_trade_no: o, refund_fee: '800' }, { ...ids, mchId: '19999999' }), /^MCHID_MISMATCH/, true],
-      ['encrypted with another key', (n: string, o: string) => encryptedRefundNotify({ out_refund_no: n, out_trade_no: o, refund_fee: '800' }, { ...ids, apiKey: 'y'.repeat(32) }), /^DECRYPT_FAILED/, false],
-      ['wrong refund_fee', (n: string, o: string) => encryptedRefundNotify({ out_refund_no: n, out_trade_no: o, refund_fee: '801' }, ids), /^AMOUNT_MISMATCH/, true],
-      ['unknown out_refund_no', (_n: string, o: string) => encryptedRefundNotify({ out_refund_no: 'RNOSUCHREFUND', out_trade_no: o, refund_fee: '800' }, ids), /^UNKNOWN_OUT_REFUND_NO/, true],
+      ['wrong appid', (r: R) => encryptedRefundNotify({ out_refund_no: r.outRefundNo, out_trade_no: r.a.outTradeNo, transaction_id: r.txn, refund_fee: '800' }, { ...ids, appId: 'wx0000000000000000' }), /^APPID_MISMATCH/, true],
+      ['wrong mch_id', (r: R) => encryptedRefundNotify({ out_refund_no: r.outRefundNo, out_trade_no: r.a.outTradeNo, transaction_id: r.txn, refund_fee: '800' }, { ...ids, mchId: '19999999' }), /^MCHID_MISMATCH/, true],
+      ['encrypted with another key', (r: R) => encryptedRefundNotify({ out_refund_no: r.outRefundNo, out_trade_no: r.a.outTradeNo, transaction_id: r.txn, refund_fee: '800' }, { ...ids, apiKey: 'y'.repeat(32) }), /^DECRYPT_FAILED/, false],
+      ['wrong refund_fee', (r: R) => notifyFor(r, 801), /^AMOUNT_MISMATCH/, true],
+      ['unknown out_refund_no', (r: R) => notifyFor(r, 800, { out_refund_no: 'RNOSUCHREFUND' }), /^UNKNOWN_OUT_REFUND_NO/, true],
       ['DOCTYPE', () => '<!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]><xml><return_code>&x;</return_code></xml>', /^XML_DOCTYPE/, false],
+      // Matched on out_refund_no alone, these settled the refund before issue 11.
+      ['another out_trade_no', (r: R) => notifyFor(r, 800, { out_trade_no: 'P20260101000000SOMEONEELSE' }), /^OUT_TRADE_NO_MISMATCH/, true],
+      ['another transaction_id', (r: R) => notifyFor(r, 800, { transaction_id: '4200000000000000000000000099' }), /^TRANSACTION_ID_MISMATCH/, true],
+      ['another total_fee', (r: R) => notifyFor(r, 800, { total_fee: '6801' }), /^AMOUNT_MISMATCH: total_fee/, true],
+      ['no transaction_id', (r: R) => notifyFor(r, 800, { transaction_id: '' }), /^BAD_FIELDS: req_info lacks transaction_id/, true],
+      ['no refund_fee', (r: R) => notifyFor(r, 800, { refund_fee: '', settlement_refund_fee: '' }), /^BAD_FIELDS: req_info lacks refund_fee/, true],
     ])('refuses %s: FAIL, refund and order unchanged, the reason kept', async (_name, make, code, verified) => {
-      const { a, outRefundNo } = await withRefund(800);
+      const r0 = await withRefund(800);
+      const { a, outRefundNo } = r0;
       const before = await order(a);
       const rejectedEvents = () => db.selectFrom('payment_events').select('detail').where('source', '=', 'refund_notify').where('outcome', '=', 'rejected').orderBy('at', 'desc').execute();
       const counted = async () => (await db.selectFrom('refused_notifies').select(['detail', 'hits']).where('source', '=', 'refund_notify').execute())
-        .filter((r) => code.test(r.detail)).reduce((n, r) => n + Number(r.hits), 0);
+        .filter((row) => code.test(row.detail)).reduce((n, row) => n + Number(row.hits), 0);
       const n0 = (await rejectedEvents()).length;
       const hits0 = await counted();
-      const r = await post(make(outRefundNo, a.outTradeNo));
+      const r = await post(make(r0));
       expect(r.status).toBe(200);
       expect(r.text).toContain('<return_code><![CDATA[FAIL]]></return_code>');
       expect(await order(a)).toEqual(before);
@@ -166,15 +181,57 @@ describe.each(ENGINES)('refunds on %s', (engine) => {
     });
 
     it('REFUNDCLOSE fails the refund and frees the amount; a duplicate-payment refund never marks the order refunded', async () => {
-      const { a, outRefundNo } = await withRefund(6800);
-      expect(await post(encryptedRefundNotify({ out_refund_no: outRefundNo, out_trade_no: a.outTradeNo, refund_fee: '6800', refund_status: 'REFUNDCLOSE' }, ids))).toEqual({ status: 200, text: SUCCESS });
+      const r = await withRefund(6800);
+      const { a, outRefundNo } = r;
+      expect(await post(notifyFor(r, 6800, { refund_status: 'REFUNDCLOSE' }))).toEqual({ status: 200, text: SUCCESS });
       expect((await db.selectFrom('refunds').select('status').where('out_refund_no', '=', outRefundNo).executeTakeFirstOrThrow()).status).toBe('failed');
       expect(await order(a)).toMatchObject({ status: 'paid', refunded_fen: 0 });
+      expect(await refunds.refundableFen(db, await order(a))).toBe(6800);
 
       const dup = await withRefund(6800, 'duplicate');
-      expect(await post(encryptedRefundNotify({ out_refund_no: dup.outRefundNo, out_trade_no: dup.a.outTradeNo, refund_fee: '6800' }, ids))).toEqual({ status: 200, text: SUCCESS });
+      expect(await post(notifyFor(dup, 6800))).toEqual({ status: 200, text: SUCCESS });
       expect((await db.selectFrom('refunds').select('status').where('out_refund_no', '=', dup.outRefundNo).executeTakeFirstOrThrow()).status).toBe('succeeded');
       expect(await order(dup.a)).toMatchObject({ status: 'paid', refunded_fen: 0 });
+    });
+
+    it('CHANGE (退款异常) books the refund abnormal: not refunded, yet not offered again; the merchant page says what to do', async () => {
+      const r = await withRefund(1800);
+      const { a, outRefundNo } = r;
+      const refundRow = () => db.selectFrom('refunds').selectAll().where('out_refund_no', '=', outRefundNo).executeTakeFirstOrThrow();
+      expect(await post(notifyFor(r, 1800, { refund_status: 'CHANGE', refund_recv_accout: '招商银行借记卡1234' }))).toEqual({ status: 200, text: SUCCESS });
+      expect(await refundRow()).toMatchObject({ status: 'abnormal', detail: expect.stringContaining('pay.weixin.qq.com') });
+      // The money left the merchant's account but did not reach the buyer: not refunded_fen, yet taken from what is left.
+      expect(await order(a)).toMatchObject({ status: 'paid', refunded_fen: 0 });
+      expect(await refunds.refundableFen(db, await order(a))).toBe(5000);
+      expect(await refunds.requestRefund({ orderId: a.orderId, amountFen: 5001, reason: 'x', origin: 'merchant' })).toMatchObject({ ok: false, code: 'AMOUNT_EXCEEDS' });
+      // A repeat changes nothing.
+      expect(await post(notifyFor(r, 1800, { refund_status: 'CHANGE' }))).toEqual({ status: 200, text: SUCCESS });
+      expect((await refundRow()).status).toBe('abnormal');
+
+      const login = await fetch(`${app.baseUrl}/api/merchant/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: 'sandbox' }) });
+      expect(login.status).toBe(200);
+      const cookie = login.headers.getSetCookie()[0].split(';')[0];
+      const detail = await (await fetch(`${app.baseUrl}/api/merchant/orders/${a.orderId}`, { headers: { cookie } })).json();
+      expect(detail.order).toMatchObject({ status: 'paid', refundedFen: 0, refundableFen: 5000 });
+      expect(detail.refunds).toEqual([expect.objectContaining({ outRefundNo, status: 'abnormal', amountFen: 1800 })]);
+      const page = async (lang: string) => (await fetch(`${app.baseUrl}/merchant/orders/${a.orderId}`, { headers: { cookie, 'accept-language': lang } })).text();
+      const zh = await page('zh-CN');
+      // The form offers what is left (50.00), not the full 68.00 again.
+      expect(zh.match(/<input[^>]*data-testid="refund-amount"[^>]*>/)?.[0]).toContain('value="50.00"');
+      expect(zh).toContain('data-testid="refund-abnormal-note"');
+      expect(zh).toContain('退款异常');
+      expect(zh).toContain('交易中心');
+      expect(zh).toContain('请勿再次退款');
+      expect(zh).toMatch(/<tr[^>]*data-testid="refund-row"[^>]*data-status="abnormal"/);
+      const en = await page('en');
+      expect(en).toContain('data-testid="refund-abnormal-note"');
+      expect(en).toContain('do not refund it again');
+
+      // The merchant settled it in the portal (to another card of the buyer): WeChat's later SUCCESS counts it as refunded.
+      expect(await post(notifyFor(r, 1800, { refund_recv_accout: '建设银行借记卡5678' }))).toEqual({ status: 200, text: SUCCESS });
+      expect(await refundRow()).toMatchObject({ status: 'succeeded', detail: 'refunded to 建设银行借记卡5678' });
+      expect(await order(a)).toMatchObject({ status: 'partially_refunded', refunded_fen: 1800 });
+      expect(await refunds.refundableFen(db, await order(a))).toBe(5000);
     });
   });
 });

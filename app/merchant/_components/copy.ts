@@ -52,6 +52,12 @@ const zh = {
   refundable: '可退',
   refunded: '已退',
   noRefundable: '此订单没有可退金额。',
+  abnormal: '退款异常',
+  abnormalTitle: '退款异常：款项未到买家账户',
+  abnormalNote:
+    '微信支付已从商户账户扣除这笔退款，但原路退回买家时失败（例如买家的银行卡已注销或冻结），款项停留在微信支付的退款中间账户。' +
+    '请登录微信支付商户平台（pay.weixin.qq.com）→ 交易中心，找到这笔退款手动处理：退到买家的其他银行卡，或退回商户账户后线下退给买家。' +
+    '这笔金额已从可退金额中扣除，请勿再次退款；处理完成后点击“向微信查询同步”更新状态。',
   back: '返回订单列表',
   source: '来源',
   outcome: '结果',
@@ -113,6 +119,12 @@ const en: Copy = {
   refundable: 'refundable',
   refunded: 'refunded',
   noRefundable: 'Nothing left to refund on this order.',
+  abnormal: 'refund abnormal',
+  abnormalTitle: 'Refund abnormal: the money did not reach the buyer',
+  abnormalNote:
+    "WeChat Pay took this refund from the merchant account, but paying it back the original way failed (for example the buyer's bank card was cancelled or frozen); the money is held in WeChat Pay's refund account. " +
+    'Log in to the WeChat Pay merchant portal (pay.weixin.qq.com), open 交易中心 (Transactions), find this refund and settle it by hand: to another bank card of the buyer, or back to the merchant account and then to the buyer offline. ' +
+    'Its amount is no longer offered for refund here, so do not refund it again; once it is settled, press "Sync with WeChat" to update this page.',
   back: 'Back to orders',
   source: 'Source',
   outcome: 'Outcome',

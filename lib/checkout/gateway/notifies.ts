@@ -13,6 +13,9 @@ export interface NotifiedPayment {
   openid: string | null;
   /** ISO UTC from time_end, when WeChat gave a valid one. */
   paidAt?: string;
+  /** fee_type / cash_fee_type as sent (absent means CNY); applyPayment refuses anything else. */
+  feeType?: string;
+  cashFeeType?: string;
 }
 
 /** Why a notify is refused; `outTradeNo`/`outRefundNo` when the body named one (for the timeline). */
@@ -54,24 +57,36 @@ export function readPaymentNotify(raw: string): { ok: true; payment: NotifiedPay
       totalFee: Number(fields.total_fee),
       openid: fields.openid || null,
       paidAt: paidMs === undefined ? undefined : nowIso(paidMs),
+      feeType: fields.fee_type,
+      cashFeeType: fields.cash_fee_type,
     },
   };
 }
 
-/** A refund notify's verdict, decrypted and checked. */
+/** A refund notify's verdict, decrypted and checked; the ids and amounts are matched to the stored refund by applyRefundResult. */
 export interface NotifiedRefund {
   outRefundNo: string;
-  outTradeNo?: string;
+  outTradeNo: string;
+  /** The paid attempt's transaction_id. */
+  transactionId: string;
   status: Exclude<RefundVerdict, 'PROCESSING'>;
   refundId?: string;
-  refundFee?: number;
+  refundFee: number;
+  /** total_fee: the paid attempt's amount, when sent. */
+  totalFee?: number;
+  /** refund_recv_accout (WeChat's spelling): where the money went, e.g. 支付用户的零钱. */
+  receivedAccount?: string;
 }
 
 const VERDICTS: RefundVerdict[] = ['SUCCESS', 'REFUNDCLOSE', 'CHANGE'];
+const FEN = /^\d{1,10}$/;
 
 /**
  * Reads a refund notify. The outer XML is unsigned: what authenticates it is that req_info decrypts
  * with md5(API key). `stored` is what the timeline keeps: the body plus the decrypted fields.
+ *
+ * out_trade_no, transaction_id and refund_fee are required fields of req_info (chapter 9_16): a notify
+ * without them cannot be matched to our refund beyond its out_refund_no, so it is refused.
  */
 export function readRefundNotify(raw: string): ({ ok: true; refund: NotifiedRefund } | NotifyRefusal) & { stored: string } {
   const config = getConfig();
@@ -90,16 +105,22 @@ export function readRefundNotify(raw: string): ({ ok: true; refund: NotifiedRefu
   if (outer.mch_id !== config.mchId) return refuse('MCHID_MISMATCH', `mch_id ${outer.mch_id} is not ours`);
   const status = info.refund_status as RefundVerdict;
   if (!VERDICTS.includes(status)) return refuse('BAD_FIELDS', `refund_status "${info.refund_status}" unknown`);
-  const fee = info.refund_fee;
-  if (fee !== undefined && !/^\d+$/.test(fee)) return refuse('BAD_FIELDS', `refund_fee "${fee}" is not integer fen`);
+  const missing = ['out_refund_no', 'out_trade_no', 'transaction_id', 'refund_fee'].filter((k) => !info[k]);
+  if (missing.length > 0) return refuse('BAD_FIELDS', `req_info lacks ${missing.join(', ')}: the refund cannot be matched`);
+  for (const k of ['refund_fee', 'total_fee']) {
+    if (info[k] !== undefined && !FEN.test(info[k]!)) return refuse('BAD_FIELDS', `${k} "${info[k]}" is not integer fen`);
+  }
   return {
     ok: true,
     refund: {
       outRefundNo: info.out_refund_no!,
-      outTradeNo: info.out_trade_no,
+      outTradeNo: info.out_trade_no!,
+      transactionId: info.transaction_id!,
       status: status as NotifiedRefund['status'],
       refundId: info.refund_id,
-      refundFee: fee === undefined ? undefined : Number(fee),
+      refundFee: Number(info.refund_fee),
+      totalFee: info.total_fee === undefined ? undefined : Number(info.total_fee),
+      receivedAccount: info.refund_recv_accout,
     },
     stored,
   };

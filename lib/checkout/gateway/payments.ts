@@ -69,6 +69,9 @@ export interface PaymentQuery {
   openid?: string;
   /** ISO UTC from time_end. */
   paidAt?: string;
+  /** fee_type / cash_fee_type as answered (absent means CNY); applyPayment refuses anything else. */
+  feeType?: string;
+  cashFeeType?: string;
   /** The verified response, as XML, for the timeline. */
   raw: string;
 }
@@ -84,6 +87,8 @@ export async function queryPayment(outTradeNo: string): Promise<PaymentQuery> {
     totalFee: r.total_fee !== undefined && /^\d+$/.test(r.total_fee) ? Number(r.total_fee) : undefined,
     openid: r.openid,
     paidAt: ms === undefined ? undefined : nowIso(ms),
+    feeType: r.fee_type,
+    cashFeeType: r.cash_fee_type,
     raw: buildXml(r),
   };
 }

@@ -16,6 +16,9 @@ export interface PaymentInput {
   openid?: string | null;
   /** ISO UTC; default now. */
   paidAt?: string;
+  /** fee_type and cash_fee_type as WeChat sent them: absent (meaning CNY) or CNY, anything else is refused. */
+  feeType?: string;
+  cashFeeType?: string;
   raw?: string;
 }
 
@@ -56,6 +59,13 @@ export async function applyPayment(input: PaymentInput): Promise<PaymentOutcome>
       return { outcome: 'rejected' as const, orderId, code, detail };
     };
     if (!attempt) return reject('UNKNOWN_OUT_TRADE_NO', `no payment attempt ${input.outTradeNo}`, null);
+    // Amounts are fen only in CNY: a total_fee in another currency that happens to equal amount_fen is
+    // not our price, so the currency is checked before the amount (absent means CNY, WeChat's default).
+    for (const [name, value] of [['fee_type', input.feeType], ['cash_fee_type', input.cashFeeType]] as const) {
+      if (value !== undefined && value !== 'CNY') {
+        return reject('NOT_CNY', `${name}=${value}: this shop charges CNY only, so the payment is not applied`, attempt.order_id);
+      }
+    }
     if (!Number.isSafeInteger(input.totalFee) || input.totalFee !== attempt.amount_fen) {
       return reject('AMOUNT_MISMATCH', `total_fee ${input.totalFee} differs from the attempt's ${attempt.amount_fen} fen`, attempt.order_id);
     }

@@ -28,7 +28,10 @@ export async function confirmAttempt(outTradeNo: string, source: 'query' | 'merc
     throw e;
   }
   if ((q.state === 'SUCCESS' || q.state === 'REFUND') && q.transactionId && q.totalFee !== undefined) {
-    const r = await applyPayment({ source, outTradeNo, transactionId: q.transactionId, totalFee: q.totalFee, openid: q.openid, paidAt: q.paidAt, raw: q.raw });
+    const r = await applyPayment({
+      source, outTradeNo, transactionId: q.transactionId, totalFee: q.totalFee, openid: q.openid, paidAt: q.paidAt,
+      feeType: q.feeType, cashFeeType: q.cashFeeType, raw: q.raw,
+    });
     if (r.outcome === 'duplicate_payment' && r.refund) await submitRefund(r.refund);
     return { state: q.state, outcome: r.outcome };
   }
@@ -124,7 +127,12 @@ export async function confirmPendingOrder(orderId: string): Promise<OrderStatus 
 /** A merchant sync: one note per attempt or refund asked about. */
 export type SyncResult = { ok: true; notes: string[] } | { ok: false; code: string; message: string };
 
-/** Merchant "sync with WeChat": orderquery every unpaid attempt, refundquery every processing refund. */
+/**
+ * Merchant "sync with WeChat": orderquery every unpaid attempt, refundquery every processing refund and
+ * every abnormal one (CHANGE): after the merchant settles an abnormal refund in the WeChat Pay portal,
+ * this is how its new state arrives. The reconciler's sweep leaves abnormal refunds alone: only the
+ * merchant's action can change them.
+ */
 export async function syncOrder(orderId: string, source: 'merchant' | 'query' = 'merchant'): Promise<SyncResult> {
   const db = await getDb();
   const order = await db.selectFrom('orders').select('id').where('id', '=', orderId).executeTakeFirst();
@@ -139,7 +147,7 @@ export async function syncOrder(orderId: string, source: 'merchant' | 'query' = 
       notes.push(`${a.out_trade_no}: query failed (${(e as Error).message})`);
     }
   }
-  const refunds = await db.selectFrom('refunds').selectAll().where('order_id', '=', orderId).where('status', '=', 'processing').execute();
+  const refunds = await db.selectFrom('refunds').selectAll().where('order_id', '=', orderId).where('status', 'in', ['processing', 'abnormal']).execute();
   for (const r of refunds) {
     notes.push(await followRefund(r).catch((e) => `${r.out_refund_no}: refundquery failed (${(e as Error).message})`));
   }

@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import { nowIso } from '../../db';
-import type { Database, PaymentAttempt, Refund } from '../../db/schema';
+import type { Database, PaymentAttempt, Refund, RefundStatus } from '../../db/schema';
 import type { RefundVerdict } from '../gateway';
 import { type DbOrTrx, newOutRefundNo, recordEvent, writeTransaction } from '../kernel';
 
@@ -33,7 +33,9 @@ export interface ReserveInput {
 /**
  * THE rule for what may still be refunded: refunds take from one paid attempt (by default the order's
  * own payment, the attempt holding orders.transaction_id), and every refund of that attempt that has
- * not failed counts against it. Used to reserve a refund and to show the merchant what is left.
+ * not failed counts against it: processing, succeeded and abnormal alike. An abnormal refund (CHANGE)
+ * already left the merchant's account; offering its amount again would pay the buyer twice once the
+ * merchant settles it in the portal. Used to reserve a refund and to show the merchant what is left.
  */
 async function refundTarget(db: DbOrTrx, order: { id: string; status: string; transaction_id: string | null }, outTradeNo?: string): Promise<{ ok: true; attempt: PaymentAttempt; leftFen: number } | { ok: false; code: string; message: string }> {
   let q = db.selectFrom('payment_attempts').selectAll().where('order_id', '=', order.id).where('status', '=', 'paid');
@@ -112,6 +114,12 @@ export interface RefundResultInput {
   refundId?: string;
   /** WeChat's refund_fee, when it said: must equal the amount we asked for. */
   refundFee?: number;
+  /** The trade WeChat names, when it said: must be the refund's paid attempt (out_trade_no, its transaction_id, its amount). */
+  outTradeNo?: string;
+  transactionId?: string;
+  totalFee?: number;
+  /** refund_recv_accout: where the money went (kept in the refund's detail). */
+  receivedAccount?: string;
   source: 'refund_notify' | 'refund';
   raw?: string;
 }
@@ -122,21 +130,48 @@ export type RefundResultOutcome =
   | { outcome: 'rejected'; code: string; detail: string };
 
 /**
- * Applies WeChat's word on a refund, once: the refund row moves out of `processing` with a conditional
- * update, so notify repeats and concurrent refundqueries never add to refunded_fen twice.
+ * CHANGE (退款异常): WeChat took the refund out of the merchant's account, but paying it back the
+ * original way failed (the buyer's card was cancelled or frozen), so the money waits in WeChat Pay's
+ * refund account until the merchant settles it by hand in the merchant portal (交易中心): to another
+ * card of the buyer, or back to the merchant's bank account and then to the buyer offline. Sources:
+ * refundquery, https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_5 ("CHANGE—退款异常，退款到
+ * 银行发现用户的卡作废或者冻结了，导致原路退款银行卡失败，可前往商户平台（pay.weixin.qq.com）-交易中心，
+ * 手动处理此笔退款"); the v3 guide https://pay.weixin.qq.com/doc/v3/merchant/4013071031 (ABNORMAL: the
+ * money stays in the refund account until the abnormal refund is handled).
+ */
+const CHANGE_DETAIL =
+  'CHANGE (退款异常): WeChat took this refund from the merchant account but could not pay it into the buyer\'s account ' +
+  '(card cancelled or frozen); it waits in WeChat Pay\'s refund account. Settle it by hand in the WeChat Pay merchant portal ' +
+  '(pay.weixin.qq.com, 交易中心): to another account of the buyer, or back to the merchant and then to the buyer offline. ' +
+  'Do not refund it again.';
+
+/** Where each verdict moves a refund from, and to. SUCCESS may follow CHANGE: the merchant settled it in the portal. */
+const TRANSITIONS: Record<Exclude<RefundVerdict, 'PROCESSING'>, { from: RefundStatus[]; to: RefundStatus }> = {
+  SUCCESS: { from: ['processing', 'abnormal'], to: 'succeeded' },
+  CHANGE: { from: ['processing'], to: 'abnormal' },
+  REFUNDCLOSE: { from: ['processing'], to: 'failed' },
+};
+
+/**
+ * Applies WeChat's word on a refund, once: the refund row moves with a conditional update, so notify
+ * repeats and concurrent refundqueries never add to refunded_fen twice. Before anything moves, every
+ * id and amount WeChat named must be the stored refund's: its out_trade_no, that attempt's
+ * transaction_id and amount, the refund_fee we asked for, the refund_id WeChat gave us. A mismatch is
+ * refused with a `rejected` event and changes nothing (a notify is authenticated only by decrypting,
+ * so matching on out_refund_no alone would let one refund's verdict settle another).
  */
 export async function applyRefundResult(input: RefundResultInput): Promise<RefundResultOutcome> {
   return writeTransaction(async (trx) => {
     const refund = await trx.selectFrom('refunds').selectAll().where('out_refund_no', '=', input.outRefundNo).executeTakeFirst();
     const reject = async (code: string, text: string, orderId?: string) => {
       const detail = `${code}: ${text}`;
-      await recordEvent(trx, { orderId, outTradeNo: refund?.out_trade_no, source: input.source, outcome: 'rejected', detail, raw: input.raw });
+      await recordEvent(trx, { orderId, outTradeNo: refund?.out_trade_no ?? input.outTradeNo, source: input.source, outcome: 'rejected', detail, raw: input.raw });
       return { outcome: 'rejected' as const, code, detail };
     };
     if (!refund) return reject('UNKNOWN_OUT_REFUND_NO', `no refund ${input.outRefundNo}`);
-    if (input.refundFee !== undefined && input.refundFee !== refund.amount_fen) {
-      return reject('AMOUNT_MISMATCH', `refund_fee ${input.refundFee} differs from the ${refund.amount_fen} fen requested`, refund.order_id);
-    }
+    const attempt = await trx.selectFrom('payment_attempts').select(['transaction_id', 'amount_fen']).where('out_trade_no', '=', refund.out_trade_no).executeTakeFirstOrThrow();
+    const mismatch = matchRefund(input, refund, attempt);
+    if (mismatch) return reject(mismatch.code, `${mismatch.text}: refund ${refund.out_refund_no} is not the one WeChat describes; nothing changed`, refund.order_id);
     const now = nowIso();
     if (input.status === 'PROCESSING') {
       if (input.refundId && !refund.refund_id) {
@@ -144,26 +179,25 @@ export async function applyRefundResult(input: RefundResultInput): Promise<Refun
       }
       return { outcome: 'pending' as const, refund };
     }
-    const succeeded = input.status === 'SUCCESS';
-    const detail = succeeded
-      ? 'refunded'
-      : input.status === 'CHANGE'
-        ? 'CHANGE: WeChat could not return the money to the buyer (退款异常); settle it in the merchant portal'
-        : 'REFUNDCLOSE: WeChat closed the refund';
+    const { from, to } = TRANSITIONS[input.status];
+    const account = input.receivedAccount ? ` to ${input.receivedAccount}` : '';
+    const detail = to === 'succeeded' ? `refunded${account}` : to === 'abnormal' ? CHANGE_DETAIL : 'REFUNDCLOSE: WeChat closed the refund';
     const upd = await trx
       .updateTable('refunds')
-      .set({ status: succeeded ? 'succeeded' : 'failed', refund_id: input.refundId ?? refund.refund_id, detail, updated_at: now })
+      .set({ status: to, refund_id: input.refundId ?? refund.refund_id, detail, updated_at: now })
       .where('out_refund_no', '=', refund.out_refund_no)
-      .where('status', '=', 'processing')
+      .where('status', 'in', from)
       .executeTakeFirst();
     if (Number(upd.numUpdatedRows) === 0) {
       await recordEvent(trx, {
         orderId: refund.order_id, outTradeNo: refund.out_trade_no, source: input.source, outcome: 'duplicate',
-        detail: `refund ${refund.out_refund_no} already ${refund.status}: nothing changed`, raw: input.raw,
+        detail: `refund ${refund.out_refund_no} already ${refund.status}; WeChat says ${input.status}: nothing changed`, raw: input.raw,
       });
       return { outcome: 'duplicate' as const, refund };
     }
-    if (succeeded && refund.origin !== 'duplicate') {
+    // Only money that reached the buyer counts as refunded: an abnormal refund left the merchant's
+    // account but may still come back to it (docs/checkout.md, "Refunds WeChat could not deliver").
+    if (to === 'succeeded' && refund.origin !== 'duplicate') {
       const amt = refund.amount_fen;
       await trx
         .updateTable('orders')
@@ -177,10 +211,30 @@ export async function applyRefundResult(input: RefundResultInput): Promise<Refun
     }
     await recordEvent(trx, {
       orderId: refund.order_id, outTradeNo: refund.out_trade_no, source: input.source, outcome: 'applied',
-      detail: `refund ${refund.out_refund_no} of ${refund.amount_fen} fen (${refund.origin}) ${succeeded ? 'succeeded' : 'failed'}: ${detail}`,
+      detail: `refund ${refund.out_refund_no} of ${refund.amount_fen} fen (${refund.origin}) ${refund.status} -> ${to}: ${detail}`,
       raw: input.raw,
     });
     const after = await trx.selectFrom('refunds').selectAll().where('out_refund_no', '=', refund.out_refund_no).executeTakeFirstOrThrow();
     return { outcome: 'applied' as const, refund: after };
   });
+}
+
+/** The first id or amount WeChat named that is not the stored refund's, or null when all that was named matches. */
+function matchRefund(input: RefundResultInput, refund: Refund, attempt: { transaction_id: string | null; amount_fen: number }): { code: string; text: string } | null {
+  if (input.outTradeNo !== undefined && input.outTradeNo !== refund.out_trade_no) {
+    return { code: 'OUT_TRADE_NO_MISMATCH', text: `out_trade_no ${input.outTradeNo} differs from ${refund.out_trade_no}` };
+  }
+  if (input.transactionId !== undefined && input.transactionId !== attempt.transaction_id) {
+    return { code: 'TRANSACTION_ID_MISMATCH', text: `transaction_id ${input.transactionId} differs from the paid attempt's ${attempt.transaction_id ?? '(none)'}` };
+  }
+  if (input.refundFee !== undefined && input.refundFee !== refund.amount_fen) {
+    return { code: 'AMOUNT_MISMATCH', text: `refund_fee ${input.refundFee} differs from the ${refund.amount_fen} fen requested` };
+  }
+  if (input.totalFee !== undefined && input.totalFee !== attempt.amount_fen) {
+    return { code: 'AMOUNT_MISMATCH', text: `total_fee ${input.totalFee} differs from the paid attempt's ${attempt.amount_fen} fen` };
+  }
+  if (input.refundId && refund.refund_id && input.refundId !== refund.refund_id) {
+    return { code: 'REFUND_ID_MISMATCH', text: `refund_id ${input.refundId} differs from ${refund.refund_id}, the one WeChat gave when it accepted the refund` };
+  }
+  return null;
 }

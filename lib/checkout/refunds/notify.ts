@@ -5,7 +5,8 @@ import { applyRefundResult } from './ledger';
 /**
  * POST /api/wechatpay/refund-notify's use case: the raw body in, the reply XML out. Applied
  * idempotently (the refund row leaves `processing` once): SUCCESS for repeats, FAIL (WeChat retries)
- * for anything refused or not stored. Each notify whose req_info decrypted leaves one event; one that
+ * for anything refused or not stored, including a notify whose out_trade_no, transaction_id or
+ * refund_fee is not the stored refund's. Each notify whose req_info decrypted leaves one event; one that
  * did not is only counted (kernel recordRefusal), whatever refund it claims.
  */
 export async function receiveRefundNotify(raw: string, xForwardedFor: string | null = null): Promise<string> {
@@ -18,9 +19,9 @@ export async function receiveRefundNotify(raw: string, xForwardedFor: string | n
     });
     return notifyFailXml(read.code);
   }
-  const { outRefundNo, status, refundId, refundFee } = read.refund;
+  const { outRefundNo } = read.refund;
   try {
-    const r = await applyRefundResult({ outRefundNo, status, refundId, refundFee, source: 'refund_notify', raw: read.stored });
+    const r = await applyRefundResult({ ...read.refund, source: 'refund_notify', raw: read.stored });
     return r.outcome === 'rejected' ? notifyFailXml(r.code) : NOTIFY_SUCCESS_XML;
   } catch (e) {
     console.error(`[refund-notify] ${outRefundNo}: not stored, answering FAIL:`, (e as Error).message);

@@ -91,15 +91,19 @@ export async function submitRefund(refund: Refund): Promise<RefundResult> {
 }
 
 /**
- * Asks WeChat how a processing refund ended (refundquery) and applies it; a refund WeChat never
- * received (REFUNDNOTEXIST: our submit was lost) is submitted again with the same out_refund_no.
+ * Asks WeChat how a refund ended (refundquery) and applies it. A processing refund WeChat never
+ * received (REFUNDNOTEXIST: our submit was lost) is submitted again with the same out_refund_no; any
+ * other refund (an abnormal one a merchant re-checks after settling it in the portal) never is: its
+ * money already left the merchant's account once.
  */
 export async function followRefund(refund: Refund): Promise<string> {
   const q = await queryRefund(refund.out_refund_no);
   if (q === null) {
+    if (refund.status !== 'processing') return `${refund.out_refund_no}: WeChat has no such refund (REFUNDNOTEXIST); left ${refund.status}`;
     const r = await submitRefund(refund);
     return r.ok ? `resubmitted ${refund.out_refund_no}` : `resubmit of ${refund.out_refund_no} refused: ${r.code}`;
   }
-  const r = await applyRefundResult({ outRefundNo: refund.out_refund_no, status: q.status, refundId: q.refundId, refundFee: q.refundFee, source: 'refund', raw: q.raw });
-  return `${refund.out_refund_no}: ${r.outcome}`;
+  const { raw, ...said } = q;
+  const r = await applyRefundResult({ ...said, outRefundNo: refund.out_refund_no, source: 'refund', raw });
+  return `${refund.out_refund_no}: ${q.status} (${r.outcome}${r.outcome === 'rejected' ? ` ${r.code}` : ''})`;
 }

@@ -20,6 +20,9 @@ export default async function MerchantOrder({ params }: { params: Promise<{ id: 
   const { order } = d;
   const inFlight = order.status === 'pending' || d.refunds.some((r) => r.status === 'processing');
   const duplicate = order.duplicatePaid || order.paidAttempts > 1;
+  // CHANGE (退款异常): deducted from the merchant, not delivered to the buyer; only the merchant portal can settle it.
+  const abnormal = d.refunds.filter((r) => r.status === 'abnormal');
+  const abnormalFen = abnormal.reduce((n, r) => n + r.amountFen, 0);
 
   return (
     <main style={{ maxWidth: 1100 }}>
@@ -33,10 +36,17 @@ export default async function MerchantOrder({ params }: { params: Promise<{ id: 
           {duplicate && <> <span className="badge warn" data-testid="duplicate-badge">{copy.duplicate}</span></>}
         </h1>
         {duplicate && <p className="error" data-testid="duplicate-note" style={{ background: '#fde8e8', padding: 8, borderRadius: 6 }}>⚠ {copy.duplicateNote}</p>}
+        {abnormal.length > 0 && (
+          <div className="error" role="alert" data-testid="refund-abnormal-note" style={{ background: '#fde8e8', padding: 8, borderRadius: 6, margin: '8px 0' }}>
+            <strong>⚠ {copy.abnormalTitle}</strong>{' '}
+            {abnormal.map((r) => <code key={r.outRefundNo} style={{ marginRight: 6 }}>{r.outRefundNo} ¥{formatYuan(r.amountFen)}</code>)}
+            <p style={{ margin: '6px 0 0' }}>{copy.abnormalNote}</p>
+          </div>
+        )}
         <table>
           <tbody>
             <tr><th>{copy.orderId}</th><td><code data-testid="order-id">{order.id}</code></td></tr>
-            <tr><th>{copy.amount}</th><td><span className="price">¥{formatYuan(order.amountFen)}</span>{' · '}{copy.refunded} ¥{formatYuan(order.refundedFen)}{' · '}{copy.refundable} ¥{formatYuan(order.refundableFen)}</td></tr>
+            <tr><th>{copy.amount}</th><td><span className="price">¥{formatYuan(order.amountFen)}</span>{' · '}{copy.refunded} ¥{formatYuan(order.refundedFen)}{abnormalFen > 0 && <>{' · '}<span className="error" data-testid="abnormal-amount">{copy.abnormal} ¥{formatYuan(abnormalFen)}</span></>}{' · '}{copy.refundable} ¥{formatYuan(order.refundableFen)}</td></tr>
             <tr><th>{copy.created}</th><td>{formatChinaTime(order.createdAt)}</td></tr>
             <tr><th>{copy.paidAt}</th><td>{formatChinaTime(order.paidAt)}</td></tr>
             <tr><th>{copy.transactionId}</th><td><code>{order.transactionId ?? ''}</code></td></tr>
@@ -78,7 +88,7 @@ export default async function MerchantOrder({ params }: { params: Promise<{ id: 
               {d.refunds.map((r) => (
                 <tr key={r.outRefundNo} data-testid="refund-row" data-status={r.status}>
                   <td><code>{r.outRefundNo}</code></td><td>¥{formatYuan(r.amountFen)}</td>
-                  <td><span className={`badge ${r.status === 'succeeded' ? 'paid' : r.status === 'processing' ? 'pending' : 'warn'}`}>{r.status}</span>{r.detail && <div className="muted">{r.detail}</div>}</td>
+                  <td><span className={`badge ${r.status === 'succeeded' ? 'paid' : r.status === 'processing' ? 'pending' : 'warn'}`}>{r.status}{r.status === 'abnormal' ? ` · ${copy.abnormal}` : ''}</span>{r.detail && <div className="muted">{r.detail}</div>}</td>
                   <td>{r.reason}</td><td>{r.origin === 'duplicate' ? <span className="badge warn">{copy.duplicate}</span> : r.origin}</td>
                   <td><code>{r.refundId ?? ''}</code></td><td>{formatChinaTime(r.createdAt)}</td>
                 </tr>

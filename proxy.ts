@@ -1,0 +1,22 @@
+import { NextResponse } from 'next/server';
+import { hstsHeader } from './app/_http/security-headers';
+
+/**
+ * Next 16's proxy (formerly middleware), Node.js runtime, run per request by `next start`: it adds
+ * Strict-Transport-Security in live mode. That header depends on the runtime configuration, which
+ * next.config.js `headers()` cannot see (it is fixed at build time, and one build serves either mode);
+ * the fixed security headers live there.
+ */
+export function proxy(): NextResponse {
+  const res = NextResponse.next();
+  const hsts = hstsHeader(process.env);
+  if (hsts) res.headers.set('Strict-Transport-Security', hsts);
+  return res;
+}
+
+export const config = {
+  // Not on WeChat's notify routes: their only client is WeChat's server, for which HSTS means nothing,
+  // and a proxy makes Next buffer each request body (up to 10 MB) before the route's 64 KB cap reads it.
+  // Not on build assets: every page that loads them already carried the header.
+  matcher: ['/((?!api/wechatpay/|_next/static/|_next/image).*)'],
+};

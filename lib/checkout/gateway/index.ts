@@ -7,7 +7,6 @@
 export { closeAtWechat, jsapiPayParams, placeOrder, queryPayment, type JsapiPayParams, type PaymentQuery, type PlaceOrder } from './payments';
 export { queryRefund, refundAtWechat, type RefundCall, type RefundQuery, type RefundVerdict } from './refunds';
 export { readPaymentNotify, readRefundNotify, type NotifiedPayment, type NotifiedRefund, type NotifyRefusal } from './notifies';
-export { refusalVerified } from './notify-trust';
 export { NOTIFY_SUCCESS_XML, notifyFailXml } from '../../wechatpay/notify';
 export { WechatPayApiError, WechatPayError } from '../../wechatpay/errors';
 export { MAX_XML_BYTES } from '../../wechatpay/xml';

@@ -23,6 +23,12 @@ export interface NotifyRefusal {
   ok: false;
   code: string;
   text: string;
+  /**
+   * True when the notify proved it is WeChat's before it was refused (the payment sign held, the refund's
+   * req_info decrypted): WeChat's word, kept in full on the order's timeline. False for what anyone can
+   * send as often as they like (unreadable, oversized, bad or missing sign): only counted, bounded.
+   */
+  verified: boolean;
   outTradeNo?: string | null;
   outRefundNo?: string | null;
 }
@@ -40,13 +46,13 @@ export function readPaymentNotify(raw: string): { ok: true; payment: NotifiedPay
   } catch (e) {
     const code = e instanceof WechatPayError ? e.code : 'XML_MALFORMED';
     const seen = e instanceof WechatPayError && e.raw && typeof e.raw === 'object' ? (e.raw as Record<string, string>) : {};
-    return { ok: false, code, text: e instanceof Error ? e.message : 'unreadable notify', outTradeNo: seen.out_trade_no || null };
+    return { ok: false, code, text: e instanceof Error ? e.message : 'unreadable notify', outTradeNo: seen.out_trade_no || null, verified: PAYMENT_AFTER_SIGN.has(code) };
   }
   const otn = fields.out_trade_no;
-  if (fields.appid !== config.appId) return { ok: false, code: 'APPID_MISMATCH', text: `appid ${fields.appid} is not ours`, outTradeNo: otn };
-  if (fields.mch_id !== config.mchId) return { ok: false, code: 'MCHID_MISMATCH', text: `mch_id ${fields.mch_id} is not ours`, outTradeNo: otn };
+  if (fields.appid !== config.appId) return { ok: false, code: 'APPID_MISMATCH', text: `appid ${fields.appid} is not ours`, outTradeNo: otn, verified: true };
+  if (fields.mch_id !== config.mchId) return { ok: false, code: 'MCHID_MISMATCH', text: `mch_id ${fields.mch_id} is not ours`, outTradeNo: otn, verified: true };
   if (fields.result_code !== 'SUCCESS') {
-    return { ok: false, code: 'RESULT_FAIL', text: `result_code=${fields.result_code} ${fields.err_code ?? ''}: not a successful payment, nothing applied`, outTradeNo: otn };
+    return { ok: false, code: 'RESULT_FAIL', text: `result_code=${fields.result_code} ${fields.err_code ?? ''}: not a successful payment, nothing applied`, outTradeNo: otn, verified: true };
   }
   const paidMs = fields.time_end ? parseWxTime(fields.time_end) : undefined;
   return {
@@ -79,6 +85,14 @@ export interface NotifiedRefund {
 }
 
 const VERDICTS: RefundVerdict[] = ['SUCCESS', 'REFUNDCLOSE', 'CHANGE'];
+
+/**
+ * lib/wechatpay/notify.ts codes raised only after the proof: parsePaymentNotify checks return_code and
+ * the required fields once the sign held; parseRefundNotify checks req_info's fields once it decrypted
+ * (its RETURN_FAIL is read from the unsigned outer XML, before decrypting, so it is not here).
+ */
+const PAYMENT_AFTER_SIGN = new Set(['RETURN_FAIL', 'NOTIFY_FIELDS']);
+const REFUND_AFTER_DECRYPT = new Set(['NOTIFY_FIELDS']);
 const FEN = /^\d{1,10}$/;
 
 /**
@@ -96,11 +110,11 @@ export function readRefundNotify(raw: string): ({ ok: true; refund: NotifiedRefu
     ({ outer, info } = parseRefundNotify(raw, { apiKey: config.apiKey }));
   } catch (e) {
     const code = e instanceof WechatPayError ? e.code : 'XML_MALFORMED';
-    return { ok: false, code, text: e instanceof Error ? e.message : 'unreadable refund notify', stored: raw };
+    return { ok: false, code, text: e instanceof Error ? e.message : 'unreadable refund notify', stored: raw, verified: REFUND_AFTER_DECRYPT.has(code) };
   }
   const stored = `${raw}\n<!-- req_info decrypted: ${JSON.stringify(info)} -->`;
   const ids = { outRefundNo: info.out_refund_no ?? null, outTradeNo: info.out_trade_no ?? null };
-  const refuse = (code: string, text: string) => ({ ok: false as const, code, text, ...ids, stored });
+  const refuse = (code: string, text: string) => ({ ok: false as const, code, text, ...ids, stored, verified: true });
   if (outer.appid !== config.appId) return refuse('APPID_MISMATCH', `appid ${outer.appid} is not ours`);
   if (outer.mch_id !== config.mchId) return refuse('MCHID_MISMATCH', `mch_id ${outer.mch_id} is not ours`);
   const status = info.refund_status as RefundVerdict;

@@ -1,4 +1,4 @@
-import { NOTIFY_SUCCESS_XML, notifyFailXml, readPaymentNotify, refusalVerified } from '../gateway';
+import { NOTIFY_SUCCESS_XML, notifyFailXml, readPaymentNotify } from '../gateway';
 import { recordRefusal } from '../kernel';
 import { submitRefund } from '../refunds';
 import { applyPayment } from './apply';
@@ -33,7 +33,7 @@ export async function refusePaymentNotify(code: string, text: string, head: stri
 export async function receivePaymentNotify(raw: string, xForwardedFor: string | null = null): Promise<NotifyReply> {
   const read = readPaymentNotify(raw);
   if (!read.ok) {
-    const verified = refusalVerified('notify', read.code);
+    const { verified } = read;
     await recordRefusal({ source: 'notify', code: read.code, text: read.text, raw, outTradeNo: read.outTradeNo, verified, xForwardedFor });
     return { xml: notifyFailXml(read.code) };
   }

@@ -1,4 +1,4 @@
-import { NOTIFY_SUCCESS_XML, notifyFailXml, readRefundNotify, refusalVerified } from '../gateway';
+import { NOTIFY_SUCCESS_XML, notifyFailXml, readRefundNotify } from '../gateway';
 import { recordRefusal } from '../kernel';
 import { applyRefundResult } from './ledger';
 
@@ -12,7 +12,7 @@ import { applyRefundResult } from './ledger';
 export async function receiveRefundNotify(raw: string, xForwardedFor: string | null = null): Promise<string> {
   const read = readRefundNotify(raw);
   if (!read.ok) {
-    const verified = refusalVerified('refund_notify', read.code);
+    const { verified } = read;
     await recordRefusal({
       source: 'refund_notify', code: read.code, text: read.text, raw: verified ? read.stored : raw,
       outRefundNo: read.outRefundNo, outTradeNo: read.outTradeNo, verified, xForwardedFor,

@@ -169,7 +169,7 @@ describe('reconciler', () => {
     wx.answer('/pay/refundquery', (req) => (req.fields.out_refund_no === lost ? wxFail('REFUNDNOTEXIST') : wxRefundQuery(done, 'SUCCESS', 200)));
     wx.answer('/secapi/pay/refund', wxOk());
 
-    expect(await reconciler.reconcileOnce(S)).toEqual([`refund ${lost}: resubmitted ${lost}`, `refund ${done}: ${done}: applied`]);
+    expect(await reconciler.reconcileOnce(S)).toEqual([`refund ${lost}: resubmitted ${lost}`, `refund ${done}: ${done}: SUCCESS (applied)`]);
     expect(wx.to('/pay/refundquery').map((r) => r.fields.out_refund_no)).toEqual([lost, done]);
     expect(wx.to('/secapi/pay/refund').map((r) => r.fields.out_refund_no)).toEqual([lost]);
     expect((await refundRow(app.db, young)).status).toBe('processing');

@@ -68,22 +68,22 @@ describe('followRefund', () => {
     const stale = await refundRow(app.db, first);
     wx.answer('/pay/refundquery', wxRefundQuery(first, 'SUCCESS', 300, '50300000000777'));
 
-    expect(await follow(first)).toBe(`${first}: applied`);
+    expect(await follow(first)).toBe(`${first}: SUCCESS (applied)`);
     expect(await refundRow(app.db, first)).toMatchObject({ status: 'succeeded', refund_id: '50300000000777', detail: 'refunded' });
     let order = await orderRow(app.db, paid.orderId);
     expect([order.status, order.refunded_fen]).toEqual(['partially_refunded', 300]);
 
     // The same verdict again (a second sweep holding the old row, or the notify racing it): nothing added.
-    expect(await refunds.followRefund(stale)).toBe(`${first}: duplicate`);
+    expect(await refunds.followRefund(stale)).toBe(`${first}: SUCCESS (duplicate)`);
     order = await orderRow(app.db, paid.orderId);
     expect([order.status, order.refunded_fen]).toEqual(['partially_refunded', 300]);
     const events = await eventsOf(app.db, paid.orderId);
     expect(events.map((e) => [e.source, e.outcome])).toEqual([['refund', 'applied'], ['refund', 'duplicate']]);
-    expect(events[0].detail).toBe(`refund ${first} of 300 fen (merchant) succeeded: refunded`);
+    expect(events[0].detail).toBe(`refund ${first} of 300 fen (merchant) processing -> succeeded: refunded`);
 
     const rest = await seedProcessingRefund(app.db, paid, { amountFen: 700 });
     wx.answer('/pay/refundquery', wxRefundQuery(rest, 'SUCCESS', 700));
-    expect(await follow(rest)).toBe(`${rest}: applied`);
+    expect(await follow(rest)).toBe(`${rest}: SUCCESS (applied)`);
     order = await orderRow(app.db, paid.orderId);
     expect([order.status, order.refunded_fen]).toEqual(['refunded', 1000]);
   });
@@ -95,33 +95,35 @@ describe('followRefund', () => {
     await follow(no);
     const order = await orderRow(app.db, paid.orderId);
     expect([order.status, order.refunded_fen]).toEqual(['refunded', 6800]);
-    expect((await applied(paid.orderId)).map((e) => e.detail)).toEqual([`refund ${no} of 6800 fen (merchant) succeeded: refunded`]);
+    expect((await applied(paid.orderId)).map((e) => e.detail)).toEqual([`refund ${no} of 6800 fen (merchant) processing -> succeeded: refunded`]);
   });
 
   it('SUCCESS with a refund_fee other than what was asked: rejected, nothing applied', async () => {
     const paid = await seedPaidOrder(app.db, { amountFen: 100 });
     const no = await seedProcessingRefund(app.db, paid, { amountFen: 40 });
     wx.answer('/pay/refundquery', wxRefundQuery(no, 'SUCCESS', 41));
-    expect(await follow(no)).toBe(`${no}: rejected`);
+    expect(await follow(no)).toBe(`${no}: SUCCESS (rejected AMOUNT_MISMATCH)`);
     expect((await refundRow(app.db, no)).status).toBe('processing');
     expect((await orderRow(app.db, paid.orderId)).refunded_fen).toBe(0);
     expect((await eventsOf(app.db, paid.orderId)).map((e) => e.outcome)).toEqual(['rejected']);
   });
 
-  it('CHANGE: the refund fails with the CHANGE detail and adds nothing to refunded_fen', async () => {
+  it('CHANGE: the refund is abnormal (taken from the merchant, not delivered), adds nothing to refunded_fen, is not resubmitted', async () => {
     const paid = await seedPaidOrder(app.db, { amountFen: 100 });
     const no = await seedProcessingRefund(app.db, paid);
     wx.answer('/pay/refundquery', wxRefundQuery(no, 'CHANGE', 100));
-    expect(await follow(no)).toBe(`${no}: applied`);
+    expect(await follow(no)).toBe(`${no}: CHANGE (applied)`);
     const row = await refundRow(app.db, no);
-    expect(row.status).toBe('failed');
-    expect(row.detail).toMatch(/^CHANGE: WeChat could not return the money to the buyer/);
+    expect(row.status).toBe('abnormal');
+    expect(row.detail).toMatch(/^CHANGE \(退款异常\): WeChat took this refund from the merchant account/);
     const order = await orderRow(app.db, paid.orderId);
     expect([order.status, order.refunded_fen]).toEqual(['paid', 0]);
     const ev = await applied(paid.orderId);
     expect(ev).toHaveLength(1);
-    expect(ev[0].detail).toContain(`refund ${no} of 100 fen (merchant) failed: CHANGE:`);
-    // No resubmission: CHANGE is WeChat's final word, settled in the merchant portal.
+    expect(ev[0].detail).toContain(`refund ${no} of 100 fen (merchant) processing -> abnormal: CHANGE`);
+    // No resubmission: the merchant settles it in the merchant portal.
+    expect(wx.to('/secapi/pay/refund')).toEqual([]);
+    expect(await follow(no)).toBe(`${no}: CHANGE (duplicate)`);
     expect(wx.to('/secapi/pay/refund')).toEqual([]);
   });
 
@@ -129,7 +131,7 @@ describe('followRefund', () => {
     const paid = await seedPaidOrder(app.db, { amountFen: 100 });
     const no = await seedProcessingRefund(app.db, paid);
     wx.answer('/pay/refundquery', wxRefundQuery(no, 'PROCESSING', 100, '50300000000042'));
-    expect(await follow(no)).toBe(`${no}: pending`);
+    expect(await follow(no)).toBe(`${no}: PROCESSING (pending)`);
     expect(await refundRow(app.db, no)).toMatchObject({ status: 'processing', refund_id: '50300000000042' });
     const order = await orderRow(app.db, paid.orderId);
     expect([order.status, order.refunded_fen]).toEqual(['paid', 0]);

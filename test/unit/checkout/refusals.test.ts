@@ -80,15 +80,25 @@ describe('unverified notify refusals: aggregated, capped, flushed', () => {
   });
 });
 
-describe('refusalVerified: which refusal codes come after the notify proved it is WeChat\'s', () => {
-  it('payment notify: only codes raised after the signature held', async () => {
-    const { refusalVerified } = await import('@/lib/checkout/gateway');
-    for (const c of ['RETURN_FAIL', 'NOTIFY_FIELDS', 'APPID_MISMATCH', 'MCHID_MISMATCH', 'RESULT_FAIL']) expect(refusalVerified('notify', c)).toBe(true);
-    for (const c of ['BAD_SIGN', 'MISSING_SIGN', 'XML_DOCTYPE', 'XML_MALFORMED', 'TOO_LARGE', 'METHOD_NOT_ALLOWED', 'SOMETHING_NEW']) expect(refusalVerified('notify', c)).toBe(false);
+describe('which refusals are verified: only those raised after the notify proved it is WeChat\'s', () => {
+  const KEY = '192006250b4c09247ec02edce69f6a2d';
+  const ids = { apiKey: KEY, appId: 'wxd930ea5d5a258f4f', mchId: '10000100' };
+  it('payment notify: a bad or missing sign and junk are not; a signed body refused for its content is', async () => {
+    const { readPaymentNotify } = await import('@/lib/checkout/gateway');
+    const { signedPaymentNotify } = await import('../../helpers/wechatpay-fixtures');
+    const verified = (raw: string) => { const r = readPaymentNotify(raw); return r.ok ? 'ok' : `${r.code}:${r.verified}`; };
+    expect(verified(signedPaymentNotify({ out_trade_no: 'P1' }, { apiKey: 'x'.repeat(32) }))).toBe('BAD_SIGN:false');
+    expect(verified(signedPaymentNotify({ out_trade_no: 'P1' }, { apiKey: KEY }).replace(/<sign>.*<\/sign>/, ''))).toMatch(/:false$/);
+    expect(verified('not xml')).toMatch(/:false$/);
+    expect(verified(signedPaymentNotify({ out_trade_no: 'P1', appid: 'wx0000000000000000' }, { apiKey: KEY }))).toBe('APPID_MISMATCH:true');
+    expect(verified(signedPaymentNotify({ out_trade_no: 'P1', result_code: 'FAIL' }, { apiKey: KEY }))).toBe('RESULT_FAIL:true');
   });
-  it('refund notify: only codes raised after req_info decrypted (its outer return_code is unsigned)', async () => {
-    const { refusalVerified } = await import('@/lib/checkout/gateway');
-    for (const c of ['NOTIFY_FIELDS', 'APPID_MISMATCH', 'MCHID_MISMATCH', 'BAD_FIELDS']) expect(refusalVerified('refund_notify', c)).toBe(true);
-    for (const c of ['RETURN_FAIL', 'MISSING_REQ_INFO', 'DECRYPT_FAILED', 'XML_DOCTYPE', 'TOO_LARGE']) expect(refusalVerified('refund_notify', c)).toBe(false);
+  it('refund notify: req_info that does not decrypt is not; a decrypted one refused for its content is', async () => {
+    const { readRefundNotify } = await import('@/lib/checkout/gateway');
+    const { encryptedRefundNotify } = await import('../../helpers/wechatpay-fixtures');
+    const verified = (raw: string) => { const r = readRefundNotify(raw); return r.ok ? 'ok' : `${r.code}:${r.verified}`; };
+    expect(verified(encryptedRefundNotify({ refund_fee: '800' }, { ...ids, apiKey: 'y'.repeat(32) }))).toBe('DECRYPT_FAILED:false');
+    expect(verified(encryptedRefundNotify({ refund_fee: '800' }, { ...ids, mchId: '19999999' }))).toBe('MCHID_MISMATCH:true');
+    expect(verified(encryptedRefundNotify({ refund_fee: '800', refund_status: 'WHATEVER' as never }, ids))).toBe('BAD_FIELDS:true');
   });
 });

@@ -61,8 +61,8 @@ const REFUSED: Case[] = [
   { name: 'empty', code: /^XML_EMPTY: /, send: (_a, u) => post(u, '') },
   { name: 'GET', code: /^METHOD_NOT_ALLOWED: /, send: (_a, u) => fetch(u) },
   // Amounts are fen only in CNY (absent means CNY): before issue 11 these were applied as paid.
-  { name: 'fee_type USD', code: /^NOT_CNY: fee_type=USD/, send: (a, u) => post(u, signedPaymentNotify({ out_trade_no: a.outTradeNo, fee_type: 'USD' }, key)) },
-  { name: 'cash_fee_type HKD', code: /^NOT_CNY: cash_fee_type=HKD/, send: (a, u) => post(u, signedPaymentNotify({ out_trade_no: a.outTradeNo, cash_fee_type: 'HKD' }, key)) },
+  { name: 'fee_type USD', verified: true, code: /^NOT_CNY: fee_type=USD/, send: (a, u) => post(u, signedPaymentNotify({ out_trade_no: a.outTradeNo, fee_type: 'USD' }, key)) },
+  { name: 'cash_fee_type HKD', verified: true, code: /^NOT_CNY: cash_fee_type=HKD/, send: (a, u) => post(u, signedPaymentNotify({ out_trade_no: a.outTradeNo, cash_fee_type: 'HKD' }, key)) },
   {
     name: 'result_code FAIL', verified: true, code: /^RESULT_FAIL: /,
     send: (a, u) => post(u, signedPaymentNotify({ out_trade_no: a.outTradeNo, result_code: 'FAIL', err_code: 'NOTENOUGH' }, key)),

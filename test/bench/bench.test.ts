@@ -1,0 +1,32 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { type BenchReport, ROWS, type RowId, root, runBench, SMOKE_SETTINGS } from './bench';
+
+/**
+ * `npm run bench` once on a tiny load (SMOKE_SETTINGS), on the build and PostgreSQL of the global
+ * setup, so the benchmark keeps working as the app changes. It checks that the table and the JSON
+ * report have every row on both engines, and never fails on a number: speed is the full bench's
+ * business (docs/bench.md).
+ */
+describe('npm run bench (smoke)', () => {
+  it('prints one table and writes a JSON report with every row on SQLite and PostgreSQL', async () => {
+    const outFile = path.join(root, 'test-results/bench-smoke.json');
+    const report = await runBench({ distDir: inject('distDir'), settings: SMOKE_SETTINGS, pgAdminUrl: inject('pgUrl'), outFile, log: () => {} });
+    console.log(report.table);
+
+    const written = JSON.parse(readFileSync(outFile, 'utf8')) as BenchReport;
+    expect(written.table).toBe(report.table);
+    const lines = report.table.split('\n');
+    expect(lines[0]).toMatch(/^\| engine \| row \|.*\| req\/s ÷ ref \| p99 ÷ ref \| notes \|$/);
+    for (const engine of ['sqlite', 'postgres'] as const) {
+      for (const id of Object.keys(ROWS) as RowId[]) {
+        const r = written.rows.find((x) => x.engine === engine && x.id === id);
+        expect(r, `${engine} ${id}`).toBeDefined();
+        for (const v of [r!.measured.rps, r!.measured.p50, r!.measured.p99, r!.ref.rps, r!.ref.p99, r!.rpsRatio, r!.p99Ratio]) expect(typeof v).toBe('number');
+        expect(lines.filter((l) => l.startsWith(`| ${engine} | ${ROWS[id]} |`))).toHaveLength(1);
+      }
+    }
+    expect(written.rows).toHaveLength(10);
+  }, 180_000);
+});

@@ -13,8 +13,13 @@ export interface SessionData {
   returnTo?: string;
   /** How many times OAuth was restarted after a 40163 (code been used) in this round. */
   oauthRetries?: number;
-  /** Set by a successful merchant login. */
-  merchant?: boolean;
+  /**
+   * Set by a successful merchant login: the id of a server-side merchant session (lib/checkout/merchant
+   * checks it on every use; logout and a new MERCHANT_PASSWORD end it there, whatever the cookie says).
+   */
+  merchantSessionId?: string;
+  /** This browser's device id, kept after logout: a browser the merchant logged in from is not held by the all-clients login cap. */
+  merchantDevice?: string;
 }
 
 export const SESSION_COOKIE = 'wxcheckout_session';

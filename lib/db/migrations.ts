@@ -154,6 +154,40 @@ const migrations: Record<string, Migration> = {
       await db.updateTable('refunds').set({ status: 'abnormal' }).where('status', '=', 'failed').where('detail', 'like', 'CHANGE:%').execute();
     },
   },
+  /**
+   * Merchant login (issue 11): failure counters shared by every instance, server-side sessions that
+   * logout and a password change can end, and the browsers the merchant has logged in from.
+   */
+  '0003_merchant_auth': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('merchant_login_throttle')
+        .ifNotExists()
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('window_start', 'text', (c) => c.notNull())
+        .addColumn('failures', 'integer', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('login_throttle_window_idx').ifNotExists().on('merchant_login_throttle').column('window_start').execute();
+
+      await db.schema
+        .createTable('merchant_sessions')
+        .ifNotExists()
+        .addColumn('id_hash', 'text', (c) => c.primaryKey())
+        .addColumn('password_fp', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('last_seen_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('merchant_devices')
+        .ifNotExists()
+        .addColumn('id_hash', 'text', (c) => c.primaryKey())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('last_login_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 class StaticProvider implements MigrationProvider {

@@ -128,6 +128,36 @@ export interface OrderStartsTable {
   at: string;
 }
 
+/**
+ * Merchant login failures in the current window, per client key (`ip:<address or IPv6 /64>`,
+ * `dev:<hash of a known browser>`) and `*` for all untrusted clients together. A row whose window is
+ * over counts as empty and is deleted by the next login attempt.
+ */
+export interface MerchantLoginThrottleTable {
+  key: string;
+  window_start: string;
+  failures: number;
+}
+
+/** A merchant login. The cookie holds the id; only its sha256 is stored, so reading the table logs nobody in. */
+export interface MerchantSessionsTable {
+  id_hash: string;
+  /** HMAC of MERCHANT_PASSWORD at login: a different password now means the session is over. */
+  password_fp: string;
+  created_at: string;
+  /** Refreshed on activity (at most once a minute); idle expiry counts from here. */
+  last_seen_at: string;
+  /** Absolute end, whatever the activity. */
+  expires_at: string;
+}
+
+/** A browser the merchant has logged in from (sha256 of the id in its cookie): exempt from the all-clients cap. */
+export interface MerchantDevicesTable {
+  id_hash: string;
+  created_at: string;
+  last_login_at: string;
+}
+
 export interface Database {
   products: ProductsTable;
   orders: OrdersTable;
@@ -136,6 +166,9 @@ export interface Database {
   payment_events: PaymentEventsTable;
   refused_notifies: RefusedNotifiesTable;
   order_starts: OrderStartsTable;
+  merchant_login_throttle: MerchantLoginThrottleTable;
+  merchant_sessions: MerchantSessionsTable;
+  merchant_devices: MerchantDevicesTable;
 }
 
 export type Product = Selectable<ProductsTable>;

@@ -4,6 +4,7 @@ import jsQR from 'jsqr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DbHandle, openDb } from '@/lib/db';
 import { ENGINES } from '../helpers/db';
+import { requestFrom } from '../helpers/local-client';
 import { insertOrder } from '../helpers/orders';
 import { type AppServer, startApp } from '../helpers/server';
 
@@ -21,8 +22,9 @@ describe.each(ENGINES)('merchant HTTP API on %s', (engine) => {
   let h: DbHandle;
   let merchant: string;
   const get = (path: string, cookie?: string) => fetch(`${app.baseUrl}${path}`, { headers: cookie ? { cookie } : {}, redirect: 'manual' });
-  const login = (password: string, ip = '198.51.100.1') =>
-    fetch(`${app.baseUrl}/api/merchant/session`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': ip }, body: JSON.stringify({ password }) });
+  // Each source address (127.x.y.z, all loopback) is one client to the login throttle.
+  const login = (password: string, from = '127.0.0.21') =>
+    requestFrom(from, app.port, '/api/merchant/session', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password }) });
 
   beforeAll(async () => {
     app = await startApp({ engine, env: { MERCHANT_PASSWORD: 'correct horse battery', SESSION_SECRET: SECRET } });
@@ -53,7 +55,9 @@ describe.each(ENGINES)('merchant HTTP API on %s', (engine) => {
     const { orderId } = await insertOrder(h.db, { buyerId: 'b_test' });
     // The app takes it as that buyer's session: the buyer sees their own order...
     expect((await get(`/api/orders/${orderId}`, buyerCookie)).status).toBe(200);
-    for (const cookie of [undefined, buyerCookie, 'wxcheckout_session=forged']) {
+    // Sealed with the real secret but naming no live session: the old `merchant: true` flag, a made-up id.
+    const sealedClaim = `wxcheckout_session=${await sealData({ merchant: true, merchantSessionId: 'A'.repeat(43) }, { password: SECRET })}`;
+    for (const cookie of [undefined, buyerCookie, 'wxcheckout_session=forged', sealedClaim]) {
       for (const path of ['/api/merchant/orders', `/api/merchant/orders/${orderId}`, '/api/merchant/orders/export', '/api/merchant/summary', '/api/merchant/products/test-1fen/qr?format=png']) {
         const r = await get(path, cookie);
         expect(r.status, `${path} with ${cookie ?? 'no cookie'}`).toBe(401);
@@ -133,21 +137,22 @@ describe.each(ENGINES)('merchant HTTP API on %s', (engine) => {
     expect((await get('/api/merchant/products/green-tea/qr?format=gif', merchant)).status).toBe(400);
   });
 
-  it('slows repeated failures: after 5 wrong passwords from one client even the right one is refused for 15 minutes', async () => {
-    const ip = '203.0.113.77';
-    for (let i = 0; i < 5; i++) expect((await login('wrong', ip)).status).toBe(401);
-    const locked = await login('correct horse battery', ip);
+  it('after 5 wrong passwords from one address even the right one is refused for 15 minutes; another address still logs in', async () => {
+    const from = '127.0.0.22';
+    for (let i = 0; i < 5; i++) expect((await login('wrong', from)).status).toBe(401);
+    const locked = await login('correct horse battery', from);
     expect(locked.status).toBe(429);
     expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(800);
     expect((await locked.json()).code).toBe('THROTTLED');
-    expect((await login('correct horse battery', '203.0.113.78')).status).toBe(200);
+    expect((await login('correct horse battery', '127.0.0.23')).status).toBe(200);
   });
 
-  it('DELETE /api/merchant/session logs out', async () => {
+  it('DELETE /api/merchant/session logs out, for this cookie and any copy of it', async () => {
     const r = await fetch(`${app.baseUrl}/api/merchant/session`, { method: 'DELETE', headers: { cookie: merchant } });
     expect(r.status).toBe(200);
     const after = cookieFrom(r);
     expect((await get('/api/merchant/orders', after)).status).toBe(401);
+    expect((await get('/api/merchant/orders', merchant)).status).toBe(401);
   });
 });
 

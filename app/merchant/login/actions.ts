@@ -2,8 +2,7 @@
 
 import { headers } from 'next/headers';
 import { redirect } from 'next/navigation';
-import { endMerchantSession, startMerchantSession } from '@/app/_http/merchant-session';
-import { checkMerchantLogin, clientKey } from '@/lib/checkout/merchant';
+import { endMerchantSession, logInMerchantSession } from '@/app/_http/merchant-session';
 import { pickLocale } from '@/lib/i18n';
 import { safeNext } from '../_components/guard';
 import type { LoginState } from '../_components/types';
@@ -15,9 +14,8 @@ export async function loginAction(_prev: LoginState, form: FormData): Promise<Lo
   if (typeof password !== 'string' || password === '') {
     return { ok: false, code: 'BAD_PASSWORD', message: locale === 'en' ? 'Enter the merchant password.' : '请输入商户密码。' };
   }
-  const r = await checkMerchantLogin(password, clientKey(h.get('x-forwarded-for')), locale);
+  const r = await logInMerchantSession(password, h, locale);
   if (!r.ok) return { ok: false, code: r.code, message: r.message };
-  await startMerchantSession();
   redirect(safeNext(String(form.get('next') ?? '')));
 }
 

@@ -1,6 +1,7 @@
 import { headers } from 'next/headers';
 import { notFound } from 'next/navigation';
 import { checkoutCopy } from '@/app/_components/checkout-copy';
+import { isMerchant } from '@/app/_http/merchant-session';
 import { orderStatusForViewer } from '@/lib/checkout/orders';
 import { pickLocale } from '@/lib/i18n';
 import { getSession } from '@/lib/session';
@@ -11,7 +12,7 @@ export const dynamic = 'force-dynamic';
 /** The buyer's order page: only its buyer (or a merchant) sees it; anyone else gets the 404 page. */
 export default async function OrderPage(props: { params: Promise<{ id: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const [{ id }, sp, session, h] = await Promise.all([props.params, props.searchParams, getSession(), headers()]);
-  const order = await orderStatusForViewer(id, { buyerId: session.buyerId, openid: session.openid, merchant: session.merchant === true }, false);
+  const order = await orderStatusForViewer(id, { buyerId: session.buyerId, openid: session.openid, merchant: await isMerchant() }, false);
   if (!order) notFound();
   const c = checkoutCopy(pickLocale(h.get('accept-language')));
   return (

@@ -2,6 +2,7 @@
 import { cookies, headers } from 'next/headers';
 import { z } from 'zod';
 import { checkoutCopy } from '@/app/_components/checkout-copy';
+import { clientAddress } from '@/app/_http/peer-address';
 import { buyerIp, detectClient, ensureBuyerId, payModeFor } from '@/lib/checkout/buyer';
 import { ORDER_ID_RE, SKU_RE } from '@/lib/checkout/kernel';
 import { MAX_QUANTITY, startPayment as startPaymentFor, type StartPaymentResult } from '@/lib/checkout/payments';
@@ -35,7 +36,7 @@ export async function startPayment(raw: unknown): Promise<StartPaymentResult> {
       buyerId,
       openid: session.openid,
       mode: payModeFor(kind),
-      clientIp: buyerIp(h.get('x-forwarded-for')),
+      clientIp: buyerIp(clientAddress(h)),
     });
     if (r.ok) return r;
     const message = {

@@ -1,17 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { getConfig } from '../../config';
 import { classifyUserAgent, type UserAgentClass } from '../../wechat/ua';
-import { clientIp } from '../kernel';
+import { type ClientAddress, clientIp } from '../kernel';
 
 /*
  * Who the buyer is and how they pay, from plain header and cookie values that app/ reads and passes
  * in (lib/checkout never sees a request).
  */
 
-/** The session fields an order's viewer is identified by (lib/session SessionData subset). */
+/** Who is looking at an order: the session's buyer ids, and whether it holds a live merchant session. */
 export interface Viewer {
   buyerId?: string;
   openid?: string;
+  /** True only when app/ checked the session's merchant session id (merchant.checkMerchantSession). */
   merchant?: boolean;
 }
 
@@ -30,8 +31,8 @@ export function ensureBuyerId(session: { buyerId?: string }): string {
  * The buyer's IP for unifiedorder's spbill_create_ip: the kernel's one client-IP rule (see clientIp)
  * under this deployment's TRUST_PROXY. It only feeds WeChat's risk checks; it grants nothing here.
  */
-export function buyerIp(xForwardedFor: string | null | undefined): string {
-  return clientIp(xForwardedFor, getConfig().trustProxy);
+export function buyerIp(client: ClientAddress): string {
+  return clientIp(client, getConfig().trustProxy);
 }
 
 /** Where the page is open: WeChat on a phone or a desktop, WeCom, another phone browser, a desktop browser. */

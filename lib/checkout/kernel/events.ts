@@ -1,5 +1,6 @@
 import { getDb, nowIso } from '../../db';
 import type { EventOutcome, EventSource } from '../../db/schema';
+import type { ClientAddress } from './client-ip';
 import { newId } from './ids';
 import { noteUnverifiedRefusal } from './refusals';
 import type { DbOrTrx } from './tx';
@@ -57,7 +58,7 @@ export interface Refusal {
    */
   verified: boolean;
   /** The request's X-Forwarded-For (unverified refusals are rate-limited per sender). */
-  xForwardedFor?: string | null;
+  sender?: ClientAddress;
 }
 
 /**
@@ -71,7 +72,7 @@ export interface Refusal {
 export async function recordRefusal(r: Refusal): Promise<void> {
   try {
     if (!r.verified) {
-      await noteUnverifiedRefusal({ source: r.source, code: r.code, text: r.text, raw: r.raw, claimed: r.outRefundNo ?? r.outTradeNo, xForwardedFor: r.xForwardedFor });
+      await noteUnverifiedRefusal({ source: r.source, code: r.code, text: r.text, raw: r.raw, claimed: r.outRefundNo ?? r.outTradeNo, sender: r.sender });
       return;
     }
     const db = await getDb();

@@ -6,4 +6,4 @@ export { writeTransaction, type DbOrTrx } from './tx';
 export { recordEvent, recordRefusal, type EventInput, type Refusal } from './events';
 export { flushRefusals, GLOBAL_PER_MIN, PER_SENDER_PER_MIN, REFUSAL_BUCKET_MS, SAMPLE_BYTES } from './refusals';
 export { newId, newOrderId, newOutRefundNo, newOutTradeNo, ORDER_ID_RE, SKU_RE } from './ids';
-export { clientIp, FALLBACK_IP } from './client-ip';
+export { clientBlock, clientIp, FALLBACK_IP, type ClientAddress } from './client-ip';

@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import { getConfig } from '../../config';
 import { nowIso } from '../../db';
 import type { Database, RefusedNotifiesTable } from '../../db/schema';
-import { clientIp } from './client-ip';
+import { type ClientAddress, clientIp } from './client-ip';
 import { writeTransaction } from './tx';
 
 /*
@@ -42,7 +42,7 @@ export interface UnverifiedRefusal {
   /** The id it claimed (unverified): out_refund_no or out_trade_no. */
   claimed?: string | null;
   /** The request's X-Forwarded-For, read by the route; the sender follows the kernel's client-IP rule. */
-  xForwardedFor?: string | null;
+  sender?: ClientAddress;
 }
 
 interface Pending {
@@ -115,7 +115,7 @@ function mayWriteNow(sender: string, now: number): boolean {
  */
 export async function noteUnverifiedRefusal(r: UnverifiedRefusal, now: number = Date.now()): Promise<void> {
   const code = safeCode(r.code);
-  const sender = clientIp(r.xForwardedFor, getConfig().trustProxy);
+  const sender = clientIp(r.sender ?? {}, getConfig().trustProxy);
   const bucket = nowIso(Math.floor(now / REFUSAL_BUCKET_MS) * REFUSAL_BUCKET_MS);
   const key = `${r.source}|${code}|${bucket}`;
   const at = nowIso(now);

@@ -1,54 +1,44 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { getConfig } from '../../config';
-import { clientIp } from '../kernel';
+import { type ClientAddress, clientBlock, clientIp } from '../kernel';
+import { createMerchantSession, deviceKey, isKnownDevice, rememberDevice } from './sessions';
+import { MAX_FAILURES, releaseAttempt, reserveAttempt, sweepStale, type ThrottleScope, WINDOW_MS } from './throttle';
 
-/**
- * Merchant login: constant-time password check and a per-client throttle.
+/*
+ * Merchant login: a throttle shared by every instance (./throttle), a constant-time compare, then a
+ * server-side session (./sessions).
  *
- * The throttle lives in this process's memory. With several instances behind a load balancer each one
- * counts on its own, so an attacker gets (instances x MAX_FAILURES) tries per window: still a hard
- * slowdown, and MERCHANT_PASSWORD is >= 12 characters in live mode. Move it to the database if that
- * margin matters.
+ * Whose attempt is it? A browser that has logged in before (a known device id in its cookie, checked
+ * against merchant_devices) is counted under its own key and is outside the all-clients cap. Everyone
+ * else is counted by client address (the IPv6 /64) AND against the all-clients cap. The address can be
+ * plentiful or, without a socket address, forged; the cap bounds guessing whatever the addresses.
+ * An attacker who fills the cap or a victim address's counter locks out only untrusted clients for
+ * the rest of the window: the merchant's own browser still gets in, and cannot be impersonated.
  */
-/** Wrong passwords one client may send per WINDOW_MS before it is paused. */
-export const MAX_FAILURES = 5;
-/** The throttle's memory: failures older than this are forgotten. */
-export const WINDOW_MS = 15 * 60 * 1000;
-/** Every failure also costs the caller this long before the answer, so guessing is slow even under the cap. */
-const FAILURE_DELAY_MS = 400;
-/**
- * All clients together: without TRUST_PROXY the client key comes from X-Forwarded-For as Next fills it,
- * which a client can preset. Past this many failures in a window, every attempt waits longer.
- */
-const GLOBAL_SLOW_AFTER = 30;
-const GLOBAL_DELAY_MS = 2000;
 
-type Entry = { failures: number[] };
-const globalKey = Symbol.for('wechat-checkout.merchant-throttle');
-type Holder = { [globalKey]?: Map<string, Entry> };
+/** Passwords longer than this are refused unread: no MERCHANT_PASSWORD is that long, and hashing megabytes is work. */
+const MAX_PASSWORD_LENGTH = 1024;
 
-function table(): Map<string, Entry> {
-  const g = globalThis as Holder;
-  return (g[globalKey] ??= new Map());
-}
-
-function recent(key: string, now: number): number[] {
-  const e = table().get(key);
-  if (!e) return [];
-  e.failures = e.failures.filter((t) => now - t < WINDOW_MS);
-  if (e.failures.length === 0) table().delete(key);
-  return e.failures;
-}
-
-/** The client key for throttling: the kernel's one client-IP rule under this deployment's TRUST_PROXY. */
-export function clientKey(forwardedFor: string | null | undefined): string {
-  return clientIp(forwardedFor, getConfig().trustProxy);
-}
-
-/** A login check's verdict; a refusal says when to try again when throttled. */
+/** A login attempt's verdict. On success, the ids for the cookie (never for a response body). */
 export type LoginResult =
-  | { ok: true }
-  | { ok: false; code: 'BAD_PASSWORD' | 'THROTTLED'; message: string; retryAfterSec?: number };
+  | { ok: true; sessionId: string; deviceId: string }
+  | { ok: false; code: 'BAD_REQUEST' | 'BAD_PASSWORD'; message: string }
+  | { ok: false; code: 'THROTTLED'; scope: ThrottleScope; retryAfterSec: number; message: string };
+
+/** What a login attempt brings: the password, where it came from, and the browser's device id if any. */
+export interface LoginInput {
+  password: string;
+  client: ClientAddress;
+  /** The device id from the session cookie, set by an earlier successful login in this browser. */
+  device?: string;
+  locale?: 'zh' | 'en';
+  now?: number;
+}
+
+/** The throttle key of an untrusted client: its address block under the kernel's one client-IP rule and TRUST_PROXY. */
+export function clientKey(client: ClientAddress): string {
+  return `ip:${clientBlock(clientIp(client, getConfig().trustProxy))}`;
+}
 
 function sha256(s: string): Buffer {
   return createHash('sha256').update(s, 'utf8').digest();
@@ -59,41 +49,47 @@ export function passwordMatches(given: string, expected: string): boolean {
   return timingSafeEqual(sha256(given), sha256(expected));
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+function throttledMessage(scope: ThrottleScope, retryAfterSec: number, en: boolean): string {
+  const minutes = Math.ceil(retryAfterSec / 60);
+  if (scope === 'client') {
+    return en ? `Too many wrong passwords from here. Try again in ${minutes} minute(s).` : `密码错误次数过多，请 ${minutes} 分钟后再试。`;
+  }
+  return en
+    ? `Too many wrong passwords for this shop recently. Try again in ${minutes} minute(s), or from a browser you have logged in with before.`
+    : `近期本店的错误密码过多，登录已暂停。请 ${minutes} 分钟后再试，或使用曾登录过的浏览器。`;
+}
 
-/** Checks a login attempt from `key` against MERCHANT_PASSWORD, counting failures. Does not touch the session. */
-export async function checkMerchantLogin(password: string, key: string, locale: 'zh' | 'en' = 'zh', now = Date.now()): Promise<LoginResult> {
-  const mine = recent(key, now);
-  if (mine.length >= MAX_FAILURES) {
-    const retryAfterSec = Math.ceil((mine[0] + WINDOW_MS - now) / 1000);
-    const minutes = Math.ceil(retryAfterSec / 60);
-    return {
-      ok: false,
-      code: 'THROTTLED',
-      retryAfterSec,
-      message: locale === 'en'
-        ? `Too many wrong passwords. Try again in ${minutes} minute(s).`
-        : `密码错误次数过多，请 ${minutes} 分钟后再试。`,
-    };
+function wrongMessage(left: number, en: boolean): string {
+  const pause = Math.round(WINDOW_MS / 60_000);
+  return en
+    ? `Wrong password.${left > 0 ? ` ${left} tries left before a ${pause}-minute pause.` : ` Login from here is paused for ${pause} minutes.`}`
+    : `密码错误。${left > 0 ? `再错 ${left} 次将暂停登录 ${pause} 分钟。` : `登录已暂停 ${pause} 分钟。`}`;
+}
+
+/**
+ * Checks a login against MERCHANT_PASSWORD and, when it is right, starts a merchant session. The
+ * attempt is counted before the compare, so a refused attempt compares nothing and a burst cannot
+ * outrun the count. Does not touch any cookie: the caller stores sessionId and deviceId.
+ */
+export async function logInMerchant(input: LoginInput): Promise<LoginResult> {
+  const en = input.locale === 'en';
+  const now = input.now ?? Date.now();
+  const { password } = input;
+  if (typeof password !== 'string' || password.length === 0 || password.length > MAX_PASSWORD_LENGTH) {
+    return { ok: false, code: 'BAD_REQUEST', message: en ? 'Enter the merchant password.' : '请输入商户密码。' };
   }
-  const all = recent('*', now);
-  if (all.length >= GLOBAL_SLOW_AFTER) await sleep(GLOBAL_DELAY_MS);
-  if (typeof password === 'string' && password.length > 0 && password.length <= 1024 && passwordMatches(password, getConfig().merchantPassword)) {
-    table().delete(key);
-    return { ok: true };
+  const known = await isKnownDevice(input.device, now);
+  const key = known ? deviceKey(input.device!) : clientKey(input.client);
+  const reserved = await reserveAttempt(key, !known, now);
+  await sweepStale(now);
+  if (!reserved.ok) {
+    return { ok: false, code: 'THROTTLED', scope: reserved.scope, retryAfterSec: reserved.retryAfterSec, message: throttledMessage(reserved.scope, reserved.retryAfterSec, en) };
   }
-  for (const k of [key, '*']) {
-    const e = table().get(k) ?? { failures: [] };
-    e.failures.push(now);
-    table().set(k, e);
+  if (!passwordMatches(password, getConfig().merchantPassword)) {
+    return { ok: false, code: 'BAD_PASSWORD', message: wrongMessage(MAX_FAILURES - reserved.failures, en) };
   }
-  await sleep(FAILURE_DELAY_MS);
-  const left = MAX_FAILURES - recent(key, now).length;
-  return {
-    ok: false,
-    code: 'BAD_PASSWORD',
-    message: locale === 'en'
-      ? `Wrong password.${left > 0 ? ` ${left} tries left before a 15-minute pause.` : ' Login is paused for 15 minutes.'}`
-      : `密码错误。${left > 0 ? `再错 ${left} 次将暂停登录 15 分钟。` : '登录已暂停 15 分钟。'}`,
-  };
+  await releaseAttempt(reserved);
+  const sessionId = await createMerchantSession(now);
+  const deviceId = await rememberDevice(known ? input.device : undefined, now);
+  return { ok: true, sessionId, deviceId };
 }

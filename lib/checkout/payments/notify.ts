@@ -1,5 +1,5 @@
 import { NOTIFY_SUCCESS_XML, notifyFailXml, readPaymentNotify } from '../gateway';
-import { recordRefusal } from '../kernel';
+import { type ClientAddress, recordRefusal } from '../kernel';
 import { submitRefund } from '../refunds';
 import { applyPayment } from './apply';
 
@@ -15,10 +15,10 @@ export interface NotifyReply {
 /**
  * A payment notify that could not even be read (too large, not POST, a broken stream): refused with
  * FAIL so WeChat retries, and counted as unverified with whatever head of the body was read.
- * `xForwardedFor` is the request's header, which tells senders apart for the rate limit.
+ * `sender` is where the request came from (the client-IP rule), which tells senders apart for the rate limit.
  */
-export async function refusePaymentNotify(code: string, text: string, head: string | null, xForwardedFor: string | null = null): Promise<NotifyReply> {
-  await recordRefusal({ source: 'notify', code, text, raw: head, verified: false, xForwardedFor });
+export async function refusePaymentNotify(code: string, text: string, head: string | null, sender: ClientAddress = {}): Promise<NotifyReply> {
+  await recordRefusal({ source: 'notify', code, text, raw: head, verified: false, sender });
   return { xml: notifyFailXml(code) };
 }
 
@@ -30,11 +30,11 @@ export async function refusePaymentNotify(code: string, text: string, head: stri
  * half-written remains. One that did not verify is answered FAIL and only counted (kernel
  * recordRefusal): it proves nothing, and a flood of them must not fill the disk or slow real notifies.
  */
-export async function receivePaymentNotify(raw: string, xForwardedFor: string | null = null): Promise<NotifyReply> {
+export async function receivePaymentNotify(raw: string, sender: ClientAddress = {}): Promise<NotifyReply> {
   const read = readPaymentNotify(raw);
   if (!read.ok) {
     const { verified } = read;
-    await recordRefusal({ source: 'notify', code: read.code, text: read.text, raw, outTradeNo: read.outTradeNo, verified, xForwardedFor });
+    await recordRefusal({ source: 'notify', code: read.code, text: read.text, raw, outTradeNo: read.outTradeNo, verified, sender });
     return { xml: notifyFailXml(read.code) };
   }
   const p = read.payment;

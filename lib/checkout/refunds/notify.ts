@@ -1,5 +1,5 @@
 import { NOTIFY_SUCCESS_XML, notifyFailXml, readRefundNotify } from '../gateway';
-import { recordRefusal } from '../kernel';
+import { type ClientAddress, recordRefusal } from '../kernel';
 import { applyRefundResult } from './ledger';
 
 /**
@@ -9,13 +9,13 @@ import { applyRefundResult } from './ledger';
  * refund_fee is not the stored refund's. Each notify whose req_info decrypted leaves one event; one that
  * did not is only counted (kernel recordRefusal), whatever refund it claims.
  */
-export async function receiveRefundNotify(raw: string, xForwardedFor: string | null = null): Promise<string> {
+export async function receiveRefundNotify(raw: string, sender: ClientAddress = {}): Promise<string> {
   const read = readRefundNotify(raw);
   if (!read.ok) {
     const { verified } = read;
     await recordRefusal({
       source: 'refund_notify', code: read.code, text: read.text, raw: verified ? read.stored : raw,
-      outRefundNo: read.outRefundNo, outTradeNo: read.outTradeNo, verified, xForwardedFor,
+      outRefundNo: read.outRefundNo, outTradeNo: read.outTradeNo, verified, sender,
     });
     return notifyFailXml(read.code);
   }
@@ -30,7 +30,7 @@ export async function receiveRefundNotify(raw: string, xForwardedFor: string | n
 }
 
 /** A refund notify that could not be read at all: refused with FAIL and counted as unverified with what was read. */
-export async function refuseRefundNotify(code: string, text: string, head: string | null, xForwardedFor: string | null = null): Promise<string> {
-  await recordRefusal({ source: 'refund_notify', code, text, raw: head, verified: false, xForwardedFor });
+export async function refuseRefundNotify(code: string, text: string, head: string | null, sender: ClientAddress = {}): Promise<string> {
+  await recordRefusal({ source: 'refund_notify', code, text, raw: head, verified: false, sender });
   return notifyFailXml(code);
 }

@@ -1,29 +1,52 @@
 import { describe, expect, it } from 'vitest';
 import { effectiveClientKind, ensureBuyerId, payModeFor, safeReturnTo } from '@/lib/checkout/buyer';
-import { clientIp, FALLBACK_IP } from '@/lib/checkout/kernel';
+import { clientBlock, clientIp, FALLBACK_IP } from '@/lib/checkout/kernel';
 import { truncateUtf8 } from '@/lib/checkout/payments';
 
 describe('clientIp (the buyer IP sent to WeChat and the login throttle key)', () => {
-  it('without TRUST_PROXY takes the single address next start wrote, normalized', () => {
-    expect(clientIp('203.0.113.7', false)).toBe('203.0.113.7');
-    expect(clientIp('::ffff:127.0.0.1', false)).toBe('127.0.0.1');
-    expect(clientIp('::1', false)).toBe('::1');
-    expect(clientIp('2001:db8::1', false)).toBe('2001:db8::1');
+  const xff = (forwardedFor: string | null | undefined) => ({ forwardedFor });
+  it('without TRUST_PROXY takes the socket address and ignores any X-Forwarded-For, normalized', () => {
+    expect(clientIp({ peer: '203.0.113.7', forwardedFor: '198.51.100.1' }, false)).toBe('203.0.113.7');
+    expect(clientIp({ peer: '::ffff:127.0.0.1', forwardedFor: '1.1.1.1, 2.2.2.2' }, false)).toBe('127.0.0.1');
+    expect(clientIp({ peer: '::1' }, false)).toBe('::1');
+    expect(clientIp({ peer: '2001:db8::1' }, false)).toBe('2001:db8::1');
+    // A stamped but unknown socket address is not replaced by the client's header.
+    expect(clientIp({ peer: '', forwardedFor: '198.51.100.1' }, false)).toBe(FALLBACK_IP);
   });
-  it('without TRUST_PROXY does not believe a client-sent chain or garbage', () => {
-    expect(clientIp('1.1.1.1, 203.0.113.7', false)).toBe(FALLBACK_IP);
-    expect(clientIp('not-an-ip', false)).toBe(FALLBACK_IP);
-    expect(clientIp('<script>', false)).toBe(FALLBACK_IP);
-    expect(clientIp(null, false)).toBe(FALLBACK_IP);
-    expect(clientIp('', false)).toBe(FALLBACK_IP);
+  it('with no socket address known, takes the single address next start wrote', () => {
+    expect(clientIp(xff('203.0.113.7'), false)).toBe('203.0.113.7');
+    expect(clientIp(xff('::ffff:127.0.0.1'), false)).toBe('127.0.0.1');
+    expect(clientIp(xff('2001:db8::1'), false)).toBe('2001:db8::1');
+  });
+  it('with no socket address known, does not believe a client-sent chain or garbage', () => {
+    expect(clientIp(xff('1.1.1.1, 203.0.113.7'), false)).toBe(FALLBACK_IP);
+    expect(clientIp(xff('not-an-ip'), false)).toBe(FALLBACK_IP);
+    expect(clientIp(xff('<script>'), false)).toBe(FALLBACK_IP);
+    expect(clientIp(xff(null), false)).toBe(FALLBACK_IP);
+    expect(clientIp(xff(''), false)).toBe(FALLBACK_IP);
   });
   it('with TRUST_PROXY takes the rightmost valid entry: what our proxy saw, not what the client claimed', () => {
-    expect(clientIp('198.51.100.4, 10.0.0.1', true)).toBe('10.0.0.1');
-    expect(clientIp('6.6.6.6, 198.51.100.4', true)).toBe('198.51.100.4');
-    expect(clientIp('198.51.100.4, junk', true)).toBe('198.51.100.4');
-    expect(clientIp('[2001:db8::2]:443', true)).toBe('2001:db8::2');
-    expect(clientIp('198.51.100.9:5555', true)).toBe('198.51.100.9');
-    expect(clientIp(undefined, true)).toBe(FALLBACK_IP);
+    expect(clientIp({ peer: '10.0.0.2', forwardedFor: '198.51.100.4, 10.0.0.1' }, true)).toBe('10.0.0.1');
+    expect(clientIp(xff('6.6.6.6, 198.51.100.4'), true)).toBe('198.51.100.4');
+    expect(clientIp(xff('198.51.100.4, junk'), true)).toBe('198.51.100.4');
+    expect(clientIp(xff('[2001:db8::2]:443'), true)).toBe('2001:db8::2');
+    expect(clientIp(xff('198.51.100.9:5555'), true)).toBe('198.51.100.9');
+    expect(clientIp(xff(undefined), true)).toBe(FALLBACK_IP);
+    // The proxy wrote nothing usable: the proxy itself, not a guess.
+    expect(clientIp({ peer: '10.0.0.2', forwardedFor: 'junk' }, true)).toBe('10.0.0.2');
+  });
+});
+
+describe('clientBlock (the login throttle counts an IPv6 client by its /64)', () => {
+  it('keeps IPv4 and groups IPv6 by the first four groups, however it is written', () => {
+    expect(clientBlock('203.0.113.7')).toBe('203.0.113.7');
+    expect(clientBlock('2001:db8:1:2:3:4:5:6')).toBe('2001:db8:1:2::/64');
+    expect(clientBlock('2001:db8:1:2::9')).toBe('2001:db8:1:2::/64');
+    expect(clientBlock('2001:0DB8:0001:0002:ffff::1')).toBe('2001:db8:1:2::/64');
+    expect(clientBlock('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(clientBlock('::1')).toBe('0:0:0:0::/64');
+    expect(clientBlock('64:ff9b::198.51.100.1')).toBe('64:ff9b:0:0::/64');
+    expect(clientBlock('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
   });
 });
 

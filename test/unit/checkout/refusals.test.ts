@@ -36,7 +36,7 @@ describe('unverified notify refusals: aggregated, capped, flushed', () => {
   const hits = async (code: string) =>
     (await (await dbm.getDb()).selectFrom('refused_notifies').select('hits').where('code', '=', code).execute()).reduce((n, r) => n + Number(r.hits), 0);
   const note = (code: string, ip: string, raw: string | null = '<xml/>') =>
-    k.noteUnverifiedRefusal({ source: 'notify', code, text: 'bad', raw, xForwardedFor: ip }, now);
+    k.noteUnverifiedRefusal({ source: 'notify', code, text: 'bad', raw, sender: { forwardedFor: ip } }, now);
 
   it('one sender: PER_SENDER_PER_MIN written at once, the rest counted in memory until the flush', async () => {
     for (let i = 0; i < 50; i++) await note('BAD_SIGN', '198.51.100.1');
@@ -73,7 +73,7 @@ describe('unverified notify refusals: aggregated, capped, flushed', () => {
     const db = await dbm.getDb();
     const body = `<xml>${'x'.repeat(5000)}</xml>`;
     await ev.recordRefusal({ source: 'notify', code: 'RESULT_FAIL', text: 'result FAIL', raw: body, outTradeNo: 'P1', verified: true });
-    await ev.recordRefusal({ source: 'notify', code: 'BAD_SIGN', text: 'bad sign', raw: body, outTradeNo: 'P1', verified: false, xForwardedFor: '198.51.100.9' });
+    await ev.recordRefusal({ source: 'notify', code: 'BAD_SIGN', text: 'bad sign', raw: body, outTradeNo: 'P1', verified: false, sender: { peer: '198.51.100.9' } });
     const events = await db.selectFrom('payment_events').selectAll().execute();
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ source: 'notify', outcome: 'rejected', detail: 'RESULT_FAIL: result FAIL', raw: body, out_trade_no: 'P1' });

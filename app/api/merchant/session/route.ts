@@ -1,33 +1,36 @@
+import { readCappedBody } from '@/app/_http/body';
 import { json } from '@/app/_http/json';
-import { endMerchantSession, startMerchantSession } from '@/app/_http/merchant-session';
-import { checkMerchantLogin, clientKey } from '@/lib/checkout/merchant';
+import { endMerchantSession, logInMerchantSession } from '@/app/_http/merchant-session';
 import { pickLocale } from '@/lib/i18n';
 
 export const dynamic = 'force-dynamic';
 
+/** A login body is `{"password": "..."}`; anything bigger is refused while it streams in, not after. */
+const MAX_LOGIN_BODY_BYTES = 4096;
+
+const BAD_BODY = { ok: false, code: 'BAD_REQUEST', message: 'body must be JSON {"password": "..."}' };
+
 /** Merchant login for scripts: JSON {password} -> the session cookie. */
 export async function POST(req: Request) {
-  const en = pickLocale(req.headers.get('accept-language')) === 'en';
+  const locale = pickLocale(req.headers.get('accept-language'));
+  const body = await readCappedBody(req, MAX_LOGIN_BODY_BYTES);
+  if (!body.ok) {
+    return json({ ok: false, code: 'BAD_REQUEST', message: body.code === 'TOO_LARGE' ? `body over ${MAX_LOGIN_BODY_BYTES} bytes` : body.detail }, 400);
+  }
   let password: unknown;
   try {
-    const text = await req.text();
-    if (text.length > 4096) return json({ ok: false, code: 'BAD_REQUEST', message: 'body too large' }, 400);
-    password = (JSON.parse(text) as { password?: unknown })?.password;
+    password = (JSON.parse(body.text) as { password?: unknown })?.password;
   } catch {
-    return json({ ok: false, code: 'BAD_REQUEST', message: 'body must be JSON {"password": "..."}' }, 400);
+    return json(BAD_BODY, 400);
   }
-  if (typeof password !== 'string') return json({ ok: false, code: 'BAD_REQUEST', message: 'body must be JSON {"password": "..."}' }, 400);
-  const r = await checkMerchantLogin(password, clientKey(req.headers.get('x-forwarded-for')), en ? 'en' : 'zh');
-  if (!r.ok) {
-    return r.code === 'THROTTLED'
-      ? json(r, 429, { 'Retry-After': String(r.retryAfterSec ?? 900) })
-      : json(r, 401);
-  }
-  await startMerchantSession();
-  return json({ ok: true });
+  if (typeof password !== 'string') return json(BAD_BODY, 400);
+  const r = await logInMerchantSession(password, req.headers, locale);
+  if (r.ok) return json({ ok: true });
+  if (r.code === 'THROTTLED') return json(r, 429, { 'Retry-After': String(r.retryAfterSec) });
+  return json(r, r.code === 'BAD_REQUEST' ? 400 : 401);
 }
 
-/** Logout. */
+/** Logout: the session ends server-side, so a copy of the cookie stops working too. */
 export async function DELETE() {
   await endMerchantSession();
   return json({ ok: true });

@@ -1,5 +1,6 @@
 import { after } from 'next/server';
 import { readCappedBody, xmlResponse } from '@/app/_http/body';
+import { clientAddress } from '@/app/_http/peer-address';
 import { receivePaymentNotify, refusePaymentNotify } from '@/lib/checkout/payments';
 
 export const dynamic = 'force-dynamic';
@@ -7,19 +8,19 @@ export const runtime = 'nodejs';
 
 /**
  * WeChat's payment notify: the raw body (capped) goes to lib/checkout as a string, with the
- * X-Forwarded-For that tells senders of unverified junk apart, and its reply XML comes back; work it
+ * client address that tells senders of unverified junk apart, and its reply XML comes back; work it
  * asks for after the answer (a duplicate payment's refund) runs in `after()`.
  */
 export async function POST(req: Request) {
   const body = await readCappedBody(req);
-  const xff = req.headers.get('x-forwarded-for');
-  const reply = body.ok ? await receivePaymentNotify(body.text, xff) : await refusePaymentNotify(body.code, body.detail, body.head, xff);
+  const sender = clientAddress(req.headers);
+  const reply = body.ok ? await receivePaymentNotify(body.text, sender) : await refusePaymentNotify(body.code, body.detail, body.head, sender);
   if (reply.afterResponse) after(reply.afterResponse);
   return xmlResponse(reply.xml);
 }
 
 /** Not a notify: answered FAIL with 405 and counted, so probes show up in the merchant's refused-notify counts. */
 export async function GET(req: Request) {
-  const reply = await refusePaymentNotify('METHOD_NOT_ALLOWED', `${req.method} is not a notify (WeChat POSTs XML)`, null, req.headers.get('x-forwarded-for'));
+  const reply = await refusePaymentNotify('METHOD_NOT_ALLOWED', `${req.method} is not a notify (WeChat POSTs XML)`, null, clientAddress(req.headers));
   return xmlResponse(reply.xml, 405);
 }

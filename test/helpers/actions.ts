@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { inject } from 'vitest';
+import { requestFrom } from './local-client';
 
 /**
  * Calling a server action over real HTTP, as the browser's pay button does: POST to the page with the
@@ -28,13 +29,17 @@ export interface ActionAnswer<T> {
   cookie: string | null;
 }
 
-/** POSTs one server action call to `pagePath`; `headers` may carry a cookie, X-Forwarded-For, Accept-Language. */
-export async function callAction<T>(baseUrl: string, pagePath: string, id: string, args: unknown[], headers: Record<string, string> = {}): Promise<ActionAnswer<T>> {
-  const r = await fetch(`${baseUrl}${pagePath}`, {
+/**
+ * POSTs one server action call to `pagePath`; `headers` may carry a cookie or Accept-Language. `from`
+ * sends it from that loopback source address (127.x.y.z), which is the client address the app sees.
+ */
+export async function callAction<T>(baseUrl: string, pagePath: string, id: string, args: unknown[], headers: Record<string, string> = {}, from?: string): Promise<ActionAnswer<T>> {
+  const init = {
     method: 'POST',
     headers: { 'next-action': id, 'content-type': 'text/plain;charset=UTF-8', accept: 'text/x-component', ...headers },
     body: JSON.stringify(args),
-  });
+  };
+  const r = from ? await requestFrom(from, Number(new URL(baseUrl).port), pagePath, init) : await fetch(`${baseUrl}${pagePath}`, init);
   const text = await r.text();
   // Flight rows are `<hex id>:<payload>`; row 0 points at the action's result as "$@<row>".
   const rows = new Map<string, string>();

@@ -15,8 +15,10 @@ export function proxy(): NextResponse {
 }
 
 export const config = {
-  // Not on WeChat's notify routes: their only client is WeChat's server, for which HSTS means nothing,
-  // and a proxy makes Next buffer each request body (up to 10 MB) before the route's 64 KB cap reads it.
-  // Not on build assets: every page that loads them already carried the header.
-  matcher: ['/((?!api/wechatpay/|_next/static/|_next/image).*)'],
+  // Not on routes that read a request body with their own cap (WeChat's notifies, the merchant login,
+  // the server-to-server API): a proxy makes Next buffer each body (up to 10 MB) before the route's cap
+  // reads it, so a never-ending body would hang the request; their clients are servers and scripts,
+  // for which HSTS means nothing (browsers learn it from the pages). Not on build assets: every page
+  // that loads them already carried the header.
+  matcher: ['/((?!api/wechatpay/|api/merchant/session|api/v1/|_next/static/|_next/image).*)'],
 };

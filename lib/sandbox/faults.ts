@@ -5,7 +5,7 @@
  */
 export const FAULT_APIS = ['unifiedorder', 'orderquery', 'closeorder', 'refund', 'refundquery', 'downloadbill'] as const;
 export type FaultApi = (typeof FAULT_APIS)[number];
-export const FAULT_KINDS = ['SYSTEMERROR', 'HTTP500', 'DELAY', 'DROP_NOTIFY', 'DUPLICATE_NOTIFY'] as const;
+export const FAULT_KINDS = ['SYSTEMERROR', 'HTTP500', 'DELAY', 'DROP_RESPONSE', 'DROP_NOTIFY', 'DUPLICATE_NOTIFY'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface Fault {
@@ -79,12 +79,17 @@ function take(pred: (f: Fault) => boolean): Fault | undefined {
   return { ...f };
 }
 
-/** The API faults for one call: at most one delay and one failure (SYSTEMERROR or HTTP500), each consumed. */
-export function takeApiFaults(api: FaultApi): { delayMs: number; failure?: 'SYSTEMERROR' | 'HTTP500' } {
+/**
+ * The API faults for one call: at most one delay, one failure (SYSTEMERROR or HTTP500) and one
+ * dropped response, each consumed. A failure is answered instead of the call; DROP_RESPONSE lets the
+ * call run (and commit) and then loses its answer.
+ */
+export function takeApiFaults(api: FaultApi): { delayMs: number; failure?: 'SYSTEMERROR' | 'HTTP500'; dropResponse: boolean } {
   const match = (f: Fault) => f.api === '*' || f.api === api;
   const delay = take((f) => f.fault === 'DELAY' && match(f));
   const failure = take((f) => (f.fault === 'SYSTEMERROR' || f.fault === 'HTTP500') && match(f));
-  return { delayMs: delay?.delayMs ?? 0, failure: failure?.fault as 'SYSTEMERROR' | 'HTTP500' | undefined };
+  const drop = failure ? undefined : take((f) => f.fault === 'DROP_RESPONSE' && match(f));
+  return { delayMs: delay?.delayMs ?? 0, failure: failure?.fault as 'SYSTEMERROR' | 'HTTP500' | undefined, dropResponse: drop !== undefined };
 }
 
 /** For one payment or refund notify about to be queued: drop it, send it twice, or neither. */

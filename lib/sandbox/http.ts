@@ -9,7 +9,22 @@ export async function serveMch(api: string, req: Request): Promise<Response> {
   if (!isMchApi(api)) return new Response('Not Found', { status: 404 });
   const raw = Buffer.from(await req.arrayBuffer());
   const reply = raw.length > MAX_XML_BYTES ? await refuse(api, '请求数据过大') : await handleMchApi(api, req.method, raw);
+  if (reply.dropped) return droppedResponse();
   return new Response(reply.body, { status: reply.status, headers: { 'content-type': reply.contentType, 'cache-control': 'no-store' } });
+}
+
+/**
+ * The DROP_RESPONSE fault: the call has run and committed, but its answer never arrives. The body
+ * stream fails before its first byte, so the server cuts the connection and the caller sees a network
+ * error, as when a connection drops between WeChat and the merchant.
+ */
+function droppedResponse(): Response {
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      controller.error(new Error('sandbox DROP_RESPONSE: answer dropped'));
+    },
+  });
+  return new Response(body, { status: 200, headers: { 'content-type': 'text/xml; charset=utf-8', 'cache-control': 'no-store' } });
 }
 
 export function seeOther(location: string, setCookie?: string[]): Response {

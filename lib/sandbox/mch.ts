@@ -29,7 +29,8 @@ export function isMchApi(api: string): api is FaultApi {
  * (POST, non-empty, XML without DOCTYPE), the signature with the merchant key for the request's
  * sign_type (return_code FAIL 签名错误 otherwise), the merchant identity, then the API itself.
  * Every return_code=FAIL refusal is recorded for the dashboard, a 签名错误 with the signature
- * debugger's diagnosis (lib/sandbox/sigdebug.ts); the wire answer stays WeChat's bare one.
+ * debugger's diagnosis (lib/sandbox/sigdebug.ts); the wire answer stays WeChat's bare one. A
+ * DROP_RESPONSE fault marks the reply `dropped` after the API has done (and committed) its work.
  */
 export async function handleMchApi(api: FaultApi, method: string, raw: Buffer): Promise<MchReply> {
   const config = getConfig();
@@ -62,7 +63,8 @@ export async function handleMchApi(api: FaultApi, method: string, raw: Buffer): 
   if (fields.appid !== config.appId) return errReply(ctx, 'APPID_NOT_EXIST', 'appid不存在');
   if (!fields.nonce_str) return lackParams(ctx, 'nonce_str');
   if (fields.nonce_str.length > 32) return errReply(ctx, 'PARAM_ERROR', 'nonce_str参数长度有误');
-  return HANDLERS[api](ctx);
+  const reply = await HANDLERS[api](ctx);
+  return fault.dropResponse ? { ...reply, dropped: true } : reply;
 }
 
 /** A return_code=FAIL answer (unsigned, as WeChat's), recorded for the dashboard first. */

@@ -7,6 +7,8 @@ export interface MchReply {
   status: number;
   body: string;
   contentType: string;
+  /** DROP_RESPONSE fault: the call ran, but the connection is cut before its answer reaches the caller. */
+  dropped?: boolean;
 }
 
 /** A verified request: its fields and the sign_type every answer must be signed with. */

@@ -10,6 +10,8 @@ export interface AppServer {
   databaseUrl: string;
   logs: () => string;
   stop: () => Promise<void>;
+  /** SIGKILL, as a crash or an OOM kill would: no shutdown hooks, no `after()` work; resolves once it has exited. */
+  kill: () => Promise<void>;
 }
 
 const root = path.resolve(__dirname, '../..');
@@ -17,10 +19,11 @@ const root = path.resolve(__dirname, '../..');
 /**
  * Serves the production build (`next start`) on a free port with its own fresh database, in sandbox
  * mode unless `env` says otherwise, and waits for /api/health. SANDBOX_TIME_SCALE defaults to 1000 so
- * notify retries take milliseconds.
+ * notify retries take milliseconds. `databaseUrl` serves an existing database (a second instance, or a
+ * restart); `port` a given port (a restart at the address WeChat already knows).
  */
-export async function startApp(opts: { engine?: Engine; env?: Record<string, string>; databaseUrl?: string } = {}): Promise<AppServer> {
-  const port = await freePort();
+export async function startApp(opts: { engine?: Engine; env?: Record<string, string>; databaseUrl?: string; port?: number } = {}): Promise<AppServer> {
+  const port = opts.port ?? (await freePort());
   const databaseUrl = opts.databaseUrl ?? (await freshDatabaseUrl(opts.engine ?? 'sqlite'));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -48,6 +51,7 @@ export async function startApp(opts: { engine?: Engine; env?: Record<string, str
     databaseUrl,
     logs: () => out,
     stop: () => stopChild(child),
+    kill: () => killChild(child),
   };
 }
 
@@ -68,7 +72,7 @@ async function waitHealthy(baseUrl: string, child: ChildProcess, logs: () => str
 }
 
 export function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const t = setTimeout(() => child.kill('SIGKILL'), 5000);
     child.once('exit', () => {
@@ -76,5 +80,13 @@ export function stopChild(child: ChildProcess): Promise<void> {
       resolve();
     });
     child.kill('SIGTERM');
+  });
+}
+
+export function killChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
   });
 }

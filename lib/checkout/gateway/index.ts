@@ -4,7 +4,7 @@
  * lib/wechatpay. Errors are the client's typed ones, re-exported here: `WechatPayApiError` carries
  * WeChat's err_code as `code`; every other `WechatPayError` is transport, signature or format trouble.
  */
-export { closeAtWechat, jsapiPayParams, placeOrder, queryPayment, type JsapiPayParams, type PaymentQuery, type PlaceOrder } from './payments';
+export { closeAtWechat, jsapiPayParams, outcomeUnknown, placeOrder, queryPayment, type JsapiPayParams, type PaymentQuery, type PlaceOrder } from './payments';
 export { queryRefund, refundAtWechat, type RefundCall, type RefundQuery, type RefundVerdict } from './refunds';
 export { readPaymentNotify, readRefundNotify, type NotifiedPayment, type NotifiedRefund, type NotifyRefusal } from './notifies';
 export { NOTIFY_SUCCESS_XML, notifyFailXml } from '../../wechatpay/notify';

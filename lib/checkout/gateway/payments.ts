@@ -1,6 +1,6 @@
 import { getConfig } from '../../config';
 import { nowIso } from '../../db';
-import { WechatPayApiError } from '../../wechatpay/errors';
+import { WechatPayApiError, WechatPayCommunicationError, WechatPaySignatureError, WechatPayTimeoutError } from '../../wechatpay/errors';
 import { jsapiParams } from '../../wechatpay/jsapi';
 import type { SignType } from '../../wechatpay/sign';
 import { formatWxTime, parseWxTime } from '../../wechatpay/time';
@@ -46,6 +46,19 @@ export async function placeOrder(o: PlaceOrder): Promise<{ prepayId: string | nu
     time_expire: formatWxTime(Date.parse(o.expiresAt)),
   });
   return { prepayId: res.prepay_id || null, codeUrl: res.code_url || null };
+}
+
+/**
+ * After a failed call (the client's retries included): may WeChat have done it anyway, with its answer
+ * lost on the way back? True when no answer was read at all (timeout, connection dropped or reset) or
+ * the answer cannot be read or trusted (not v2 XML, bad sign). False for an answer WeChat did send: a
+ * business refusal (err_code; SYSTEMERROR too, after the client re-sent the same body twice as WeChat
+ * asks), return_code FAIL, or an HTTP error status. For unifiedorder a true means the out_trade_no may
+ * already be a trade at WeChat whose prepay_id nobody has seen.
+ */
+export function outcomeUnknown(e: unknown): boolean {
+  if (e instanceof WechatPayTimeoutError || e instanceof WechatPaySignatureError) return true;
+  return e instanceof WechatPayCommunicationError && (e.code === 'NETWORK' || e.code === 'BAD_RESPONSE');
 }
 
 /** getBrandWCPayRequest's parameters, case as WeChat wants them. */

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { type Database, getDb, nowIso } from '../../db';
 import type { PaymentAttempt, TradeType } from '../../db/schema';
-import { writeTransaction } from '../kernel';
+import { recordEvent, writeTransaction } from '../kernel';
 
 /**
  * Payment-attempt rows for startPayment. A new attempt is written BEFORE unifiedorder as a claim, with
@@ -10,6 +10,12 @@ import { writeTransaction } from '../kernel';
  * got anything to pay with). Once WeChat answers, the claim becomes `open` with its prepay; if WeChat
  * refuses, the claim is deleted. Concurrent callers that find a fresh claim wait for it instead of
  * placing a second unifiedorder, so no database connection or lock is held while WeChat is called.
+ *
+ * When no answer came back at all (timeout, connection dropped: gateway.outcomeUnknown), WeChat may hold
+ * the trade, so the claim is kept as an `open` attempt without prepay_id/code_url ("unanswered"). The
+ * buyer's next tap re-submits that same out_trade_no with the same fields, which WeChat answers with the
+ * trade it already has (or places it now): one WeChat trade per attempt, never a second payable one. Until
+ * then the reconciler treats it as any open attempt (orderquery, closeorder at expiry).
  */
 
 /** prepay_id and code_url live 2 hours at WeChat whatever time_expire says. */
@@ -56,6 +62,64 @@ export function findReusableAttempt(db: Kysely<Database>, k: AttemptKey) {
     .where('created_at', '>', nowIso(k.now - PREPAY_LIFETIME_MS + REUSE_MARGIN_MS));
   q = k.tradeType === 'JSAPI' ? q.where('prepay_id', 'is not', null) : q.where('code_url', 'is not', null);
   return q.orderBy('created_at', 'desc').executeTakeFirst();
+}
+
+/** Re-submitting needs time_expire at least 1 minute ahead (WeChat's minimum window), with room to pay. */
+const RESUBMIT_MARGIN_MS = 2 * 60 * 1000;
+
+/** An unanswered attempt of the same kind that may be re-submitted as is (see the header). */
+export function findUnanswered(db: Kysely<Database>, k: AttemptKey) {
+  return sameKind(db, k)
+    .where('status', '=', 'open')
+    .where('prepay_id', 'is', null)
+    .where('code_url', 'is', null)
+    .where('expires_at', '>', nowIso(k.now + RESUBMIT_MARGIN_MS))
+    .where('created_at', '>', nowIso(k.now - PREPAY_LIFETIME_MS + REUSE_MARGIN_MS))
+    .orderBy('created_at', 'desc')
+    .executeTakeFirst();
+}
+
+/** unifiedorder got no answer: the claim stays, as an open attempt without prepay (WeChat may hold it). */
+export async function keepUnanswered(outTradeNo: string): Promise<void> {
+  const db = await getDb();
+  await db
+    .updateTable('payment_attempts')
+    .set({ status: 'open', updated_at: nowIso() })
+    .where('out_trade_no', '=', outTradeNo)
+    .where('status', '=', 'failed')
+    .where('prepay_id', 'is', null)
+    .where('code_url', 'is', null)
+    .execute();
+}
+
+/** A re-submission was answered: the unanswered attempt gets its prepay (the first answer wins; the same trade anyway). */
+export async function answerUnanswered(outTradeNo: string, prepayId: string | null, codeUrl: string | null): Promise<PaymentAttempt> {
+  const db = await getDb();
+  await db
+    .updateTable('payment_attempts')
+    .set({ prepay_id: prepayId, code_url: codeUrl, updated_at: nowIso() })
+    .where('out_trade_no', '=', outTradeNo)
+    .where('status', '=', 'open')
+    .where('prepay_id', 'is', null)
+    .where('code_url', 'is', null)
+    .execute();
+  return db.selectFrom('payment_attempts').selectAll().where('out_trade_no', '=', outTradeNo).executeTakeFirstOrThrow();
+}
+
+/**
+ * An unanswered attempt WeChat refused to re-submit and that could not be closed there either: closed
+ * here, so it is not offered again. Nobody ever saw its prepay_id, so nobody can pay it; should WeChat
+ * report it paid all the same, applyPayment still takes the payment (a closed attempt may become paid).
+ */
+export async function retireUnanswered(outTradeNo: string): Promise<void> {
+  await writeTransaction(async (trx) => {
+    const a = await trx.selectFrom('payment_attempts').select('order_id').where('out_trade_no', '=', outTradeNo).executeTakeFirst();
+    const upd = await trx.updateTable('payment_attempts').set({ status: 'closed', updated_at: nowIso() })
+      .where('out_trade_no', '=', outTradeNo).where('status', '=', 'open').where('prepay_id', 'is', null).where('code_url', 'is', null)
+      .executeTakeFirst();
+    if (Number(upd.numUpdatedRows) === 0) return;
+    await recordEvent(trx, { orderId: a?.order_id, outTradeNo, source: 'close', outcome: 'applied', detail: 'unanswered unifiedorder refused on re-submission and not closable at WeChat now; attempt closed here' });
+  });
 }
 
 /** A claim another call is placing at WeChat right now. */

@@ -3,12 +3,13 @@ import { nowIso } from '../../db';
 import type { Order, PaymentAttempt, TradeType } from '../../db/schema';
 import type { PayMode } from '../buyer';
 import { getActiveProduct } from '../catalog';
-import { jsapiPayParams, type JsapiPayParams, placeOrder, type SignType, WechatPayError } from '../gateway';
+import { jsapiPayParams, type JsapiPayParams, outcomeUnknown, placeOrder, type SignType, WechatPayError } from '../gateway';
 import { newOrderId, newOutTradeNo } from '../kernel';
-import { awaitClaim, dropClaim, findClaim, findOpenOrder, findReusableAttempt, openClaim } from './attempts';
+import { answerUnanswered, awaitClaim, dropClaim, findClaim, findOpenOrder, findReusableAttempt, findUnanswered, keepUnanswered, openClaim, retireUnanswered } from './attempts';
 import { withBuyerLock } from './buyer-lock';
 import { checkOrderRate, noteOrderStart, ORDER_RATE_WINDOW_MS, type OrderRateVerdict } from './order-rate';
 import { qrSvg } from './qr';
+import { closeAttempt } from './sync';
 
 export interface StartPaymentInput {
   sku: string;
@@ -58,9 +59,13 @@ type Plan =
   | { kind: 'done'; result: StartPaymentResult }
   | { kind: 'reuse'; orderId: string; attempt: PaymentAttempt }
   | { kind: 'wait'; orderId: string; outTradeNo: string }
-  | { kind: 'place'; orderId: string; orderIsNew: boolean; attempt: PaymentAttempt };
+  | { kind: 'resubmit'; orderId: string; attempt: PaymentAttempt; description: string }
+  | { kind: 'place'; orderId: string; orderIsNew: boolean; attempt: PaymentAttempt; description: string };
 
 const upstream = (detail: string): StartPaymentResult => ({ ok: false, code: 'UPSTREAM', message: `WeChat Pay did not accept the order (${detail})` });
+const noAnswer = (detail: string): StartPaymentResult => ({
+  ok: false, code: 'UPSTREAM', message: `WeChat Pay did not answer (${detail}); it may have placed the order: paying again re-submits the same trade`,
+});
 
 const rateLimited = (v: Exclude<OrderRateVerdict, { ok: true }>): StartPaymentResult => ({
   ok: false,
@@ -76,7 +81,9 @@ const rateLimited = (v: Exclude<OrderRateVerdict, { ok: true }>): StartPaymentRe
  * withBuyerLock) and writes a claim (./attempts.ts), so a double tap, even across
  * instances, yields one order and one unifiedorder. The amount always comes from the catalog.
  * Making a NEW order is rate-limited per buyer and per client address (./order-rate.ts): past the
- * limit the answer is RATE_LIMITED and nothing is written; resuming an existing order never is.
+ * limit the answer is RATE_LIMITED and nothing is written; resuming an existing order never is. A
+ * unifiedorder that got no answer (WeChat may hold the trade) is kept and re-submitted unchanged on the
+ * next tap, so one attempt is one WeChat trade (./attempts.ts).
  */
 export async function startPayment(input: StartPaymentInput, now: number = Date.now()): Promise<StartPaymentResult> {
   const { sku, quantity, buyerId, openid, mode } = input;
@@ -105,6 +112,8 @@ export async function startPayment(input: StartPaymentInput, now: number = Date.
       if (reusable) return { kind: 'reuse', orderId: order.id, attempt: reusable };
       const claim = await findClaim(db, { ...key, orderId: order.id });
       if (claim) return { kind: 'wait', orderId: order.id, outTradeNo: claim.out_trade_no };
+      const unanswered = await findUnanswered(db, { ...key, orderId: order.id });
+      if (unanswered) return { kind: 'resubmit', orderId: order.id, attempt: unanswered, description: order.name };
     }
     if (!order) {
       const rate = await checkOrderRate(db, { buyerId, clientIp: input.clientIp, now }, config.orderRate);
@@ -129,7 +138,8 @@ export async function startPayment(input: StartPaymentInput, now: number = Date.
       await db.updateTable('orders').set({ buyer_openid: openid, updated_at: at }).where('id', '=', orderId).execute();
     }
     await db.insertInto('payment_attempts').values(attempt).execute();
-    return { kind: 'place', orderId, orderIsNew: !order, attempt };
+    // The order's name snapshot is the body: a re-submission of this attempt must send the very same one.
+    return { kind: 'place', orderId, orderIsNew: !order, attempt, description: order?.name ?? product.name };
   });
 
   switch (plan.kind) {
@@ -141,21 +151,26 @@ export async function startPayment(input: StartPaymentInput, now: number = Date.
       const a = await awaitClaim(plan.outTradeNo);
       return a ? present(plan.orderId, a, amountFen) : upstream('a concurrent attempt failed');
     }
+    case 'resubmit':
+      return resubmit(plan, input);
     case 'place':
-      return place(plan, input, product.name, now);
+      return place(plan, input, now);
   }
 }
 
 /** unifiedorder for a claimed attempt, with no lock or transaction held while WeChat answers. */
-async function place(plan: Extract<Plan, { kind: 'place' }>, input: StartPaymentInput, productName: string, now: number): Promise<StartPaymentResult> {
+async function place(plan: Extract<Plan, { kind: 'place' }>, input: StartPaymentInput, now: number): Promise<StartPaymentResult> {
   const a = plan.attempt;
   let res;
   try {
-    res = await placeOrder({
-      outTradeNo: a.out_trade_no, tradeType: a.trade_type, amountFen: a.amount_fen, description: truncateUtf8(productName),
-      clientIp: input.clientIp, openid: a.openid, productId: input.sku, startMs: now, expiresAt: a.expires_at,
-    });
+    res = await placeOrder(unifiedOrderOf(a, plan.description, input, now));
   } catch (e) {
+    if (outcomeUnknown(e)) {
+      // WeChat may hold this trade: keep it (./attempts.ts), so the next tap re-submits it instead of placing another.
+      await keepUnanswered(a.out_trade_no);
+      console.warn(`unifiedorder ${a.out_trade_no}: no answer (${(e as WechatPayError).code}); kept for re-submission`);
+      return noAnswer((e as WechatPayError).code);
+    }
     await dropClaim(a.out_trade_no, plan.orderId, plan.orderIsNew);
     if (e instanceof WechatPayError) {
       console.warn(`unifiedorder ${a.out_trade_no} failed: ${e.code} ${e.message}`);
@@ -164,6 +179,42 @@ async function place(plan: Extract<Plan, { kind: 'place' }>, input: StartPayment
     throw e;
   }
   const opened = await openClaim(a.out_trade_no, res.prepayId, res.codeUrl);
+  return present(plan.orderId, opened, a.amount_fen);
+}
+
+/** The unifiedorder of an attempt; every field comes from the stored attempt and order, so a re-submission is identical. */
+function unifiedOrderOf(a: PaymentAttempt, description: string, input: StartPaymentInput, startMs: number) {
+  return {
+    outTradeNo: a.out_trade_no, tradeType: a.trade_type, amountFen: a.amount_fen, description: truncateUtf8(description),
+    clientIp: input.clientIp, openid: a.openid, productId: input.sku, startMs, expiresAt: a.expires_at,
+  };
+}
+
+/**
+ * The same unifiedorder again for an attempt that got no answer: WeChat answers an identical
+ * re-submission with the trade it already holds (or places it now). Still no answer: it stays
+ * unanswered. A refusal (e.g. ORDERCLOSED, or fields that differ because the buyer's IP changed): it is
+ * closed at WeChat, or here when WeChat cannot be asked, and the buyer gets a fresh trade.
+ */
+async function resubmit(plan: Extract<Plan, { kind: 'resubmit' }>, input: StartPaymentInput): Promise<StartPaymentResult> {
+  const a = plan.attempt;
+  let res;
+  try {
+    res = await placeOrder(unifiedOrderOf(a, plan.description, input, Date.parse(a.created_at)));
+  } catch (e) {
+    if (!(e instanceof WechatPayError)) throw e;
+    if (outcomeUnknown(e)) return noAnswer(e.code);
+    console.warn(`unifiedorder ${a.out_trade_no} re-submitted: ${e.code} ${e.message}; closing it`);
+    const closed = await closeAttempt(a.out_trade_no).catch((c) => {
+      console.warn(`closeorder ${a.out_trade_no}: ${(c as Error).message}`);
+      return undefined;
+    });
+    if (closed === 'paid') return { ok: false, code: 'ALREADY_PAID', message: 'this order is already paid', orderId: plan.orderId };
+    if (closed === undefined) await retireUnanswered(a.out_trade_no);
+    return startPayment(input);
+  }
+  const opened = await answerUnanswered(a.out_trade_no, res.prepayId, res.codeUrl);
+  if (opened.status !== 'open' || !(opened.prepay_id || opened.code_url)) return upstream(`attempt ${a.out_trade_no} is ${opened.status}`);
   return present(plan.orderId, opened, a.amount_fen);
 }
 

@@ -14,8 +14,13 @@ export interface RefundRequest {
   outTradeNo?: string;
 }
 
-/** The refund row as it stands after the call, or why it was refused. */
-export type RefundResult = { ok: true; refund: Refund } | { ok: false; code: string; message: string };
+/**
+ * The refund row as it stands after the call, or why it was refused. `confirmed`: WeChat answered that
+ * it accepted the refund. When false the amount stays reserved and the refund `processing`: WeChat's
+ * answer was lost or it asked to retry, and the reconciler asks again (refundquery, then the same
+ * out_refund_no re-sent), so it is paid out at most once.
+ */
+export type RefundResult = { ok: true; refund: Refund; confirmed: boolean } | { ok: false; code: string; message: string };
 
 /** err_codes after which the same out_refund_no may be sent again later (docs/wechatpay-v2.md §7). */
 const RETRYABLE = new Set(['SYSTEMERROR', 'BIZERR_NEED_RETRY', 'FREQUENCY_LIMITED']);
@@ -60,7 +65,7 @@ export async function submitRefund(refund: Refund): Promise<RefundResult> {
       .where('status', '=', 'processing')
       .execute();
     const fresh = await db.selectFrom('refunds').selectAll().where('out_refund_no', '=', refund.out_refund_no).executeTakeFirstOrThrow();
-    return { ok: true, refund: fresh };
+    return { ok: true, refund: fresh, confirmed: true };
   } catch (e) {
     const code = e instanceof WechatPayError ? e.code : 'ERROR';
     const message = e instanceof Error ? e.message : String(e);
@@ -86,7 +91,7 @@ export async function submitRefund(refund: Refund): Promise<RefundResult> {
       await recordEvent(db, { ...ev, outcome: 'error', detail: `refund ${refund.out_refund_no} not confirmed (${code}: ${message}); the reconciler retries it` });
     }
     const fresh = await db.selectFrom('refunds').selectAll().where('out_refund_no', '=', refund.out_refund_no).executeTakeFirstOrThrow();
-    return { ok: true, refund: fresh };
+    return { ok: true, refund: fresh, confirmed: false };
   }
 }
 

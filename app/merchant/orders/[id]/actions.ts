@@ -32,13 +32,23 @@ export async function syncOrderAction(orderId: string, _prev: ActionResult | nul
   return { ok: true, message: `${en ? 'Synced' : '已同步'}: ${r.notes.join('; ') || (en ? 'nothing to check' : '无需查询')}` };
 }
 
+/** Why a close did not happen, said in Chinese first; any other code is WeChat failing or not answering. */
+const ZH_CLOSE_ERRORS: Record<string, string> = {
+  ORDER_PAID: '买家已付款，订单已标记为已支付，未关闭',
+  NOT_PENDING: '只有待支付的订单可以关闭',
+  NOT_FOUND: '订单不存在',
+};
+
 /** closeorder at WeChat for every open attempt, then the order closed (ORDERPAID: it is paid instead). */
 export async function closeOrderAction(orderId: string, _prev: ActionResult | null, _form: FormData): Promise<ActionResult> {
   if (!(await isMerchant())) return DENIED;
   const r = await closeUnpaidOrder(String(orderId));
   page(orderId);
-  if (!r.ok) return r;
   const en = (await requestLocale()) === 'en';
+  if (!r.ok) {
+    if (en) return r;
+    return { ok: false, code: r.code, message: `${ZH_CLOSE_ERRORS[r.code] ?? '关闭失败：没有得到微信的确认，订单仍为待支付，可以稍后再试'}（${r.message}）` };
+  }
   return { ok: true, message: en ? `Order is now ${r.status}` : `订单状态：${r.status}` };
 }
 
@@ -57,6 +67,15 @@ export async function refundAction(orderId: string, _prev: ActionResult | null, 
   const yuan = formatYuan(r.refund.amount_fen);
   const no = r.refund.out_refund_no;
   const done = r.refund.status === 'succeeded';
+  if (!r.confirmed) {
+    // WeChat's answer was lost (or it asked to retry): the amount stays reserved and the same refund is retried.
+    return {
+      ok: true,
+      message: en
+        ? `Refund ${no} of ¥${yuan} is not confirmed by WeChat yet. It is retried automatically under the same refund number, so it is never paid out twice: do not refund again. This page updates when WeChat answers.`
+        : `退款 ${no}（¥${yuan}）尚未得到微信确认。系统会用同一退款单号自动重试，不会重复退款，请勿再次退款。收到微信结果后本页自动更新。`,
+    };
+  }
   return {
     ok: true,
     message: en

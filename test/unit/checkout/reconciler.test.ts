@@ -18,6 +18,8 @@ describe('reconciler', () => {
   let reconciler: typeof import('@/lib/checkout/reconciler');
   let errors: MockInstance<typeof console.error>;
   const S = { intervalMs: 0, graceMs: 60_000, batch: 2 };
+  /** A payable attempt holds a code_url (or prepay_id); one without is an unanswered unifiedorder, never queried. */
+  const QR = 'weixin://wxpay/bizpayurl?pr=UnitTest';
 
   beforeAll(async () => {
     wx = await startScriptedWechat();
@@ -100,8 +102,8 @@ describe('reconciler', () => {
   });
 
   it('quiet attempts older than the grace get one orderquery per grace period; fresh ones are left alone', async () => {
-    const quiet = await insertOrder(app.db, { amountFen: 100, createdAgoMs: 2 * 60_000 });
-    const fresh = await insertOrder(app.db, { amountFen: 100 });
+    const quiet = await insertOrder(app.db, { amountFen: 100, createdAgoMs: 2 * 60_000, codeUrl: QR });
+    const fresh = await insertOrder(app.db, { amountFen: 100, codeUrl: QR });
     wx.answer('/pay/orderquery', wxOk({ trade_state: 'NOTPAY', out_trade_no: quiet.outTradeNo }));
 
     expect(await reconciler.reconcileOnce(S)).toEqual([`query ${quiet.outTradeNo}: {"state":"NOTPAY"}`]);
@@ -130,8 +132,8 @@ describe('reconciler', () => {
   // so a newer open attempt of the same order (the JSAPI prompt after the QR) is never orderqueried
   // while the older one stays open: its payment, notify lost, waits for the older attempt's window to end.
   it('every quiet attempt of an order is asked about, not only its oldest (a paid JSAPI attempt after an open QR)', async () => {
-    const qr = await insertOrder(app.db, { amountFen: 100, createdAgoMs: 3 * 60_000 });
-    const jsapi = await addAttempt(app.db, qr.orderId, { tradeType: 'JSAPI', createdAgoMs: 2 * 60_000 });
+    const qr = await insertOrder(app.db, { amountFen: 100, createdAgoMs: 3 * 60_000, codeUrl: QR });
+    const jsapi = await addAttempt(app.db, qr.orderId, { tradeType: 'JSAPI', createdAgoMs: 2 * 60_000, prepayId: 'wx_unit_prepay' });
     wx.answer('/pay/orderquery', (req) => req.fields.out_trade_no === jsapi.outTradeNo
       ? wxOk({ trade_state: 'SUCCESS', out_trade_no: jsapi.outTradeNo, transaction_id: '4200000000000000000000000304', total_fee: '100' })
       : wxOk({ trade_state: 'NOTPAY', out_trade_no: req.fields.out_trade_no }));
@@ -198,7 +200,7 @@ describe('reconciler', () => {
 
   it('startReconciler: a round that fails is logged, and the next round still runs (the running flag is released)', async () => {
     const { getConfig } = await import('@/lib/config');
-    const quiet = await insertOrder(app.db, { amountFen: 100, createdAgoMs: 2 * 60_000 });
+    const quiet = await insertOrder(app.db, { amountFen: 100, createdAgoMs: 2 * 60_000, codeUrl: QR });
     wx.answer('/pay/orderquery', wxOk({ trade_state: 'SUCCESS', out_trade_no: quiet.outTradeNo, transaction_id: '4200000000000000000000000303', total_fee: '100' }));
     // The database refuses the round's orderquery claim (outside any item's own error handling), so the
     // whole round throws.

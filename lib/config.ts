@@ -29,6 +29,16 @@ export interface OrderRateSettings {
   perIp: number;
 }
 
+/** The webhook deliverer (docs/webhooks.md): WEBHOOK_TIME_SCALE, WEBHOOK_POLL_MS, WEBHOOK_CONCURRENCY. */
+export interface WebhookSettings {
+  /** Divides the retry schedule (15 s ... 6 h), so tests see 15 s as 15 ms at 1000. 1 in live mode. */
+  timeScale: number;
+  /** How often this instance looks for due deliveries it was not woken for (other instances' events); 0 = no deliverer here. */
+  pollMs: number;
+  /** Deliveries this instance sends at once. */
+  concurrency: number;
+}
+
 /** Every setting of docs/configuration.md, parsed once and typed. */
 export interface AppConfig {
   mode: WechatMode;
@@ -59,6 +69,7 @@ export interface AppConfig {
   sandboxTimeScale: number;
   reconcile: ReconcilerSettings;
   orderRate: OrderRateSettings;
+  webhooks: WebhookSettings;
 }
 
 export type ConfigResult = { ok: true; config: AppConfig } | { ok: false; errors: string[] };
@@ -150,6 +161,17 @@ export function parseConfig(env: Env = process.env): ConfigResult {
     perBuyer: intVar(val('ORDER_RATE_PER_BUYER'), 10, 'ORDER_RATE_PER_BUYER', 0, 100_000, errors),
     perIp: intVar(val('ORDER_RATE_PER_IP'), 30, 'ORDER_RATE_PER_IP', 0, 100_000, errors),
   };
+  const webhookScaleRaw = val('WEBHOOK_TIME_SCALE');
+  const webhookTimeScale = webhookScaleRaw === undefined ? 1 : Number(webhookScaleRaw);
+  if (!(webhookTimeScale >= 1) || !Number.isFinite(webhookTimeScale)) errors.push(`WEBHOOK_TIME_SCALE: must be a number >= 1, got "${webhookScaleRaw}"`);
+  const webhooks: WebhookSettings = {
+    // A scaled schedule in live mode would spend a merchant's whole retry window in seconds: tests only.
+    timeScale: live ? 1 : webhookTimeScale,
+    pollMs: intVar(val('WEBHOOK_POLL_MS'), 5_000, 'WEBHOOK_POLL_MS', 0, 3_600_000, errors),
+    concurrency: intVar(val('WEBHOOK_CONCURRENCY'), 8, 'WEBHOOK_CONCURRENCY', 1, 100, errors),
+  };
+  // A poll every few milliseconds would be a busy loop on the database; 0 (off) is the only value below 20.
+  if (webhooks.pollMs > 0 && webhooks.pollMs < 20) errors.push(`WEBHOOK_POLL_MS: must be 0 (off) or from 20 to 3600000, got "${val('WEBHOOK_POLL_MS')}"`);
   const trustRaw = val('TRUST_PROXY');
   if (trustRaw !== undefined && !['0', '1', 'true', 'false'].includes(trustRaw)) errors.push(`TRUST_PROXY: must be 1 or unset, got "${trustRaw}"`);
   const trustProxy = trustRaw === '1' || trustRaw === 'true';
@@ -170,6 +192,7 @@ export function parseConfig(env: Env = process.env): ConfigResult {
       sandboxTimeScale: live ? 1 : sandboxTimeScale,
       reconcile,
       orderRate,
+      webhooks,
     },
   };
 }

@@ -21,5 +21,6 @@ export async function boot(): Promise<void> {
     process.exit(1);
   }
   (await import('./checkout/reconciler')).startReconciler(config); // orderquery/closeorder/refundquery sweeps
+  (await import('./checkout/webhooks')).startWebhookDeliverer(config); // signed webhook deliveries from the outbox
   if (config.mode === 'sandbox') (await import('./sandbox/notifier')).startSandboxNotifier(config); // sandbox notify deliveries
 }

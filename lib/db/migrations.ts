@@ -188,6 +188,76 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  /**
+   * Issue 13 part B: signed webhooks with a durable outbox. An event and one delivery per subscribed
+   * endpoint are written inside the transaction of the state change they report (lib/checkout/webhooks
+   * emitEvent), so a committed change always has its deliveries and a rolled-back one never does. The
+   * deliverer claims due rows (next_at) with a lease (locked_until, claimed_by) and records every attempt.
+   * Endpoints keep their signing secret in clear: HMAC needs the secret itself, not a hash of it.
+   */
+  '0007_webhooks': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('webhook_endpoints')
+        .ifNotExists()
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('url', 'text', (c) => c.notNull())
+        .addColumn('events', 'text', (c) => c.notNull().defaultTo('[]'))
+        .addColumn('secret', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addColumn('disabled_at', 'text')
+        .execute();
+
+      await db.schema
+        .createTable('webhook_events')
+        .ifNotExists()
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('order_id', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('webhook_events_order_idx').ifNotExists().on('webhook_events').columns(['order_id', 'created_at']).execute();
+
+      await db.schema
+        .createTable('webhook_deliveries')
+        .ifNotExists()
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('event_id', 'text', (c) => c.notNull().references('webhook_events.id'))
+        .addColumn('endpoint_id', 'text', (c) => c.notNull().references('webhook_endpoints.id'))
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('next_at', 'text')
+        .addColumn('locked_until', 'text')
+        .addColumn('claimed_by', 'text')
+        .addColumn('last_status', 'integer')
+        .addColumn('last_error', 'text')
+        .addColumn('last_response_head', 'text')
+        .addColumn('resend_of', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('webhook_deliveries_due_idx').ifNotExists().on('webhook_deliveries').columns(['status', 'next_at']).execute();
+      await db.schema.createIndex('webhook_deliveries_endpoint_idx').ifNotExists().on('webhook_deliveries').columns(['endpoint_id', 'created_at']).execute();
+      await db.schema.createIndex('webhook_deliveries_event_idx').ifNotExists().on('webhook_deliveries').column('event_id').execute();
+
+      await db.schema
+        .createTable('webhook_attempts')
+        .ifNotExists()
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('delivery_id', 'text', (c) => c.notNull().references('webhook_deliveries.id'))
+        .addColumn('attempt_no', 'integer', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('status_code', 'integer')
+        .addColumn('error', 'text')
+        .addColumn('response_head', 'text')
+        .addColumn('duration_ms', 'integer', (c) => c.notNull())
+        .addColumn('instance', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('webhook_attempts_delivery_idx').ifNotExists().on('webhook_attempts').columns(['delivery_id', 'at']).execute();
+    },
+  },
 };
 
 class StaticProvider implements MigrationProvider {

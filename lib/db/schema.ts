@@ -158,6 +158,69 @@ export interface MerchantDevicesTable {
   last_login_at: string;
 }
 
+/**
+ * A merchant's webhook endpoint (migration 0007_webhooks). `events` is a JSON array of event types, `[]`
+ * meaning every type. `secret` (whsec_ + base64) is stored as is: signing needs the secret itself.
+ * Deleting an endpoint sets `disabled_at`; the row stays so its deliveries keep their history.
+ */
+export interface WebhookEndpointsTable {
+  id: string;
+  url: string;
+  events: string;
+  secret: string;
+  created_at: string;
+  updated_at: string;
+  disabled_at: string | null;
+}
+
+/** One event, written in the transaction of the change it reports; `payload` is the exact body every delivery sends. */
+export interface WebhookEventsTable {
+  id: string;
+  type: string;
+  payload: string;
+  order_id: string | null;
+  created_at: string;
+}
+
+export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+/** One event to one endpoint: the outbox row the deliverer claims, sends and reschedules. */
+export interface WebhookDeliveriesTable {
+  id: string;
+  event_id: string;
+  endpoint_id: string;
+  status: WebhookDeliveryStatus;
+  attempts: Generated<number>;
+  /** When the next attempt is due (null once delivered or failed). */
+  next_at: string | null;
+  /** The claim's lease: no other instance takes the row before this (null when not claimed). */
+  locked_until: string | null;
+  /** Which instance holds the claim (host:pid:random). */
+  claimed_by: string | null;
+  last_status: number | null;
+  last_error: string | null;
+  /** The first 1 KB of the last answer's body. */
+  last_response_head: string | null;
+  /** The delivery a Resend copied (same event, same endpoint). */
+  resend_of: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Every attempt of a delivery: HTTP status or the error, the answer's first 1 KB, how long it took. */
+export interface WebhookAttemptsTable {
+  id: string;
+  delivery_id: string;
+  attempt_no: number;
+  at: string;
+  status_code: number | null;
+  error: string | null;
+  response_head: string | null;
+  duration_ms: number;
+  /** The instance that made it (claimed_by). */
+  instance: string;
+}
+
 export interface Database {
   products: ProductsTable;
   orders: OrdersTable;
@@ -169,6 +232,10 @@ export interface Database {
   merchant_login_throttle: MerchantLoginThrottleTable;
   merchant_sessions: MerchantSessionsTable;
   merchant_devices: MerchantDevicesTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_events: WebhookEventsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }
 
 export type Product = Selectable<ProductsTable>;

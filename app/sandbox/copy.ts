@@ -13,6 +13,10 @@ const zh = {
   paid: '支付成功', cancelled: '已取消', failed: '支付失败', codeUrl: 'code_url', open: '打开',
   requests: '被拒绝的请求', noRequests: '还没有被拒绝的请求',
   requestsNote: '线上微信只回答 return_code=FAIL（例如“签名错误”）。沙箱另外记下它期望被签名的字符串（API 密钥已打码）、它算出的签名、收到的签名，以及最可能的原因。',
+  webhooks: 'Webhook 接收器', noHits: '还没有收到 webhook',
+  webhooksNote: '把商户后台的 webhook 端点指向下面的地址，即可在这里看到每次签名投递的请求头和正文（类似 stripe listen）。加 ?fail_first=2 让每个事件的前两次投递得到 500、之后 200，加 ?status=503 则总是回答 503，用来观察重试。',
+  secretLabel: '用于验签的密钥（whsec_…，只保存在本浏览器的 cookie 中）', verify: '验签', webhookAnswered: '应答', signature: '签名', event: '事件', headers: '请求头', body: '正文',
+  sig: { valid: '签名正确', invalid: '签名不符', 'no-secret': '未提供密钥', unsigned: '无签名', 'bad-secret': '密钥无效' } as Record<string, string>, age: '时间戳早于到达',
   at: '时间', api: '接口', reason: '应答', likelyCause: '可能原因', expectedString: '期望的签名串', expectedSign: '期望的 sign', receivedSign: '收到的 sign',
   causes: {
     sign_missing: '请求中没有 sign 字段。',
@@ -40,6 +44,11 @@ const en: typeof zh = {
   paid: 'Paid', cancelled: 'Cancelled', failed: 'Payment failed', codeUrl: 'code_url', open: 'Open',
   requests: 'Refused requests', noRequests: 'No refused requests',
   requestsNote: 'Live WeChat answers only return_code=FAIL (such as 签名错误, "wrong signature"). The sandbox also records the string it expected to be signed (API key masked), the sign it computed, the sign received, and the likely cause.',
+  webhooks: 'Webhook receiver', noHits: 'No webhooks received yet',
+  webhooksNote: "Point a webhook endpoint (merchant pages, Developers) at the URL below to see each signed delivery's headers and body here, like stripe listen. Add ?fail_first=2 to answer each event's first two deliveries 500 and later ones 200, or ?status=503 to always answer 503, and watch the retries.",
+  secretLabel: 'Secret to verify with (whsec_..., kept in a cookie of this browser only)', verify: 'Verify', webhookAnswered: 'Answered', signature: 'Signature', event: 'Event', headers: 'Headers', body: 'Body',
+  sig: { valid: 'signature valid', invalid: 'signature does not match', 'no-secret': 'no secret given', unsigned: 'unsigned', 'bad-secret': 'secret unusable' },
+  age: 'timestamp before arrival',
   at: 'Time', api: 'API', reason: 'Answer', likelyCause: 'Likely cause', expectedString: 'Expected string to sign', expectedSign: 'Expected sign', receivedSign: 'Received sign',
   causes: {
     sign_missing: 'The request has no sign field.',

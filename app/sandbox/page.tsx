@@ -3,21 +3,28 @@ import { notFound } from 'next/navigation';
 import { requestLocale } from '@/app/_components/locale';
 import { dashboardData } from '@/lib/sandbox/dashboard';
 import { sandboxEnabled, USER_COOKIE, WECHAT_BROWSER_COOKIE } from '@/lib/sandbox/guard';
+import { listWebhookHits, WEBHOOK_SECRET_COOKIE, WEBHOOK_SECRET_RE } from '@/lib/sandbox/webhook-receiver';
+import { getConfig } from '@/lib/config';
 import { copyFor } from './copy';
 import { OrdersTable } from './orders-table';
 import { RequestsTable } from './requests-table';
+import { WebhooksTable } from './webhooks-table';
 import s from './sandbox.module.css';
 
 export const dynamic = 'force-dynamic';
 export const metadata = { title: '微信沙箱 · WeChat sandbox' };
 
-/** The sandbox dashboard: orders with their notify deliveries, refused requests, simulated users, faults, WeChat-browser mode. */
+/** The sandbox dashboard: orders with their notify deliveries, refused requests, the webhook receiver, simulated users, faults, WeChat-browser mode. */
 export default async function SandboxDashboard() {
   if (!sandboxEnabled()) notFound();
   const t = copyFor(await requestLocale());
   const jar = await cookies();
   const browserMode = jar.get(WECHAT_BROWSER_COOKIE)?.value === '1';
   const data = await dashboardData();
+  const pasted = jar.get(WEBHOOK_SECRET_COOKIE)?.value;
+  const secret = pasted && WEBHOOK_SECRET_RE.test(pasted) ? pasted : undefined;
+  const hits = await listWebhookHits(50, secret);
+  const receiverUrl = `${getConfig().publicBaseUrl}/sandbox/webhooks/receive`;
   const currentId = data.users.some((u) => u.id === jar.get(USER_COOKIE)?.value) ? jar.get(USER_COOKIE)?.value : 'u_default';
   return (
     <main className={s.page} data-testid="sandbox-dashboard">
@@ -75,6 +82,22 @@ export default async function SandboxDashboard() {
 
       <h2 id="orders">{t.orders}</h2>
       {data.orders.length === 0 ? <p className={s.muted}>{t.noOrders}</p> : <OrdersTable orders={data.orders} t={t} />}
+
+      <h2 id="webhooks">{t.webhooks}</h2>
+      <p className={s.muted}>{t.webhooksNote}</p>
+      <p><code className={s.mono} data-testid="sandbox-webhook-url">{receiverUrl}</code></p>
+      <form method="post" action="/sandbox/sim/webhook-secret" className={s.row}>
+        <label className={s.muted}>{t.secretLabel}{' '}
+          <input className={s.input} name="secret" defaultValue={secret ?? ''} size={50} autoComplete="off" data-testid="sandbox-webhook-secret" />
+        </label>
+        <button className={s.btn} data-testid="sandbox-webhook-verify">{t.verify}</button>
+      </form>
+      {hits.length === 0 ? <p className={s.muted}>{t.noHits}</p> : (
+        <>
+          <WebhooksTable hits={hits} t={t} />
+          <form method="post" action="/sandbox/sim/webhooks" style={{ marginTop: 8 }}><button className={s.btn}>{t.clear}</button></form>
+        </>
+      )}
 
       <h2 id="requests">{t.requests}</h2>
       <p className={s.muted}>{t.requestsNote} GET /sandbox/sim/requests</p>

@@ -136,6 +136,26 @@ export interface SandboxRequestsTable {
   cause_detail: string | null;
 }
 
+/**
+ * One POST to the sandbox's webhook receiver (/sandbox/webhooks/receive, lib/sandbox/webhook-receiver.ts):
+ * what a developer's endpoint would have seen. Only the newest WEBHOOK_HITS_KEPT are kept.
+ */
+export interface SandboxWebhookHitsTable {
+  /** Sorts by arrival (newRowId). */
+  id: string;
+  at: string;
+  /** The webhook-id header: the event id a receiver deduplicates on. */
+  webhook_id: string | null;
+  /** The request's headers as a JSON object (lower-case names). */
+  headers: string;
+  /** The body as received (at most 64 KB kept). */
+  body: string;
+  /** The query string the endpoint URL carried (status=, fail_first=). */
+  query: string;
+  /** What the receiver answered. */
+  answered: number;
+}
+
 export type SandboxTables = {
   sandbox_orders: SandboxOrdersTable;
   sandbox_refunds: SandboxRefundsTable;
@@ -145,6 +165,7 @@ export type SandboxTables = {
   sandbox_openids: SandboxOpenidsTable;
   sandbox_codes: SandboxCodesTable;
   sandbox_requests: SandboxRequestsTable;
+  sandbox_webhook_hits: SandboxWebhookHitsTable;
 };
 
 export const DEFAULT_USER_ID = 'u_default';
@@ -270,6 +291,17 @@ export async function ensureSandboxSchema(db: Kysely<SandboxTables>): Promise<vo
     .addColumn('likely_cause', 'text')
     .addColumn('cause_detail', 'text')
     .execute();
+  await s
+    .createTable('sandbox_webhook_hits').ifNotExists()
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('at', 'text', (c) => c.notNull())
+    .addColumn('webhook_id', 'text')
+    .addColumn('headers', 'text', (c) => c.notNull())
+    .addColumn('body', 'text', (c) => c.notNull())
+    .addColumn('query', 'text', (c) => c.notNull())
+    .addColumn('answered', 'integer', (c) => c.notNull())
+    .execute();
+  await s.createIndex('sandbox_webhook_hits_wid_idx').ifNotExists().on('sandbox_webhook_hits').column('webhook_id').execute();
   const existing = await db.selectFrom('sandbox_users').select('id').where('id', '=', DEFAULT_USER_ID).executeTakeFirst();
   if (!existing) {
     await db

@@ -8,13 +8,15 @@ import { merchantCopy } from '../../_components/copy';
 import { requireMerchantPage } from '../../_components/guard';
 import { MerchantNav } from '../../_components/nav';
 import { AutoRefresh, OrderActions } from './order-actions';
+import { OrderWebhookDeliveries } from './webhook-deliveries';
 
 export const dynamic = 'force-dynamic';
 
 export default async function MerchantOrder({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
   await requireMerchantPage(`/merchant/orders/${encodeURIComponent(id)}`);
-  const copy = merchantCopy(await requestLocale());
+  const locale = await requestLocale();
+  const copy = merchantCopy(locale);
   const d = await getMerchantOrder(id);
   if (!d) notFound();
   const { order } = d;
@@ -97,6 +99,8 @@ export default async function MerchantOrder({ params }: { params: Promise<{ id: 
           </table>
         )}
       </section>
+
+      <OrderWebhookDeliveries orderId={order.id} locale={locale} />
 
       <section className="card" style={{ overflowX: 'auto' }}>
         <h2 style={{ fontSize: 17, marginTop: 0 }}>{copy.timeline}</h2>

@@ -72,6 +72,7 @@ async function waitHealthy(baseUrl: string, child: ChildProcess, logs: () => str
 }
 
 export function stopChild(child: ChildProcess): Promise<void> {
+  // A child killed by a signal has signalCode set and exitCode null: it is gone all the same.
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const t = setTimeout(() => child.kill('SIGKILL'), 5000);

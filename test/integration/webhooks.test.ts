@@ -50,7 +50,7 @@ describe.each(ENGINES)('webhooks on %s', (engine) => {
     expect(r.status).toBe(201);
     return r.json as { id: string; url: string; events: string[]; secret: string; created_at: string };
   };
-  const emit = (type: 'checkout.session.paid' | 'refund.succeeded', object: Record<string, unknown>, orderId: string | null = null) =>
+  const emit = (type: import('@/lib/checkout/webhooks').WebhookEventType, object: Record<string, unknown>, orderId: string | null = null) =>
     kernel.writeTransaction((trx) => wh.emitEvent(trx, { type, data: { object }, orderId }));
   const delivery = (eventId: string, endpointId: string) =>
     h.db.selectFrom('webhook_deliveries').selectAll().where('event_id', '=', eventId).where('endpoint_id', '=', endpointId).orderBy('created_at').execute();

@@ -77,4 +77,24 @@ describe('config', () => {
     expect(errors).toMatch(/RECONCILE_INTERVAL_MS: must be an integer/);
     expect(errors).toMatch(/TRUST_PROXY: must be 1 or unset/);
   });
+
+  it('webhook settings: defaults, bounds, and no time scale in live mode', () => {
+    const d = parseConfig({ DATABASE_URL: tmpDb() });
+    if (!d.ok) throw new Error(d.errors.join('; '));
+    expect(d.config.webhooks).toEqual({ timeScale: 1, pollMs: 5000, concurrency: 8 });
+    const t = parseConfig({ DATABASE_URL: tmpDb(), WEBHOOK_TIME_SCALE: '1000', WEBHOOK_POLL_MS: '0', WEBHOOK_CONCURRENCY: '2' });
+    expect(t.ok && t.config.webhooks).toEqual({ timeScale: 1000, pollMs: 0, concurrency: 2 });
+    const bad = parseConfig({ DATABASE_URL: tmpDb(), WEBHOOK_TIME_SCALE: '0.5', WEBHOOK_POLL_MS: '5', WEBHOOK_CONCURRENCY: '0' });
+    expect(bad.ok).toBe(false);
+    const errors = (bad as { errors: string[] }).errors.join('\n');
+    expect(errors).toMatch(/WEBHOOK_TIME_SCALE: must be a number >= 1, got "0.5"/);
+    expect(errors).toMatch(/WEBHOOK_POLL_MS: must be 0 \(off\) or from 20 to 3600000, got "5"/);
+    expect(errors).toMatch(/WEBHOOK_CONCURRENCY: must be an integer from 1 to 100, got "0"/);
+    const live = parseConfig({
+      WECHAT_MODE: 'live', PUBLIC_BASE_URL: 'https://shop.example.com', WECHAT_APPID: 'wx2421b1c4370ec43b', WECHAT_APP_SECRET: 'secret',
+      WECHATPAY_MCH_ID: '1900000109', WECHATPAY_API_KEY: 'a'.repeat(32), MERCHANT_PASSWORD: 'correct horse battery', SESSION_SECRET: 's'.repeat(32),
+      DATABASE_URL: 'postgres://u@h/db', WEBHOOK_TIME_SCALE: '1000',
+    });
+    expect(live.ok && live.config.webhooks.timeScale).toBe(1);
+  });
 });

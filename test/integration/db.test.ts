@@ -18,7 +18,7 @@ describe.each(ENGINES)('database on %s', (engine) => {
   });
 
   it('creates every table and seeds the demo catalog with a 1-fen product', async () => {
-    for (const t of ['products', 'orders', 'payment_attempts', 'refunds', 'payment_events', 'refused_notifies', 'order_starts'] as const) {
+    for (const t of ['products', 'orders', 'payment_attempts', 'refunds', 'payment_events', 'refused_notifies', 'order_starts', 'webhook_endpoints', 'webhook_events', 'webhook_deliveries', 'webhook_attempts'] as const) {
       await sql`select count(*) as n from ${sql.table(t)}`.execute(h.db);
     }
     const products = await h.db.selectFrom('products').selectAll().execute();

@@ -15,6 +15,7 @@ export interface Hit {
 /** How the receiver answers the nth (1-based) hit of one event id on one path; may wait first. */
 export type Answer = (n: number, hit: Omit<Hit, 'status'>) => number | Promise<number>;
 
+/** A running receiver and what it got. */
 export interface Receiver {
   /** http://127.0.0.1:PORT */
   base: string;

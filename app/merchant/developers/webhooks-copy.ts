@@ -71,4 +71,5 @@ const en: WebhooksCopy = {
 export function webhooksCopy(locale: Locale): WebhooksCopy {
   return locale === 'en' ? en : zh;
 }
+/** The strings of one language. */
 export type { WebhooksCopy };

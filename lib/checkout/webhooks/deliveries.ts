@@ -6,8 +6,9 @@ import { kickDeliverer } from './wake';
 
 /** Delivery ids as newId makes them; anything else is not looked up. */
 export const DELIVERY_ID_RE = /^whd_[0-9a-f]{20}$/;
-/** Newest deliveries listed per endpoint when no limit is given, and the most a list returns. */
+/** Newest deliveries listed per endpoint when no limit is given. */
 export const DEFAULT_DELIVERY_LIMIT = 50;
+/** The most deliveries one list returns (each carries its attempts). */
 export const MAX_DELIVERY_LIMIT = 200;
 
 const missing = (what: string, id: string, param = 'id'): { ok: false; error: WebhookApiError } =>

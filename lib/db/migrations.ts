@@ -5,7 +5,8 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } fr
  * bigint-free). Migrations are append-only; Kysely's Migrator records applied ones and, on PostgreSQL,
  * holds a lock so concurrently starting instances do not race.
  */
-const migrations: Record<string, Migration> = {
+/** Every migration by name, applied in name order (exported so a migration's own test can run it alone). */
+export const MIGRATIONS: Record<string, Migration> = {
   '0001_init': {
     async up(db: Kysely<any>) {
       await db.schema
@@ -262,7 +263,7 @@ const migrations: Record<string, Migration> = {
 
 class StaticProvider implements MigrationProvider {
   async getMigrations() {
-    return migrations;
+    return MIGRATIONS;
   }
 }
 

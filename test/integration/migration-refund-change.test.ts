@@ -1,13 +1,14 @@
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DbHandle, initDb, migrate } from '@/lib/db';
+import { type DbHandle, initDb } from '@/lib/db';
+import { MIGRATIONS } from '@/lib/db/migrations';
 import { ENGINES, freshDatabaseUrl } from '../helpers/db';
 import { insertOrder } from '../helpers/orders';
 
 /**
  * Migration 0005_refund_change re-books refunds the old code booked `failed` for WeChat's CHANGE (their
  * detail starts "CHANGE:") as `abnormal`, so their amount stops being offered for refund again. The
- * database is brought to the state before 0005 by forgetting that it ran, then migrated again.
+ * data of the old code is written after all migrations ran, then 0005 is run again by itself (Kysely's
+ * Migrator refuses to re-run a migration older than the newest applied one).
  */
 describe.each(ENGINES)('migration 0005_refund_change on %s', (engine) => {
   let h: DbHandle;
@@ -31,14 +32,12 @@ describe.each(ENGINES)('migration 0005_refund_change on %s', (engine) => {
       row('RNOTENOUGH1', 'failed', 'NOTENOUGH: 余额不足'),
       row('ROK1', 'succeeded', 'refunded'),
     ]).execute();
-    await sql`delete from kysely_migration where name = ${'0005_refund_change'}`.execute(h.db);
-
-    expect(await migrate(h.db)).toEqual(['0005_refund_change']);
+    await MIGRATIONS['0005_refund_change'].up(h.db);
     const status = async () => Object.fromEntries((await h.db.selectFrom('refunds').select(['out_refund_no', 'status']).where('order_id', '=', a.orderId).execute()).map((r) => [r.out_refund_no, r.status]));
     expect(await status()).toEqual({ RCHANGE1: 'abnormal', RCLOSE1: 'failed', RNOTENOUGH1: 'failed', ROK1: 'succeeded' });
     expect((await h.db.selectFrom('orders').select('refunded_fen').where('id', '=', a.orderId).executeTakeFirstOrThrow()).refunded_fen).toBe(0);
 
-    expect(await migrate(h.db)).toEqual([]);
+    await MIGRATIONS['0005_refund_change'].up(h.db);
     expect(await status()).toEqual({ RCHANGE1: 'abnormal', RCLOSE1: 'failed', RNOTENOUGH1: 'failed', ROK1: 'succeeded' });
   });
 });

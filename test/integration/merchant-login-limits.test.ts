@@ -56,6 +56,18 @@ describe.each(ENGINES)('merchant login limits and sessions in-process on %s', (e
     expect(left.every((r) => Number(r.failures) === 0)).toBe(true);
   });
 
+  it('never asks to wait longer than one window, even when another instance started it a moment "later"', async () => {
+    // Two instances read their clocks before queueing on the row lock: the one that waits may find a
+    // window started by the other a few ms after its own `now`. Retry-After stays within WINDOW_MS.
+    const t0 = Date.parse('2026-05-01T00:00:00Z');
+    for (let i = 0; i < m.MAX_FAILURES; i++) {
+      await m.logInMerchant({ password: 'guess', client: from('192.0.2.77'), locale: 'en', now: t0 + 5 });
+    }
+    const early = await m.logInMerchant({ password: 'guess', client: from('192.0.2.77'), locale: 'en', now: t0 });
+    expect(early).toMatchObject({ ok: false, code: 'THROTTLED', scope: 'client', retryAfterSec: m.WINDOW_MS / 1000 });
+    await handle.db.deleteFrom('merchant_login_throttle').where('key', '=', 'ip:192.0.2.77').execute();
+  });
+
   it('counts an IPv6 client by its /64: rotating within it does not get more guesses', async () => {
     const t0 = Date.parse('2026-05-01T00:00:00Z');
     const rs = [];

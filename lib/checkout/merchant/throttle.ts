@@ -69,7 +69,9 @@ async function countOne(trx: Kysely<Database>, key: string, limit: number, now: 
 async function retryAfterSec(trx: Kysely<Database>, key: string, now: number): Promise<number> {
   const row = await trx.selectFrom(T).select('window_start').where('key', '=', key).executeTakeFirst();
   const ends = row ? Date.parse(row.window_start) + WINDOW_MS : now + WINDOW_MS;
-  return Math.max(1, Math.ceil((ends - now) / 1000));
+  // `now` was read before this transaction queued on the row lock: another instance may have started
+  // the window a few ms after it. Never ask for more than one window.
+  return Math.min(WINDOW_MS / 1000, Math.max(1, Math.ceil((ends - now) / 1000)));
 }
 
 /**

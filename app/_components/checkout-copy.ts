@@ -56,6 +56,12 @@ const zh = {
   snapshot: '当前是朋友圈快照页，无法支付。请点击页面底部的“打开完整页面”后再购买。',
   notFoundTitle: '页面不存在',
   notFoundBody: '没有找到这个商品或订单。',
+  payTitle: '付款',
+  sessionExpired: '这笔付款已过期，无法再支付。请回到商家重新下单。',
+  sessionClosed: '这笔付款已被商家关闭，无法再支付。',
+  sessionPaid: '这笔付款已完成。',
+  backToMerchant: '返回商家',
+  redirecting: '支付成功，正在返回商家…',
 };
 
 export type CheckoutCopy = typeof zh;
@@ -111,6 +117,12 @@ const en: CheckoutCopy = {
   snapshot: 'This is a Moments snapshot page, where payment is not possible. Tap "Open full page" at the bottom, then buy.',
   notFoundTitle: 'Not found',
   notFoundBody: 'There is no such product or order here.',
+  payTitle: 'Payment',
+  sessionExpired: 'This payment has expired and can no longer be paid. Please go back to the merchant and order again.',
+  sessionClosed: 'The merchant closed this payment; it can no longer be paid.',
+  sessionPaid: 'This payment is complete.',
+  backToMerchant: 'Back to the merchant',
+  redirecting: 'Paid. Taking you back to the merchant…',
 };
 
 export function checkoutCopy(locale: Locale): CheckoutCopy {

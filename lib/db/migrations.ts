@@ -1,4 +1,5 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+import { checkoutSessionsMigration } from './migration-0008';
 
 /**
  * One schema for both engines: only types both SQLite and PostgreSQL read the same (text, integer,
@@ -259,6 +260,8 @@ export const MIGRATIONS: Record<string, Migration> = {
       await db.schema.createIndex('webhook_attempts_delivery_idx').ifNotExists().on('webhook_attempts').columns(['delivery_id', 'at']).execute();
     },
   },
+  /** Issue 13: checkout sessions (one order model for shop links and the API), API keys, Idempotency-Key records. */
+  '0008_checkout_sessions': checkoutSessionsMigration,
 };
 
 class StaticProvider implements MigrationProvider {
@@ -267,10 +270,13 @@ class StaticProvider implements MigrationProvider {
   }
 }
 
-/** Applies every pending migration; applying twice changes nothing. Throws on the first failure. */
-export async function migrate(db: Kysely<any>): Promise<string[]> {
+/**
+ * Applies every pending migration (or those up to and including `to`, for tests that need an older
+ * schema with data in it); applying twice changes nothing. Throws on the first failure.
+ */
+export async function migrate(db: Kysely<any>, to?: string): Promise<string[]> {
   const migrator = new Migrator({ db, provider: new StaticProvider() });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = to ? await migrator.migrateTo(to) : await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

@@ -16,17 +16,32 @@ export interface ProductsTable {
 
 export type OrderStatus = 'pending' | 'paid' | 'closed' | 'partially_refunded' | 'refunded';
 
+/** Where an order was made: a buyer at a shop link (/shop/[sku]), or a merchant's system through the sessions API. */
+export type OrderOrigin = 'shop' | 'api';
+
+/**
+ * Why a pending order was closed, so the sessions API can tell `expired` from `closed`: its payment window
+ * ended (the reconciler), or the merchant (pages) or an API call closed it. Null on orders closed before
+ * migration 0006 recorded it (and on orders never closed).
+ */
+export type ClosedReason = 'expired' | 'merchant' | 'api';
+
+/**
+ * One order = one checkout session (a shop-link purchase and an API session are the same row; see
+ * docs/architecture.md, "Data"). Ids are `cs_...` since migration 0006, `o_...` before.
+ */
 export interface OrdersTable {
   id: string;
-  sku: string;
+  /** The product bought at a shop link; null for an API session (it has a description, not a product). */
+  sku: string | null;
   name: string;
   quantity: number;
   amount_fen: number;
   status: OrderStatus;
   /** The WeChat buyer's openid (JSAPI) or the openid WeChat reported on payment (NATIVE). */
   buyer_openid: string | null;
-  /** Random id kept in the buyer's session: how a desktop buyer without an openid owns the order. */
-  buyer_id: string;
+  /** Random id kept in the buyer's session: how a desktop buyer without an openid owns a shop order. Null for API sessions. */
+  buyer_id: string | null;
   transaction_id: string | null;
   refunded_fen: Generated<number>;
   /** 1 once a second attempt was also paid (the buyer paid twice): shown to the merchant. */
@@ -36,6 +51,16 @@ export interface OrdersTable {
   updated_at: string;
   /** Last time a status poll asked WeChat (orderquery) about this order: rate limit across pollers. */
   last_query_at: string | null;
+  /** The merchant's own order id (API sessions; unique when set): the key of create-or-return-existing. */
+  merchant_reference: string | null;
+  /** Where the buyer goes after paying (`?session_id=` appended), API sessions only. */
+  success_url: string | null;
+  /** The API caller's metadata: a JSON object of at most 20 string pairs, as text. */
+  metadata: string | null;
+  /** End of the payment window: no WeChat attempt outlives it, and a pending order past it reads `expired`. Null on orders from before 0006. */
+  expires_at: string | null;
+  origin: Generated<OrderOrigin>;
+  closed_reason: ClosedReason | null;
 }
 
 export type TradeType = 'JSAPI' | 'NATIVE';
@@ -70,7 +95,7 @@ export interface RefundsTable {
   out_trade_no: string;
   amount_fen: number;
   reason: string;
-  /** `merchant` (asked for in the merchant pages) or `duplicate` (automatic, second payment of one order). */
+  /** `merchant` (merchant pages), `api` (the sessions API) or `duplicate` (automatic, second payment of one order). */
   origin: string;
   status: RefundStatus;
   refund_id: string | null;
@@ -221,6 +246,38 @@ export interface WebhookAttemptsTable {
   instance: string;
 }
 
+/** A secret API key of the sessions API: only its sha256 is kept (the key itself is shown once). */
+export interface ApiKeysTable {
+  id: string;
+  name: string;
+  /** sha256 hex of the whole key: what a bearer token is looked up by. */
+  key_hash: string;
+  /** The key's first characters (`sk_test_AbCd`), so the merchant can tell keys apart. */
+  prefix: string;
+  /** 1 for `sk_live_` keys (made in live mode), 0 for `sk_test_`. */
+  livemode: number;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+/**
+ * Idempotency-Key records of the sessions API, kept 24 hours: the request's fingerprint and, once it
+ * finished, the answer replayed to a retry with the same key.
+ */
+export interface ApiIdempotencyTable {
+  idem_key: string;
+  /** `POST /api/v1/checkout/sessions` and the like: a key is bound to one operation. */
+  operation: string;
+  /** sha256 hex of the canonical JSON body: the same key with another body is refused. */
+  body_hash: string;
+  /** `processing` while the first request runs, `done` once its answer is stored. */
+  state: 'processing' | 'done';
+  response_status: number | null;
+  response_body: string | null;
+  created_at: string;
+}
+
 export interface Database {
   products: ProductsTable;
   orders: OrdersTable;
@@ -236,10 +293,13 @@ export interface Database {
   webhook_events: WebhookEventsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  api_keys: ApiKeysTable;
+  api_idempotency: ApiIdempotencyTable;
 }
 
 export type Product = Selectable<ProductsTable>;
 export type Order = Selectable<OrdersTable>;
 export type PaymentAttempt = Selectable<PaymentAttemptsTable>;
 export type Refund = Selectable<RefundsTable>;
+export type ApiKey = Selectable<ApiKeysTable>;
 export type { Generated };

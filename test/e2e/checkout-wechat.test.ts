@@ -37,7 +37,7 @@ async function payInSheet(page: Page, which: 'pay' | 'cancel') {
 }
 
 async function expectPaidOrderPage(page: Page, app: AppServer, shot: string) {
-  await page.waitForURL(/\/orders\/o_[A-Za-z0-9_-]+/, { timeout: 15_000 });
+  await page.waitForURL(/\/orders\/cs_[A-Za-z0-9_-]+/, { timeout: 15_000 });
   const status = page.getByTestId('order-status');
   await expect.poll(() => status.getAttribute('data-status'), { timeout: 20_000 }).toBe('paid');
   await page.screenshot({ path: screenshotPath(shot), fullPage: true });
@@ -153,7 +153,7 @@ function suite(engine: Engine, full: boolean) {
         await openShop(page, app, 'green-tea');
         await page.getByTestId('pay-button').click();
         await payInSheet(page, 'pay');
-        await page.waitForURL(/\/orders\/o_/, { timeout: 15_000 });
+        await page.waitForURL(/\/orders\/cs_/, { timeout: 15_000 });
         await page.getByTestId('confirming').waitFor({ timeout: 5_000 });
         expect(await page.getByTestId('order-status').getAttribute('data-status')).toBe('pending');
         await page.screenshot({ path: screenshotPath('checkout-wechat-confirming'), fullPage: true });

@@ -118,7 +118,7 @@ describe('the five-minute tour', () => {
     await shoot(page, 'tour-2-wechat-sheet');
 
     await page.getByTestId('sandbox-sheet-pay').click();
-    await page.waitForURL(/\/orders\/o_[A-Za-z0-9_-]+/, { timeout: 15_000 });
+    await page.waitForURL(/\/orders\/cs_[A-Za-z0-9_-]+/, { timeout: 15_000 });
     const status = page.getByTestId('order-status');
     await expect.poll(() => status.getAttribute('data-status'), { timeout: 20_000 }).toBe('paid');
     await page.getByTestId('paid-thanks').waitFor();
@@ -156,7 +156,7 @@ describe('the five-minute tour', () => {
     await expect.poll(() => page.getByTestId('order-status').getAttribute('data-status'), { timeout: 20_000 }).toBe('paid');
     expect(await page.getByTestId('pay-qr').count()).toBe(0);
     const href = await page.locator('[data-testid="native-pay"] a').getAttribute('href');
-    expect(href).toMatch(/^\/orders\/o_[A-Za-z0-9_-]+$/);
+    expect(href).toMatch(/^\/orders\/cs_[A-Za-z0-9_-]+$/);
     qrOrder = { id: href!.split('/').pop()!, outTradeNo: sim!.out_trade_no };
     await page.close();
   });

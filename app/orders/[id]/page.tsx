@@ -19,9 +19,12 @@ export default async function OrderPage(props: { params: Promise<{ id: string }>
     <main>
       <h1>{c.orderTitle}</h1>
       <OrderLive initial={order} copy={c} fromPay={sp.from === 'pay'} />
-      <p>
-        <a href={`/shop/${encodeURIComponent(order.sku)}`}>{c.backToShop}</a>
-      </p>
+      {/* An API checkout session has no product page to go back to. */}
+      {order.sku && (
+        <p>
+          <a href={`/shop/${encodeURIComponent(order.sku)}`}>{c.backToShop}</a>
+        </p>
+      )}
     </main>
   );
 }

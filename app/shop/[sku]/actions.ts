@@ -44,6 +44,8 @@ export async function startPayment(raw: unknown): Promise<StartPaymentResult> {
       NOT_FOUND: c.notFound,
       OAUTH_REQUIRED: c.oauthRequired,
       ALREADY_PAID: c.alreadyPaid,
+      EXPIRED: c.sessionExpired,
+      CLOSED: c.sessionClosed,
       RATE_LIMITED: c.rateLimited.replace('{minutes}', String(Math.max(1, Math.ceil((r.retryAfterSec ?? 60) / 60)))),
       UPSTREAM: c.upstream,
       INTERNAL: c.genericError,

@@ -13,12 +13,19 @@ function randomAlnum(n: number): string {
 /** A product sku: it is also the shop link's path segment, so only URL-safe characters. */
 export const SKU_RE = /^[A-Za-z0-9_-]{1,64}$/;
 
-/** An order id as newOrderId makes them (checked before any lookup, so junk never reaches the database). */
-export const ORDER_ID_RE = /^o_[A-Za-z0-9_-]{8,64}$/;
+/**
+ * An order (checkout session) id as newOrderId makes them, `cs_...`, or as it made them before
+ * migration 0006, `o_...`. Checked before any lookup, so junk never reaches the database.
+ */
+export const ORDER_ID_RE = /^(cs|o)_[A-Za-z0-9_-]{8,64}$/;
 
-/** Order ids are unguessable (they appear in buyer URLs; ownership is still checked). */
+/**
+ * Order ids are checkout session ids: `cs_` + 144 random bits in base64url (27 characters). They are
+ * unguessable because an API session's pay URL (/pay/{id}) is a bearer link, like Stripe's checkout
+ * URL; short enough (<= 32) to double as a Native unifiedorder's product_id.
+ */
 export function newOrderId(): string {
-  return `o_${randomBytes(12).toString('base64url')}`;
+  return `cs_${randomBytes(18).toString('base64url')}`;
 }
 
 /**

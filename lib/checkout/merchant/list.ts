@@ -31,7 +31,8 @@ export interface MerchantOrderRow {
   status: OrderStatus;
   amountFen: number;
   refundedFen: number;
-  sku: string;
+  /** Null for an API checkout session (it has a description, `name`, and no product). */
+  sku: string | null;
   name: string;
   quantity: number;
   buyerOpenid: string | null;

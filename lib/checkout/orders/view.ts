@@ -34,7 +34,8 @@ export interface OrderStatusJson {
   id: string;
   status: OrderStatus;
   amountFen: number;
-  sku: string;
+  /** The product of a shop-link order; null for an API checkout session. */
+  sku: string | null;
   name: string;
   quantity: number;
   createdAt: string;

@@ -3,7 +3,9 @@
  * money moved, and applyPayment, the one transition function, makes an order paid exactly once.
  * Also: the payment notify use case, orderquery/closeorder follow-ups and the merchant's sync and close.
  */
-export { startPayment, truncateUtf8, MAX_QUANTITY, type StartPaymentInput, type StartPaymentResult, type StartPaymentErrorCode } from './start';
+export { startPayment, truncateUtf8, BODY_MAX_BYTES, MAX_QUANTITY, type StartPaymentInput, type StartPaymentResult, type StartPaymentErrorCode } from './start';
+export { startSessionPayment, type StartSessionPaymentInput } from './start-session';
+export { MIN_ATTEMPT_WINDOW_MS } from './placing';
 export { applyPayment, DUPLICATE_REFUND_REASON, type PaymentInput, type PaymentOutcome, type PaymentSource } from './apply';
 export {
   closeAttempt, closeOrderIfUnpaid, closeUnpaidOrder, confirmAttempt, confirmPendingOrder, syncOrder,

@@ -1,16 +1,17 @@
 import { getConfig } from '../../config';
 import { nowIso } from '../../db';
-import type { Order, PaymentAttempt, TradeType } from '../../db/schema';
+import type { Order, TradeType } from '../../db/schema';
 import type { PayMode } from '../buyer';
 import { getActiveProduct } from '../catalog';
-import { jsapiPayParams, type JsapiPayParams, outcomeUnknown, placeOrder, type SignType, WechatPayError } from '../gateway';
-import { newOrderId, newOutTradeNo } from '../kernel';
-import { answerUnanswered, awaitClaim, dropClaim, findClaim, findOpenOrder, findReusableAttempt, findUnanswered, keepUnanswered, openClaim, retireUnanswered } from './attempts';
+import { newOrderId } from '../kernel';
+import { findOpenOrder } from './attempts';
 import { withBuyerLock } from './buyer-lock';
 import { checkOrderRate, noteOrderStart, ORDER_RATE_WINDOW_MS, type OrderRateVerdict } from './order-rate';
-import { qrSvg } from './qr';
-import { closeAttempt } from './sync';
+import { type AttemptWanted, carryOut, type Plan, reuseOrWait, type StartPaymentResult, windowOpen, writeClaim } from './placing';
 
+export type { StartPaymentErrorCode, StartPaymentResult } from './placing';
+
+/** A shop-link payment: the product and quantity, and who is paying how. */
 export interface StartPaymentInput {
   sku: string;
   quantity: number;
@@ -25,19 +26,10 @@ export interface StartPaymentInput {
   orderId?: string;
 }
 
-/** Why startPayment refused; the page maps each code to a message in the buyer's language. */
-export type StartPaymentErrorCode = 'INVALID_INPUT' | 'NOT_FOUND' | 'OAUTH_REQUIRED' | 'ALREADY_PAID' | 'RATE_LIMITED' | 'UPSTREAM' | 'INTERNAL';
-
-/** What the pay panel gets: the JSAPI parameters or the Native QR, or a typed refusal. */
-export type StartPaymentResult =
-  | { ok: true; orderId: string; kind: 'jsapi'; params: JsapiPayParams; amountFen: number }
-  | { ok: true; orderId: string; kind: 'native'; qrSvg: string; expiresAt: string; amountFen: number }
-  | { ok: false; code: StartPaymentErrorCode; message: string; orderId?: string; retryAfterSec?: number };
-
 /** The most units one order may hold. */
 export const MAX_QUANTITY = 99;
 /** WeChat's body limit is 127; bytes or characters is unsettled, so count UTF-8 bytes. */
-const BODY_MAX_BYTES = 127;
+export const BODY_MAX_BYTES = 127;
 
 /** Cuts text to at most `maxBytes` UTF-8 bytes on a code point boundary (never half a character). */
 export function truncateUtf8(text: string, maxBytes: number = BODY_MAX_BYTES): string {
@@ -55,18 +47,6 @@ export function truncateUtf8(text: string, maxBytes: number = BODY_MAX_BYTES): s
 
 const PAID_LIKE = new Set(['paid', 'partially_refunded', 'refunded']);
 
-type Plan =
-  | { kind: 'done'; result: StartPaymentResult }
-  | { kind: 'reuse'; orderId: string; attempt: PaymentAttempt }
-  | { kind: 'wait'; orderId: string; outTradeNo: string }
-  | { kind: 'resubmit'; orderId: string; attempt: PaymentAttempt; description: string }
-  | { kind: 'place'; orderId: string; orderIsNew: boolean; attempt: PaymentAttempt; description: string };
-
-const upstream = (detail: string): StartPaymentResult => ({ ok: false, code: 'UPSTREAM', message: `WeChat Pay did not accept the order (${detail})` });
-const noAnswer = (detail: string): StartPaymentResult => ({
-  ok: false, code: 'UPSTREAM', message: `WeChat Pay did not answer (${detail}); it may have placed the order: paying again re-submits the same trade`,
-});
-
 const rateLimited = (v: Exclude<OrderRateVerdict, { ok: true }>): StartPaymentResult => ({
   ok: false,
   code: 'RATE_LIMITED',
@@ -83,7 +63,9 @@ const rateLimited = (v: Exclude<OrderRateVerdict, { ok: true }>): StartPaymentRe
  * Making a NEW order is rate-limited per buyer and per client address (./order-rate.ts): past the
  * limit the answer is RATE_LIMITED and nothing is written; resuming an existing order never is. A
  * unifiedorder that got no answer (WeChat may hold the trade) is kept and re-submitted unchanged on the
- * next tap, so one attempt is one WeChat trade (./attempts.ts).
+ * next tap, so one attempt is one WeChat trade (./attempts.ts, ./placing.ts).
+ * A shop order's payment window is ORDER_TTL_MINUTES from its creation (orders.expires_at); an order
+ * whose window is (nearly) over is not resumed, a new one is made instead.
  */
 export async function startPayment(input: StartPaymentInput, now: number = Date.now()): Promise<StartPaymentResult> {
   const { sku, quantity, buyerId, openid, mode } = input;
@@ -97,23 +79,23 @@ export async function startPayment(input: StartPaymentInput, now: number = Date.
   const tradeType: TradeType = mode === 'jsapi' ? 'JSAPI' : 'NATIVE';
   const amountFen = product.price_fen * quantity;
   const config = getConfig();
-  const key = { tradeType, openid: openid ?? null, signType: config.signType, now };
+  const want: AttemptWanted = { tradeType, openid: openid ?? null, signType: config.signType, now };
+  // The order's name snapshot is the body: a re-submission of an unanswered attempt must send the very same one.
+  let description = product.name;
 
   const plan = await withBuyerLock(`${buyerId}:${sku}`, async (db): Promise<Plan> => {
     let order: Order | undefined;
     if (input.orderId) {
       const o = await db.selectFrom('orders').selectAll().where('id', '=', input.orderId).where('buyer_id', '=', buyerId).executeTakeFirst();
       if (o && PAID_LIKE.has(o.status)) return { kind: 'done', result: { ok: false, code: 'ALREADY_PAID', message: 'this order is already paid', orderId: o.id } };
-      if (o && o.status === 'pending' && o.sku === sku && o.quantity === quantity && o.amount_fen === amountFen) order = o;
+      if (o && o.status === 'pending' && o.sku === sku && o.quantity === quantity && o.amount_fen === amountFen && windowOpen(o, now)) order = o;
     }
     order ??= await findOpenOrder(db, { buyerId, sku, quantity, amountFen, now, ttlMinutes: config.orderTtlMinutes });
+    if (order && !windowOpen(order, now)) order = undefined;
     if (order) {
-      const reusable = await findReusableAttempt(db, { ...key, orderId: order.id });
-      if (reusable) return { kind: 'reuse', orderId: order.id, attempt: reusable };
-      const claim = await findClaim(db, { ...key, orderId: order.id });
-      if (claim) return { kind: 'wait', orderId: order.id, outTradeNo: claim.out_trade_no };
-      const unanswered = await findUnanswered(db, { ...key, orderId: order.id });
-      if (unanswered) return { kind: 'resubmit', orderId: order.id, attempt: unanswered, description: order.name };
+      description = order.name;
+      const resumed = await reuseOrWait(db, order.id, want);
+      if (resumed) return resumed;
     }
     if (!order) {
       const rate = await checkOrderRate(db, { buyerId, clientIp: input.clientIp, now }, config.orderRate);
@@ -121,108 +103,19 @@ export async function startPayment(input: StartPaymentInput, now: number = Date.
     }
     const at = nowIso(now);
     const orderId = order?.id ?? newOrderId();
-    const attempt: PaymentAttempt = {
-      out_trade_no: newOutTradeNo(now), order_id: orderId, trade_type: tradeType, amount_fen: amountFen, openid: openid ?? null,
-      sign_type: config.signType, prepay_id: null, code_url: null, expires_at: nowIso(now + config.orderTtlMinutes * 60_000),
-      status: 'failed', transaction_id: null, created_at: at, updated_at: at,
-    };
+    const expiresAt = order ? order.expires_at : nowIso(now + config.orderTtlMinutes * 60_000);
     // The lock holds a write transaction (./buyer-lock.ts): the order and its claim land together.
     if (!order) {
       await db.insertInto('orders').values({
         id: orderId, sku, name: product.name, quantity, amount_fen: amountFen, status: 'pending',
         buyer_openid: openid ?? null, buyer_id: buyerId, transaction_id: null, created_at: at, paid_at: null,
-        updated_at: at, last_query_at: null,
+        updated_at: at, last_query_at: null, expires_at: expiresAt, origin: 'shop',
       }).execute();
       await noteOrderStart(db, { orderId, buyerId, clientIp: input.clientIp, now });
     } else if (openid && !order.buyer_openid) {
       await db.updateTable('orders').set({ buyer_openid: openid, updated_at: at }).where('id', '=', orderId).execute();
     }
-    await db.insertInto('payment_attempts').values(attempt).execute();
-    // The order's name snapshot is the body: a re-submission of this attempt must send the very same one.
-    return { kind: 'place', orderId, orderIsNew: !order, attempt, description: order?.name ?? product.name };
+    return writeClaim(db, { orderId, orderIsNew: !order, amountFen, orderExpiresAt: expiresAt, ttlMinutes: config.orderTtlMinutes }, want);
   });
-
-  switch (plan.kind) {
-    case 'done':
-      return plan.result;
-    case 'reuse':
-      return present(plan.orderId, plan.attempt, amountFen);
-    case 'wait': {
-      const a = await awaitClaim(plan.outTradeNo);
-      return a ? present(plan.orderId, a, amountFen) : upstream('a concurrent attempt failed');
-    }
-    case 'resubmit':
-      return resubmit(plan, input);
-    case 'place':
-      return place(plan, input, now);
-  }
-}
-
-/** unifiedorder for a claimed attempt, with no lock or transaction held while WeChat answers. */
-async function place(plan: Extract<Plan, { kind: 'place' }>, input: StartPaymentInput, now: number): Promise<StartPaymentResult> {
-  const a = plan.attempt;
-  let res;
-  try {
-    res = await placeOrder(unifiedOrderOf(a, plan.description, input, now));
-  } catch (e) {
-    if (outcomeUnknown(e)) {
-      // WeChat may hold this trade: keep it (./attempts.ts), so the next tap re-submits it instead of placing another.
-      await keepUnanswered(a.out_trade_no);
-      console.warn(`unifiedorder ${a.out_trade_no}: no answer (${(e as WechatPayError).code}); kept for re-submission`);
-      return noAnswer((e as WechatPayError).code);
-    }
-    await dropClaim(a.out_trade_no, plan.orderId, plan.orderIsNew);
-    if (e instanceof WechatPayError) {
-      console.warn(`unifiedorder ${a.out_trade_no} failed: ${e.code} ${e.message}`);
-      return upstream(e.code);
-    }
-    throw e;
-  }
-  const opened = await openClaim(a.out_trade_no, res.prepayId, res.codeUrl);
-  return present(plan.orderId, opened, a.amount_fen);
-}
-
-/** The unifiedorder of an attempt; every field comes from the stored attempt and order, so a re-submission is identical. */
-function unifiedOrderOf(a: PaymentAttempt, description: string, input: StartPaymentInput, startMs: number) {
-  return {
-    outTradeNo: a.out_trade_no, tradeType: a.trade_type, amountFen: a.amount_fen, description: truncateUtf8(description),
-    clientIp: input.clientIp, openid: a.openid, productId: input.sku, startMs, expiresAt: a.expires_at,
-  };
-}
-
-/**
- * The same unifiedorder again for an attempt that got no answer: WeChat answers an identical
- * re-submission with the trade it already holds (or places it now). Still no answer: it stays
- * unanswered. A refusal (e.g. ORDERCLOSED, or fields that differ because the buyer's IP changed): it is
- * closed at WeChat, or here when WeChat cannot be asked, and the buyer gets a fresh trade.
- */
-async function resubmit(plan: Extract<Plan, { kind: 'resubmit' }>, input: StartPaymentInput): Promise<StartPaymentResult> {
-  const a = plan.attempt;
-  let res;
-  try {
-    res = await placeOrder(unifiedOrderOf(a, plan.description, input, Date.parse(a.created_at)));
-  } catch (e) {
-    if (!(e instanceof WechatPayError)) throw e;
-    if (outcomeUnknown(e)) return noAnswer(e.code);
-    console.warn(`unifiedorder ${a.out_trade_no} re-submitted: ${e.code} ${e.message}; closing it`);
-    const closed = await closeAttempt(a.out_trade_no).catch((c) => {
-      console.warn(`closeorder ${a.out_trade_no}: ${(c as Error).message}`);
-      return undefined;
-    });
-    if (closed === 'paid') return { ok: false, code: 'ALREADY_PAID', message: 'this order is already paid', orderId: plan.orderId };
-    if (closed === undefined) await retireUnanswered(a.out_trade_no);
-    return startPayment(input);
-  }
-  const opened = await answerUnanswered(a.out_trade_no, res.prepayId, res.codeUrl);
-  if (opened.status !== 'open' || !(opened.prepay_id || opened.code_url)) return upstream(`attempt ${a.out_trade_no} is ${opened.status}`);
-  return present(plan.orderId, opened, a.amount_fen);
-}
-
-async function present(orderId: string, a: PaymentAttempt, amountFen: number): Promise<StartPaymentResult> {
-  if (a.trade_type === 'JSAPI') {
-    // A fresh timestamp and nonce each time; the prepay_id is the stored one (no new unifiedorder).
-    const params = jsapiPayParams(a.prepay_id!, a.sign_type as SignType);
-    return { ok: true, orderId, kind: 'jsapi', params, amountFen };
-  }
-  return { ok: true, orderId, kind: 'native', qrSvg: await qrSvg(a.code_url!), expiresAt: a.expires_at, amountFen };
+  return carryOut(plan, { description: truncateUtf8(description), productId: sku, clientIp: input.clientIp }, amountFen, now, () => startPayment(input));
 }

@@ -1,5 +1,5 @@
 import { getDb, nowIso } from '../../db';
-import type { OrderStatus } from '../../db/schema';
+import type { ClosedReason, OrderStatus } from '../../db/schema';
 import { closeAtWechat, queryPayment, WechatPayApiError, WechatPayError } from '../gateway';
 import { recordEvent, writeTransaction } from '../kernel';
 import { followRefund, submitRefund } from '../refunds';
@@ -62,15 +62,21 @@ export async function closeAttempt(outTradeNo: string): Promise<'closed' | 'paid
   return 'closed';
 }
 
-/** Closes a pending order whose attempts are all closed; never one that got paid meanwhile. */
-export async function closeOrderIfUnpaid(orderId: string, why: string): Promise<boolean> {
+/**
+ * Closes a pending order whose attempts are all closed; never one that got paid meanwhile. `reason`
+ * is recorded (orders.closed_reason) so the sessions API can tell `expired` from `closed`. With
+ * `onlyAfterWindow`, an order whose own payment window (orders.expires_at) is still open stays pending:
+ * one expired QR of a checkout session that runs for days must not end the session.
+ */
+export async function closeOrderIfUnpaid(orderId: string, why: string, reason: ClosedReason, onlyAfterWindow = false): Promise<boolean> {
   return writeTransaction(async (trx) => {
-    const upd = await trx.updateTable('orders').set({ status: 'closed', updated_at: nowIso() })
+    let q = trx.updateTable('orders').set({ status: 'closed', closed_reason: reason, updated_at: nowIso() })
       .where('id', '=', orderId).where('status', '=', 'pending')
       .where(({ not, exists, selectFrom }) => not(exists(
         selectFrom('payment_attempts').select('out_trade_no').where('order_id', '=', orderId).where('status', 'in', ['open', 'paid']),
-      )))
-      .executeTakeFirst();
+      )));
+    if (onlyAfterWindow) q = q.where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '<=', nowIso())]));
+    const upd = await q.executeTakeFirst();
     if (Number(upd.numUpdatedRows) === 0) return false;
     await recordEvent(trx, { orderId, source: 'close', outcome: 'applied', detail: `order closed: ${why}` });
     return true;
@@ -80,8 +86,11 @@ export async function closeOrderIfUnpaid(orderId: string, why: string): Promise<
 /** A merchant close: the order's status after it, or why it could not be closed. */
 export type CloseResult = { ok: true; status: OrderStatus } | { ok: false; code: string; message: string };
 
-/** Merchant close: closeorder at WeChat for every open attempt, then the order closed (ORDERPAID: paid). */
-export async function closeUnpaidOrder(orderId: string): Promise<CloseResult> {
+/**
+ * A merchant's or an API caller's close: closeorder at WeChat for every open attempt, then the order
+ * closed (ORDERPAID: paid instead). `by` is recorded as the closed reason.
+ */
+export async function closeUnpaidOrder(orderId: string, by: 'merchant' | 'api' = 'merchant'): Promise<CloseResult> {
   const db = await getDb();
   const order = await db.selectFrom('orders').select(['status']).where('id', '=', orderId).executeTakeFirst();
   if (!order) return { ok: false, code: 'NOT_FOUND', message: `no order ${orderId}` };
@@ -98,7 +107,7 @@ export async function closeUnpaidOrder(orderId: string): Promise<CloseResult> {
       return { ok: false, code, message: `closeorder for ${a.out_trade_no} failed: ${(e as Error).message}; the order stays pending` };
     }
   }
-  await closeOrderIfUnpaid(orderId, 'closed by the merchant');
+  await closeOrderIfUnpaid(orderId, by === 'api' ? 'closed through the API' : 'closed by the merchant', by);
   const after = await db.selectFrom('orders').select('status').where('id', '=', orderId).executeTakeFirstOrThrow();
   return { ok: true, status: after.status };
 }

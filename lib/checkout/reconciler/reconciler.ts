@@ -1,6 +1,6 @@
-import { sql } from 'kysely';
+import { type ExpressionBuilder, sql } from 'kysely';
 import { type AppConfig, getConfig, type ReconcilerSettings } from '../../config';
-import { getDb, nowIso } from '../../db';
+import { type Database, getDb, nowIso } from '../../db';
 import { closeAttempt, closeOrderIfUnpaid, confirmAttempt } from '../payments';
 import { followRefund } from '../refunds';
 
@@ -13,7 +13,8 @@ import { followRefund } from '../refunds';
  *  - attempts open longer than RECONCILE_GRACE_MS with no notify: orderquery (at most once a grace period
  *    per order, then for every quiet attempt of it), applied like a notify (not unanswered ones, which
  *    nobody can pay before a re-submission);
- *  - pending orders whose attempts all closed or failed, past the payment window: closed;
+ *  - pending orders whose attempts all closed or failed (or that never had one), past their payment
+ *    window: closed as expired;
  *  - refunds processing longer than the grace: refundquery (or resubmitted when WeChat never got them).
  * With PostgreSQL, each round runs only on the instance that takes a session advisory lock.
  */
@@ -89,7 +90,8 @@ export async function reconcileOnce(s: ReconcilerSettings): Promise<string[]> {
   for (const a of expired) {
     await each(`expired ${a.out_trade_no}`, async () => {
       const r = await closeAttempt(a.out_trade_no);
-      if (r === 'closed') await closeOrderIfUnpaid(a.order_id, 'payment window expired');
+      // The order ends only when its own window has (a checkout session may outlive one QR by days).
+      if (r === 'closed') await closeOrderIfUnpaid(a.order_id, 'payment window expired', 'expired', true);
       return r;
     });
   }
@@ -125,17 +127,22 @@ export async function reconcileOnce(s: ReconcilerSettings): Promise<string[]> {
   }
 
   // Pending orders with nothing left to pay: every attempt closed or failed at WeChat (CLOSED, REVOKED,
-  // ORDERNOTEXIST, PAYERROR) and the payment window over, so no buyer can resume them. Closed here, or
-  // they would stay pending for ever.
-  const windowCut = nowIso(now - getConfig().orderTtlMinutes * 60_000 - s.graceMs);
-  const orphans = await db.selectFrom('orders').select('id')
-    .where('status', '=', 'pending').where('created_at', '<', windowCut)
-    .where(({ not, exists, selectFrom }) => not(exists(
-      selectFrom('payment_attempts').select('out_trade_no').whereRef('payment_attempts.order_id', '=', 'orders.id').where('status', 'in', ['open', 'paid']),
-    )))
-    .orderBy('created_at').limit(s.batch).execute();
-  for (const o of orphans) {
-    await each(`orphan ${o.id}`, () => closeOrderIfUnpaid(o.id, 'nothing left to pay: every attempt closed or failed and the payment window is over'));
+  // ORDERNOTEXIST, PAYERROR), or none ever made (an API session nobody opened), and the payment window
+  // over (orders.expires_at; before migration 0006: creation + ORDER_TTL_MINUTES + the grace), so no
+  // buyer can resume them. Closed here as `expired`, or they would stay pending for ever. No claim can
+  // be in flight past expires_at: a claim needs MIN_ATTEMPT_WINDOW_MS of the window left.
+  const nothingPayable = ({ not, exists, selectFrom }: ExpressionBuilder<Database, 'orders'>) => not(exists(
+    selectFrom('payment_attempts').select('out_trade_no').whereRef('payment_attempts.order_id', '=', 'orders.id').where('status', 'in', ['open', 'paid']),
+  ));
+  const legacyCut = nowIso(now - getConfig().orderTtlMinutes * 60_000 - s.graceMs);
+  const [ended, legacy] = await Promise.all([
+    db.selectFrom('orders').select('id').where('status', '=', 'pending').where('expires_at', '<', nowIso(now))
+      .where(nothingPayable).orderBy('expires_at').limit(s.batch).execute(),
+    db.selectFrom('orders').select('id').where('status', '=', 'pending').where('expires_at', 'is', null).where('created_at', '<', legacyCut)
+      .where(nothingPayable).orderBy('created_at').limit(s.batch).execute(),
+  ]);
+  for (const o of [...ended, ...legacy]) {
+    await each(`orphan ${o.id}`, () => closeOrderIfUnpaid(o.id, 'nothing left to pay: every attempt closed or failed and the payment window is over', 'expired'));
   }
 
   const refunds = await db.selectFrom('refunds').selectAll()

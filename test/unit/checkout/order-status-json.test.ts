@@ -6,7 +6,8 @@ const NOW = Date.parse('2026-11-22T12:00:00.000Z');
 const order = (o: Partial<Order> = {}): Order => ({
   id: 'o_abcdefghijkl', sku: 'green-tea', name: '明前龙井 50g', quantity: 2, amount_fen: 13600, status: 'pending',
   buyer_openid: null, buyer_id: 'b_x', transaction_id: null, refunded_fen: 0, duplicate_paid: 0,
-  created_at: '2026-11-22T11:59:00.000Z', paid_at: null, updated_at: '2026-11-22T11:59:00.000Z', last_query_at: null, ...o,
+  created_at: '2026-11-22T11:59:00.000Z', paid_at: null, updated_at: '2026-11-22T11:59:00.000Z', last_query_at: null,
+  merchant_reference: null, success_url: null, metadata: null, expires_at: null, origin: 'shop', closed_reason: null, ...o,
 });
 const attempt = (a: Partial<PaymentAttempt> = {}): PaymentAttempt => ({
   out_trade_no: 'P1', order_id: 'o_abcdefghijkl', trade_type: 'NATIVE', amount_fen: 13600, openid: null, sign_type: 'MD5',

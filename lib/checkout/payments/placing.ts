@@ -1,0 +1,196 @@
+import type { Kysely } from 'kysely';
+import { type Database, nowIso } from '../../db';
+import type { Order, PaymentAttempt, TradeType } from '../../db/schema';
+import { jsapiPayParams, type JsapiPayParams, outcomeUnknown, placeOrder, type SignType, WechatPayError } from '../gateway';
+import { newOutTradeNo } from '../kernel';
+import { answerUnanswered, awaitClaim, dropClaim, findClaim, findReusableAttempt, findUnanswered, keepUnanswered, openClaim, retireUnanswered } from './attempts';
+import { qrSvg } from './qr';
+import { closeAttempt } from './sync';
+
+/*
+ * The attempt machinery both ways of paying share (a shop link's startPayment and a checkout session's
+ * startSessionPayment): inside the caller's lock, reuse an open attempt or wait for a claim or write a
+ * new claim; then, with no lock held, unifiedorder for a claim and the JSAPI parameters or the QR.
+ */
+
+/** Why starting a payment was refused; the pages map each code to a message in the buyer's language. */
+export type StartPaymentErrorCode =
+  | 'INVALID_INPUT' | 'NOT_FOUND' | 'OAUTH_REQUIRED' | 'ALREADY_PAID' | 'EXPIRED' | 'CLOSED' | 'RATE_LIMITED' | 'UPSTREAM' | 'INTERNAL';
+
+/** What the pay panel gets: the JSAPI parameters or the Native QR, or a typed refusal. */
+export type StartPaymentResult =
+  | { ok: true; orderId: string; kind: 'jsapi'; params: JsapiPayParams; amountFen: number }
+  | { ok: true; orderId: string; kind: 'native'; qrSvg: string; expiresAt: string; amountFen: number }
+  | { ok: false; code: StartPaymentErrorCode; message: string; orderId?: string; retryAfterSec?: number };
+
+/**
+ * An attempt needs at least this much of its order's payment window left: WeChat refuses a time_expire
+ * within a minute (docs/wechatpay-v2.md), and a buyer needs time to scan or confirm.
+ */
+export const MIN_ATTEMPT_WINDOW_MS = 2 * 60_000;
+
+/** What the decision under the lock came to. */
+export type Plan =
+  | { kind: 'done'; result: StartPaymentResult }
+  | { kind: 'reuse'; orderId: string; attempt: PaymentAttempt }
+  | { kind: 'wait'; orderId: string; outTradeNo: string }
+  | { kind: 'resubmit'; orderId: string; attempt: PaymentAttempt }
+  | { kind: 'place'; orderId: string; orderIsNew: boolean; attempt: PaymentAttempt };
+
+/** Which attempt a buyer needs: trade type, payer and the sign type WeChat will check the paySign with. */
+export interface AttemptWanted {
+  tradeType: TradeType;
+  openid: string | null;
+  signType: string;
+  now: number;
+}
+
+/** True while the order's window leaves room for an attempt (orders from before 0006 have no window). */
+export function windowOpen(order: Pick<Order, 'expires_at'>, now: number): boolean {
+  return order.expires_at === null || Date.parse(order.expires_at) - now >= MIN_ATTEMPT_WINDOW_MS;
+}
+
+/**
+ * An existing order's open attempt to reuse, another call's claim to wait for, or an unanswered
+ * unifiedorder to re-submit; null when a new claim is needed.
+ */
+export async function reuseOrWait(db: Kysely<Database>, orderId: string, want: AttemptWanted): Promise<Plan | null> {
+  const reusable = await findReusableAttempt(db, { ...want, orderId });
+  if (reusable) return { kind: 'reuse', orderId, attempt: reusable };
+  const claim = await findClaim(db, { ...want, orderId });
+  if (claim) return { kind: 'wait', orderId, outTradeNo: claim.out_trade_no };
+  const unanswered = await findUnanswered(db, { ...want, orderId });
+  if (unanswered) return { kind: 'resubmit', orderId, attempt: unanswered };
+  return null;
+}
+
+/**
+ * Writes a claim attempt (./attempts.ts) for the order, inside the caller's lock. Its window is the
+ * order's (ORDER_TTL_MINUTES from now at most): no attempt outlives the session it pays for.
+ */
+export async function writeClaim(
+  db: Kysely<Database>,
+  o: { orderId: string; orderIsNew: boolean; amountFen: number; orderExpiresAt: string | null; ttlMinutes: number },
+  want: AttemptWanted,
+): Promise<Plan> {
+  const { now } = want;
+  const at = nowIso(now);
+  const ttlEnd = now + o.ttlMinutes * 60_000;
+  const end = o.orderExpiresAt === null ? ttlEnd : Math.min(ttlEnd, Date.parse(o.orderExpiresAt));
+  const attempt: PaymentAttempt = {
+    out_trade_no: newOutTradeNo(now), order_id: o.orderId, trade_type: want.tradeType, amount_fen: o.amountFen, openid: want.openid,
+    sign_type: want.signType, prepay_id: null, code_url: null, expires_at: nowIso(end),
+    status: 'failed', transaction_id: null, created_at: at, updated_at: at,
+  };
+  await db.insertInto('payment_attempts').values(attempt).execute();
+  return { kind: 'place', orderId: o.orderId, orderIsNew: o.orderIsNew, attempt };
+}
+
+/** What unifiedorder needs beyond the claim: the body shown in WeChat, the Native product_id, the buyer's IP. */
+export interface PlaceDetails {
+  description: string;
+  productId: string;
+  clientIp: string;
+}
+
+/**
+ * Carries out a plan made under the lock: the stored attempt, another call's, a unifiedorder for our
+ * claim, or the re-submission of an unanswered one. `again` starts over (the caller's own entry point)
+ * once a re-submitted trade was refused and closed.
+ */
+export async function carryOut(
+  plan: Plan, details: PlaceDetails, amountFen: number, now: number, again: () => Promise<StartPaymentResult>,
+): Promise<StartPaymentResult> {
+  switch (plan.kind) {
+    case 'done':
+      return plan.result;
+    case 'reuse':
+      return present(plan.orderId, plan.attempt, amountFen);
+    case 'wait': {
+      const a = await awaitClaim(plan.outTradeNo);
+      return a ? present(plan.orderId, a, amountFen) : upstream('a concurrent attempt failed');
+    }
+    case 'resubmit':
+      return resubmit(plan, details, again);
+    case 'place':
+      return place(plan, details, now);
+  }
+}
+
+/** A refusal from WeChat or the way to it. */
+export const upstream = (detail: string): StartPaymentResult => ({ ok: false, code: 'UPSTREAM', message: `WeChat Pay did not accept the order (${detail})` });
+
+const noAnswer = (detail: string): StartPaymentResult => ({
+  ok: false, code: 'UPSTREAM', message: `WeChat Pay did not answer (${detail}); it may have placed the order: paying again re-submits the same trade`,
+});
+
+/** The unifiedorder of an attempt; every field comes from the stored attempt and order, so a re-submission is identical. */
+function unifiedOrderOf(a: PaymentAttempt, details: PlaceDetails, startMs: number) {
+  return {
+    outTradeNo: a.out_trade_no, tradeType: a.trade_type, amountFen: a.amount_fen, description: details.description,
+    clientIp: details.clientIp, openid: a.openid, productId: details.productId, startMs, expiresAt: a.expires_at,
+  };
+}
+
+/** unifiedorder for a claimed attempt, with no lock or transaction held while WeChat answers. */
+async function place(plan: Extract<Plan, { kind: 'place' }>, details: PlaceDetails, now: number): Promise<StartPaymentResult> {
+  const a = plan.attempt;
+  let res;
+  try {
+    res = await placeOrder(unifiedOrderOf(a, details, now));
+  } catch (e) {
+    if (outcomeUnknown(e)) {
+      // WeChat may hold this trade: keep it (./attempts.ts), so the next tap re-submits it instead of placing another.
+      await keepUnanswered(a.out_trade_no);
+      console.warn(`unifiedorder ${a.out_trade_no}: no answer (${(e as WechatPayError).code}); kept for re-submission`);
+      return noAnswer((e as WechatPayError).code);
+    }
+    await dropClaim(a.out_trade_no, plan.orderId, plan.orderIsNew);
+    if (e instanceof WechatPayError) {
+      console.warn(`unifiedorder ${a.out_trade_no} failed: ${e.code} ${e.message}`);
+      return upstream(e.code);
+    }
+    throw e;
+  }
+  const opened = await openClaim(a.out_trade_no, res.prepayId, res.codeUrl);
+  return present(plan.orderId, opened, a.amount_fen);
+}
+
+/**
+ * The same unifiedorder again for an attempt that got no answer: WeChat answers an identical
+ * re-submission with the trade it already holds (or places it now). Still no answer: it stays
+ * unanswered. A refusal (e.g. ORDERCLOSED, or fields that differ because the buyer's IP changed): it is
+ * closed at WeChat, or here when WeChat cannot be asked, and the buyer gets a fresh trade.
+ */
+async function resubmit(
+  plan: Extract<Plan, { kind: 'resubmit' }>, details: PlaceDetails, again: () => Promise<StartPaymentResult>,
+): Promise<StartPaymentResult> {
+  const a = plan.attempt;
+  let res;
+  try {
+    res = await placeOrder(unifiedOrderOf(a, details, Date.parse(a.created_at)));
+  } catch (e) {
+    if (!(e instanceof WechatPayError)) throw e;
+    if (outcomeUnknown(e)) return noAnswer(e.code);
+    console.warn(`unifiedorder ${a.out_trade_no} re-submitted: ${e.code} ${e.message}; closing it`);
+    const closed = await closeAttempt(a.out_trade_no).catch((c) => {
+      console.warn(`closeorder ${a.out_trade_no}: ${(c as Error).message}`);
+      return undefined;
+    });
+    if (closed === 'paid') return { ok: false, code: 'ALREADY_PAID', message: 'this order is already paid', orderId: plan.orderId };
+    if (closed === undefined) await retireUnanswered(a.out_trade_no);
+    return again();
+  }
+  const opened = await answerUnanswered(a.out_trade_no, res.prepayId, res.codeUrl);
+  if (opened.status !== 'open' || !(opened.prepay_id || opened.code_url)) return upstream(`attempt ${a.out_trade_no} is ${opened.status}`);
+  return present(plan.orderId, opened, a.amount_fen);
+}
+
+async function present(orderId: string, a: PaymentAttempt, amountFen: number): Promise<StartPaymentResult> {
+  if (a.trade_type === 'JSAPI') {
+    // A fresh timestamp and nonce each time; the prepay_id is the stored one (no new unifiedorder).
+    const params = jsapiPayParams(a.prepay_id!, a.sign_type as SignType);
+    return { ok: true, orderId, kind: 'jsapi', params, amountFen };
+  }
+  return { ok: true, orderId, kind: 'native', qrSvg: await qrSvg(a.code_url!), expiresAt: a.expires_at, amountFen };
+}

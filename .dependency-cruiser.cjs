@@ -5,7 +5,8 @@
  * Layout the rules describe:
  *   app/                      routes and UI; app/sandbox/ is the sandbox's HTTP face
  *   lib/checkout/<cap>/       capabilities (kernel, gateway, payments, refunds, orders, buyer, catalog,
- *                             merchant, reconciler, health), each with one public index.ts
+ *                             merchant, reconciler, health, objects, developers, sessions), each with one
+ *                             public index.ts
  *   lib/wechatpay/, lib/wechat/  framework-free WeChat protocol layers
  *   lib/sandbox/              the WeChat simulator engine
  *   lib/db/                   Kysely; lib/config.ts; lib/session.ts (iron-session + next/headers)
@@ -109,6 +110,19 @@ module.exports = {
       comment: 'lib/checkout/* other than gateway/ and kernel/ never imports lib/wechatpay; use lib/checkout/gateway.',
       from: { path: '^lib/checkout/', pathNot: '^lib/checkout/(gateway|kernel)/' },
       to: { path: '^lib/wechatpay/' },
+    },
+    {
+      // 5c. The public JSON objects (checkout session, refund) are read by the sessions API now and by
+      //     webhooks later; kept a leaf so a shape can be computed from a row anywhere (even inside a
+      //     transaction of payments or refunds) without dragging those capabilities, or a cycle, along.
+      name: 'objects-are-leaves',
+      severity: 'error',
+      comment: 'lib/checkout/objects/ imports from the repo only its own folder, lib/checkout/kernel, lib/db/schema.ts and lib/config.ts.',
+      from: { path: '^lib/checkout/objects/' },
+      to: {
+        path: REPO,
+        pathNot: ['^lib/checkout/objects/', '^lib/checkout/kernel/', '^lib/db/schema\\.ts$', '^lib/config\\.ts$'],
+      },
     },
     {
       // 6. The WeChat protocol layers are leaves: they encode WeChat's rules (signatures, XML,

@@ -66,6 +66,7 @@ const FIXTURE: Record<string, string> = {
   'lib/checkout/payments/index.ts': `export { start } from './start';\n`,
   'lib/checkout/payments/start.ts': `import { tx } from '../kernel';\nimport { gw } from '@/lib/checkout/gateway';\nexport const start = () => [tx(), gw];\n`,
   'lib/checkout/reconciler/index.ts': `import { start } from '@/lib/checkout/payments/index';\nexport const tick = start;\n`,
+  'lib/checkout/objects/index.ts': `import { tx } from '@/lib/checkout/kernel';\nimport type { Schema } from '@/lib/db/schema';\nimport { config } from '@/lib/config';\nexport const obj = (o: Schema['orders']) => [o.id, tx, config];\n`,
   'app/layout.tsx': `import type { Metadata } from 'next';\nexport const metadata: Metadata = {};\nexport default function L({ children }: { children: React.ReactNode }) { return children; }\n`,
   'app/page.tsx':
     `import Link from 'next/link';\nimport { start } from '@/lib/checkout/payments';\nimport { session } from '@/lib/session';\n` +
@@ -94,6 +95,7 @@ const FIXTURE: Record<string, string> = {
   'lib/sandbox/bad-index.ts': `import { sign } from '@/lib/wechatpay';\nexport const x = sign;\n`, // 7 (index re-exports the client)
   'lib/sandbox/bad-checkout.ts': `import { start } from '@/lib/checkout/payments';\nexport const x = start;\n`, // 7
   'lib/sandbox/bad-wechat.ts': `import { isWechat } from '@/lib/wechat/ua';\nexport const x = isWechat;\n`, // 7
+  'lib/checkout/objects/bad.ts': `import { start } from '@/lib/checkout/payments';\nexport const x = start;\n`, // 5c
   'lib/db/bad.ts': `import { yuan } from '../money';\nexport const x = yuan;\n`, // 8
   'app/bad-missing.ts': `import { nope } from '@/lib/nope';\nexport const x = nope;\n`, // 9
 };
@@ -116,6 +118,7 @@ const EXPECTED = [
   'checkout-framework-free: lib/checkout/kernel/bad-sandbox.ts → lib/sandbox/engine.ts',
   'checkout-capabilities-via-index: lib/checkout/refunds/index.ts → lib/checkout/payments/start.ts',
   'wechatpay-only-through-gateway: lib/checkout/orders/bad-wire.ts → lib/wechatpay/time.ts',
+  'objects-are-leaves: lib/checkout/objects/bad.ts → lib/checkout/payments/index.ts',
   'protocol-layers-are-leaves: lib/wechatpay/bad.ts → lib/config.ts',
   'protocol-layers-are-leaves: lib/wechat/bad.ts → lib/wechatpay/sign.ts',
   'protocol-layers-are-leaves: lib/wechat/bad.ts → node_modules/react/index.js',

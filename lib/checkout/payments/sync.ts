@@ -92,7 +92,7 @@ export type CloseResult = { ok: true; status: OrderStatus } | { ok: false; code:
  */
 export async function closeUnpaidOrder(orderId: string, by: 'merchant' | 'api' = 'merchant'): Promise<CloseResult> {
   const db = await getDb();
-  const order = await db.selectFrom('orders').select(['status']).where('id', '=', orderId).executeTakeFirst();
+  const order = await db.selectFrom('orders').select(['status', 'expires_at']).where('id', '=', orderId).executeTakeFirst();
   if (!order) return { ok: false, code: 'NOT_FOUND', message: `no order ${orderId}` };
   if (order.status === 'closed') return { ok: true, status: 'closed' };
   if (order.status !== 'pending') return { ok: false, code: 'NOT_PENDING', message: `order is ${order.status}; only a pending order can be closed` };
@@ -107,7 +107,9 @@ export async function closeUnpaidOrder(orderId: string, by: 'merchant' | 'api' =
       return { ok: false, code, message: `closeorder for ${a.out_trade_no} failed: ${(e as Error).message}; the order stays pending` };
     }
   }
-  await closeOrderIfUnpaid(orderId, by === 'api' ? 'closed through the API' : 'closed by the merchant', by);
+  // A session whose window already ended was expired, whoever closes it now.
+  const ended = order.expires_at !== null && Date.parse(order.expires_at) <= Date.now();
+  await closeOrderIfUnpaid(orderId, `${by === 'api' ? 'closed through the API' : 'closed by the merchant'}${ended ? ' (its payment window had ended)' : ''}`, ended ? 'expired' : by);
   const after = await db.selectFrom('orders').select('status').where('id', '=', orderId).executeTakeFirstOrThrow();
   return { ok: true, status: after.status };
 }

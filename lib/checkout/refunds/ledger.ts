@@ -14,8 +14,8 @@ import { type DbOrTrx, newOutRefundNo, recordEvent, writeTransaction } from '../
  * order's duplicate_paid flag and timeline tell the merchant why).
  */
 
-/** Who asked for a refund: the merchant, or the automatic return of a duplicate payment. */
-export type RefundOrigin = 'merchant' | 'duplicate';
+/** Who asked for a refund: the merchant (pages), an API call, or the automatic return of a duplicate payment. */
+export type RefundOrigin = 'merchant' | 'api' | 'duplicate';
 
 /** The reserved `processing` refund row, or why nothing was reserved. */
 export type ReserveResult = { ok: true; refund: Refund } | { ok: false; code: string; message: string };

@@ -18,9 +18,10 @@ export interface RefundRequest {
  * The refund row as it stands after the call, or why it was refused. `confirmed`: WeChat answered that
  * it accepted the refund. When false the amount stays reserved and the refund `processing`: WeChat's
  * answer was lost or it asked to retry, and the reconciler asks again (refundquery, then the same
- * out_refund_no re-sent), so it is paid out at most once.
+ * out_refund_no re-sent), so it is paid out at most once. On a refusal, `refund` is the row WeChat
+ * refused (now failed), when one was reserved before the refusal.
  */
-export type RefundResult = { ok: true; refund: Refund; confirmed: boolean } | { ok: false; code: string; message: string };
+export type RefundResult = { ok: true; refund: Refund; confirmed: boolean } | { ok: false; code: string; message: string; refund?: Refund };
 
 /** err_codes after which the same out_refund_no may be sent again later (docs/wechatpay-v2.md §7). */
 const RETRYABLE = new Set(['SYSTEMERROR', 'BIZERR_NEED_RETRY', 'FREQUENCY_LIMITED']);
@@ -81,7 +82,8 @@ export async function submitRefund(refund: Refund): Promise<RefundResult> {
           await recordEvent(trx, { ...ev, outcome: 'error', detail: `refund ${refund.out_refund_no} refused by WeChat: ${code} ${e.errCodeDes ?? message}` });
         }
       });
-      return { ok: false, code, message: e.errCodeDes ?? message };
+      const failed = await db.selectFrom('refunds').selectAll().where('out_refund_no', '=', refund.out_refund_no).executeTakeFirst();
+      return { ok: false, code, message: e.errCodeDes ?? message, refund: failed };
     }
     const detail = `not confirmed yet (${code}: ${message}); will retry`;
     await db.updateTable('refunds').set({ detail, updated_at: nowIso() })

@@ -25,6 +25,7 @@ export function doctorReport(env: Record<string, string | undefined> = process.e
     '',
     'Register with WeChat (merchant platform and official account):',
     `  JSAPI payment directory (支付授权目录): ${c.publicBaseUrl}/shop/`,
+    `  JSAPI payment directory for checkout sessions (a second 支付授权目录): ${c.publicBaseUrl}/pay/`,
     `  OAuth web-auth domain (网页授权域名): ${new URL(c.publicBaseUrl).host}`,
     `  Payment notify URL (sent as notify_url): ${c.publicBaseUrl}/api/wechatpay/notify`,
     `  Refund notify URL (sent with each refund): ${c.publicBaseUrl}/api/wechatpay/refund-notify`,

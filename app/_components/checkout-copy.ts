@@ -39,6 +39,8 @@ const zh = {
   statusLabel: '状态',
   status: {
     pending: '待支付',
+    open: '待支付',
+    expired: '已过期',
     paid: '已支付',
     closed: '已关闭',
     partially_refunded: '已部分退款',
@@ -100,6 +102,8 @@ const en: CheckoutCopy = {
   statusLabel: 'Status',
   status: {
     pending: 'Awaiting payment',
+    open: 'Awaiting payment',
+    expired: 'Expired',
     paid: 'Paid',
     closed: 'Closed',
     partially_refunded: 'Partially refunded',

@@ -17,6 +17,7 @@ describe('npm run doctor', () => {
     expect(r.ok).toBe(true);
     const text = r.lines.join('\n');
     expect(text).toContain('支付授权目录): https://pay.example.com/shop/');
+    expect(text).toContain('支付授权目录): https://pay.example.com/pay/');
     expect(text).toContain('网页授权域名): pay.example.com');
     expect(text).toContain('https://pay.example.com/api/wechatpay/notify');
     expect(text).toContain('https://pay.example.com/api/wechatpay/refund-notify');

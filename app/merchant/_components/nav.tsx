@@ -2,6 +2,7 @@ import Link from 'next/link';
 import { logoutAction } from '../login/actions';
 import type { Copy } from './copy';
 
+/** The merchant pages' navigation bar, with the current page in bold and the logout button. */
 export function MerchantNav({ copy, active }: { copy: Copy; active: 'orders' | 'products' | 'developers' }) {
   return (
     <nav className="merchant-nav" style={{ display: 'flex', gap: 16, alignItems: 'center', marginBottom: 12 }}>

@@ -7,7 +7,7 @@ import { getConfig } from '@/lib/config';
 import { pickLocale } from '@/lib/i18n';
 import { formatYuan } from '@/lib/money';
 import { getSession } from '@/lib/session';
-import { PayPanel } from './pay-panel';
+import { PayPanel } from '@/app/_components/pay-panel';
 
 export const dynamic = 'force-dynamic';
 
@@ -42,7 +42,7 @@ export default async function ShopPage({ params }: { params: Promise<{ sku: stri
       </div>
       {kind === 'mobile' && <p className="card" data-testid="open-in-wechat">{c.openInWechat}</p>}
       {kind === 'wecom' && <p className="card" data-testid="wecom-note">{c.wecom}</p>}
-      <PayPanel sku={product.sku} priceFen={product.price_fen} mode={mode} copy={c} />
+      <PayPanel target={{ kind: 'shop', sku: product.sku, priceFen: product.price_fen }} mode={mode} copy={c} />
     </main>
   );
 }

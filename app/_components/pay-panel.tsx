@@ -1,27 +1,50 @@
 'use client';
 import { useEffect, useRef, useState } from 'react';
 import { mutate } from 'swr';
-import type { CheckoutCopy } from '@/app/_components/checkout-copy';
-import { OrderStatusBadge } from '@/app/_components/order-status-badge';
-import { orderStatusKey } from '@/app/_components/use-order-status';
+import { startSessionPayment } from '@/app/pay/[id]/actions';
+import { startPayment } from '@/app/shop/[sku]/actions';
 import { formatYuan } from '@/lib/money';
 import type { PayMode } from '@/lib/checkout/buyer';
 import type { StartPaymentResult } from '@/lib/checkout/payments';
-import { startPayment } from './actions';
 import { bridgeReadyNow, requestPayment, whenBridgeReady } from './bridge';
+import type { CheckoutCopy } from './checkout-copy';
 import { NativeQr } from './native-qr';
+import { OrderStatusBadge } from './order-status-badge';
+import { orderStatusKey, useOrderStatus } from './use-order-status';
 
 type Native = { orderId: string; qrSvg: string; expiresAt: string; amountFen: number };
 type Notice = { tone: 'info' | 'error'; text: string; link?: { href: string; text: string } };
 
 /**
- * Quantity and the pay control. JSAPI (inside WeChat): the server action's signed parameters go to
- * getBrandWCPayRequest, waiting for WeixinJSBridgeReady when the bridge is not there yet; `:ok` loads
- * the order page, `:cancel` lets the buyer pay again (the same prepay is reused), `:fail` says why.
- * Native (everywhere else): the QR the server rendered, with countdown and live status.
+ * What is being paid: a product at a shop link (the buyer picks the quantity; the server prices it
+ * from the catalog), or an existing checkout session at /pay/{id} (its amount is fixed).
  */
-export function PayPanel(props: { sku: string; priceFen: number; mode: PayMode; copy: CheckoutCopy }) {
-  const { copy: c, sku, mode } = props;
+export type PayTarget =
+  | { kind: 'shop'; sku: string; priceFen: number }
+  | { kind: 'session'; sessionId: string; amountFen: number; successRedirect: string | null };
+
+const PAID = new Set(['paid', 'partially_refunded', 'refunded']);
+
+/** A session with a success_url sends the buyer there once the server has the payment (not on the sheet's word). */
+function PaidRedirect(props: { orderId: string; href: string }) {
+  const { data } = useOrderStatus(props.orderId);
+  const paid = data !== undefined && PAID.has(data.status);
+  useEffect(() => {
+    if (paid) window.location.assign(props.href);
+  }, [paid, props.href]);
+  return null;
+}
+
+/**
+ * Quantity (shop links) and the pay control. JSAPI (inside WeChat): the server action's signed
+ * parameters go to getBrandWCPayRequest, waiting for WeixinJSBridgeReady when the bridge is not there
+ * yet; `:ok` loads the order page (a session: its pay page, which confirms and goes on to success_url),
+ * `:cancel` lets the buyer pay again (the same prepay is reused), `:fail` says why. Native (everywhere
+ * else): the QR the server rendered, with countdown and live status.
+ */
+export function PayPanel(props: { target: PayTarget; mode: PayMode; copy: CheckoutCopy }) {
+  const { copy: c, target, mode } = props;
+  const here = target.kind === 'shop' ? `/shop/${target.sku}` : `/pay/${target.sessionId}`;
   const [quantity, setQuantity] = useState(1);
   const [busy, setBusy] = useState(false);
   const [notice, setNotice] = useState<Notice | null>(null);
@@ -37,7 +60,7 @@ export function PayPanel(props: { sku: string; priceFen: number; mode: PayMode; 
 
   const failed = (r: Extract<StartPaymentResult, { ok: false }>) => {
     if (r.code === 'OAUTH_REQUIRED') {
-      window.location.assign(`/api/wechat/oauth/start?returnTo=${encodeURIComponent(`/shop/${sku}`)}`);
+      window.location.assign(`/api/wechat/oauth/start?returnTo=${encodeURIComponent(here)}`);
       return;
     }
     if (r.code === 'ALREADY_PAID' && r.orderId) {
@@ -53,7 +76,9 @@ export function PayPanel(props: { sku: string; priceFen: number; mode: PayMode; 
     setBusy(true);
     setNotice(null);
     try {
-      const r = await startPayment({ sku, quantity, orderId: orderId.current });
+      const r = target.kind === 'shop'
+        ? await startPayment({ sku: target.sku, quantity, orderId: orderId.current })
+        : await startSessionPayment({ sessionId: target.sessionId });
       if (!r.ok) return failed(r);
       orderId.current = r.orderId;
       if (r.kind === 'native') {
@@ -68,7 +93,7 @@ export function PayPanel(props: { sku: string; priceFen: number; mode: PayMode; 
       setNotice(null);
       const outcome = await requestPayment(bridge, r.params);
       if (outcome.kind === 'ok') {
-        window.location.assign(`/orders/${encodeURIComponent(r.orderId)}?from=pay`);
+        window.location.assign(target.kind === 'shop' ? `/orders/${encodeURIComponent(r.orderId)}?from=pay` : `${here}?from=pay`);
         return;
       }
       setPayAgain(true);
@@ -96,23 +121,27 @@ export function PayPanel(props: { sku: string; priceFen: number; mode: PayMode; 
   return (
     <div data-testid="pay-panel" data-mode={mode} data-ready={ready ? '1' : '0'}>
       <div className="card">
-        <label>
-          {c.quantity}{' '}
-          <input
-            data-testid="quantity"
-            type="number"
-            min={1}
-            max={99}
-            step={1}
-            value={quantity}
-            disabled={busy}
-            onChange={(e) => changeQuantity(e.target.value)}
-            style={{ width: 80 }}
-          />
-        </label>
-        <p>
-          {c.total} <span className="price" data-testid="total">¥{formatYuan(props.priceFen * quantity)}</span>
-        </p>
+        {target.kind === 'shop' && (
+          <>
+            <label>
+              {c.quantity}{' '}
+              <input
+                data-testid="quantity"
+                type="number"
+                min={1}
+                max={99}
+                step={1}
+                value={quantity}
+                disabled={busy}
+                onChange={(e) => changeQuantity(e.target.value)}
+                style={{ width: 80 }}
+              />
+            </label>
+            <p>
+              {c.total} <span className="price" data-testid="total">¥{formatYuan(target.priceFen * quantity)}</span>
+            </p>
+          </>
+        )}
         {!native && (
           <button className="btn" data-testid="pay-button" disabled={busy || !ready} onClick={pay}>
             {label}
@@ -140,6 +169,9 @@ export function PayPanel(props: { sku: string; priceFen: number; mode: PayMode; 
           busy={busy}
           onRefresh={pay}
         />
+      )}
+      {target.kind === 'session' && target.successRedirect && (native || jsapiOrder) && (
+        <PaidRedirect orderId={native?.orderId ?? jsapiOrder!} href={target.successRedirect} />
       )}
     </div>
   );

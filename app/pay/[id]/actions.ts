@@ -1,0 +1,49 @@
+'use server';
+import { cookies, headers } from 'next/headers';
+import { z } from 'zod';
+import { checkoutCopy } from '@/app/_components/checkout-copy';
+import { buyerIp, detectClient, payModeFor } from '@/lib/checkout/buyer';
+import { ORDER_ID_RE } from '@/lib/checkout/kernel';
+import { startSessionPayment as startSessionPaymentFor, type StartPaymentResult } from '@/lib/checkout/payments';
+import { pickLocale } from '@/lib/i18n';
+import { getSession } from '@/lib/session';
+
+const Input = z.object({ sessionId: z.string().regex(ORDER_ID_RE) });
+
+/**
+ * The pay control's action on /pay/{id}. The client sends only the session id: the amount and the
+ * description are the session's, the trade type comes from the request's user agent, the payer's
+ * openid from the cookie session, the IP from the request.
+ */
+export async function startSessionPayment(raw: unknown): Promise<StartPaymentResult> {
+  const h = await headers();
+  const c = checkoutCopy(pickLocale(h.get('accept-language')));
+  const parsed = Input.safeParse(raw);
+  if (!parsed.success) return { ok: false, code: 'INVALID_INPUT', message: c.notFoundBody };
+  const session = await getSession();
+  const kind = detectClient(h.get('user-agent'), (await cookies()).get('sandbox_wechat_browser')?.value);
+  try {
+    const r = await startSessionPaymentFor({
+      orderId: parsed.data.sessionId,
+      openid: session.openid,
+      mode: payModeFor(kind),
+      clientIp: buyerIp(h.get('x-forwarded-for')),
+    });
+    if (r.ok) return r;
+    const message = {
+      INVALID_INPUT: c.notFoundBody,
+      NOT_FOUND: c.notFoundBody,
+      OAUTH_REQUIRED: c.oauthRequired,
+      ALREADY_PAID: c.sessionPaid,
+      EXPIRED: c.sessionExpired,
+      CLOSED: c.sessionClosed,
+      RATE_LIMITED: c.genericError,
+      UPSTREAM: c.upstream,
+      INTERNAL: c.genericError,
+    }[r.code];
+    return { ...r, message };
+  } catch (e) {
+    console.error('startSessionPayment failed', e);
+    return { ok: false, code: 'INTERNAL', message: c.genericError };
+  }
+}

@@ -1,0 +1,3 @@
+import { CheckoutNotFound } from '@/app/_components/checkout-not-found';
+
+export default CheckoutNotFound;

@@ -1,0 +1,42 @@
+'use client';
+import { useEffect } from 'react';
+import type { CheckoutCopy } from '@/app/_components/checkout-copy';
+import { useOrderStatus } from '@/app/_components/use-order-status';
+import type { SessionStatus } from '@/lib/checkout/objects';
+
+const PAID = new Set(['paid', 'partially_refunded', 'refunded']);
+
+/**
+ * A session that is not (or no longer) offering a pay control: back from the WeChat sheet (`confirming`
+ * until the server has the payment, then on to success_url), or paid, expired, closed. `order-status`
+ * carries the session's status in data-status (open, paid, expired, closed, ...).
+ */
+export function SessionLive(props: { id: string; status: SessionStatus; copy: CheckoutCopy; successRedirect: string | null; confirming: boolean }) {
+  const { copy: c } = props;
+  // Only an open session can still change by itself; the others are shown as they are.
+  const { data } = useOrderStatus(props.status === 'open' ? props.id : undefined);
+  const status: string = data ? (PAID.has(data.status) ? data.status : props.status) : props.status;
+  const paid = PAID.has(status);
+  useEffect(() => {
+    if (paid && props.successRedirect) window.location.assign(props.successRedirect);
+  }, [paid, props.successRedirect]);
+  return (
+    <div className="card">
+      <p>
+        {c.statusLabel}{' '}
+        <span data-testid="order-status" data-status={status} className={`badge ${status}`}>
+          {c.status[status] ?? status}
+        </span>
+      </p>
+      {paid && <p data-testid="paid-thanks">{props.successRedirect ? c.redirecting : c.sessionPaid}</p>}
+      {!paid && props.confirming && <p data-testid="confirming" className="muted">{c.confirming}</p>}
+      {status === 'expired' && <p className="error" data-testid="session-expired">{c.sessionExpired}</p>}
+      {status === 'closed' && <p className="error" data-testid="session-closed">{c.sessionClosed}</p>}
+      {paid && props.successRedirect && (
+        <p>
+          <a href={props.successRedirect} data-testid="success-link">{c.backToMerchant}</a>
+        </p>
+      )}
+    </div>
+  );
+}

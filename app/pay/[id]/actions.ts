@@ -2,6 +2,7 @@
 import { cookies, headers } from 'next/headers';
 import { z } from 'zod';
 import { checkoutCopy } from '@/app/_components/checkout-copy';
+import { clientAddress } from '@/app/_http/peer-address';
 import { buyerIp, detectClient, payModeFor } from '@/lib/checkout/buyer';
 import { ORDER_ID_RE } from '@/lib/checkout/kernel';
 import { startSessionPayment as startSessionPaymentFor, type StartPaymentResult } from '@/lib/checkout/payments';
@@ -27,7 +28,7 @@ export async function startSessionPayment(raw: unknown): Promise<StartPaymentRes
       orderId: parsed.data.sessionId,
       openid: session.openid,
       mode: payModeFor(kind),
-      clientIp: buyerIp(h.get('x-forwarded-for')),
+      clientIp: buyerIp(clientAddress(h)),
     });
     if (r.ok) return r;
     const message = {

@@ -2,6 +2,7 @@ import { nowIso } from '../../db';
 import type { Refund } from '../../db/schema';
 import { recordEvent, writeTransaction } from '../kernel';
 import { refundsUnavailable, reserveRefund } from '../refunds';
+import { emitSessionEvent } from '../webhooks';
 
 /** Who learned that money moved: WeChat's notify, an orderquery, or a merchant's sync. */
 export type PaymentSource = 'notify' | 'query' | 'merchant';
@@ -101,6 +102,7 @@ export async function applyPayment(input: PaymentInput): Promise<PaymentOutcome>
     if (Number(o.numUpdatedRows) > 0) {
       const detail = `paid: attempt ${input.outTradeNo}, transaction ${input.transactionId}, ${input.totalFee} fen (via ${input.source})`;
       await recordEvent(trx, { orderId, outTradeNo: input.outTradeNo, source, outcome: 'applied', detail, raw: input.raw });
+      await emitSessionEvent(trx, 'checkout.session.paid', orderId);
       return { outcome: 'applied', orderId, detail };
     }
 
@@ -123,6 +125,7 @@ export async function applyPayment(input: PaymentInput): Promise<PaymentOutcome>
       `DUPLICATE_PAYMENT: attempt ${input.outTradeNo} (transaction ${input.transactionId}) was paid although order ` +
       `${orderId} was already ${order.status} by transaction ${order.transaction_id}; ${refundText}`;
     await recordEvent(trx, { orderId, outTradeNo: input.outTradeNo, source, outcome: 'applied', detail, raw: input.raw });
+    await emitSessionEvent(trx, 'payment.duplicate', orderId);
     return { outcome: 'duplicate_payment', orderId, detail, refund: reserved.ok ? reserved.refund : null };
   });
 }

@@ -4,6 +4,7 @@ import { closeAtWechat, queryPayment, WechatPayApiError, WechatPayError } from '
 import { recordEvent, writeTransaction } from '../kernel';
 import { followRefund, submitRefund } from '../refunds';
 import { applyPayment, type PaymentOutcome } from './apply';
+import { emitSessionEvent } from '../webhooks';
 
 /** Status polls ask WeChat about one order at most this often, however many pollers and instances. */
 export const POLL_QUERY_GAP_MS = 3000;
@@ -79,6 +80,7 @@ export async function closeOrderIfUnpaid(orderId: string, why: string, reason: C
     const upd = await q.executeTakeFirst();
     if (Number(upd.numUpdatedRows) === 0) return false;
     await recordEvent(trx, { orderId, source: 'close', outcome: 'applied', detail: `order closed: ${why}` });
+    await emitSessionEvent(trx, reason === 'expired' ? 'checkout.session.expired' : 'checkout.session.closed', orderId);
     return true;
   });
 }

@@ -3,6 +3,7 @@ import { nowIso } from '../../db';
 import type { Database, PaymentAttempt, Refund, RefundStatus } from '../../db/schema';
 import type { RefundVerdict } from '../gateway';
 import { type DbOrTrx, newOutRefundNo, recordEvent, writeTransaction } from '../kernel';
+import { emitRefundEvent } from '../webhooks';
 
 /**
  * Refund bookkeeping, all inside database transactions (no network here): reserving a refund against
@@ -214,6 +215,7 @@ export async function applyRefundResult(input: RefundResultInput): Promise<Refun
       detail: `refund ${refund.out_refund_no} of ${refund.amount_fen} fen (${refund.origin}) ${refund.status} -> ${to}: ${detail}`,
       raw: input.raw,
     });
+    if (to !== 'abnormal') await emitRefundEvent(trx, to === 'succeeded' ? 'refund.succeeded' : 'refund.failed', refund.out_refund_no);
     const after = await trx.selectFrom('refunds').selectAll().where('out_refund_no', '=', refund.out_refund_no).executeTakeFirstOrThrow();
     return { outcome: 'applied' as const, refund: after };
   });

@@ -3,6 +3,7 @@ import { getDb, nowIso } from '../../db';
 import type { Refund } from '../../db/schema';
 import { queryRefund, refundAtWechat, WechatPayApiError, WechatPayError } from '../gateway';
 import { recordEvent, writeTransaction } from '../kernel';
+import { emitRefundEvent } from '../webhooks';
 import { applyRefundResult, type RefundOrigin, reserveRefund } from './ledger';
 
 /** A refund a merchant (or the duplicate-payment rule) asks for. */
@@ -80,6 +81,7 @@ export async function submitRefund(refund: Refund): Promise<RefundResult> {
           .executeTakeFirst();
         if (Number(upd.numUpdatedRows) > 0) {
           await recordEvent(trx, { ...ev, outcome: 'error', detail: `refund ${refund.out_refund_no} refused by WeChat: ${code} ${e.errCodeDes ?? message}` });
+          await emitRefundEvent(trx, 'refund.failed', refund.out_refund_no);
         }
       });
       const failed = await db.selectFrom('refunds').selectAll().where('out_refund_no', '=', refund.out_refund_no).executeTakeFirst();

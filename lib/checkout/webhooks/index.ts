@@ -4,6 +4,7 @@
  * sends, retries on WeChat's schedule and records every attempt, shared by every instance on one database.
  */
 export { emitEvent, MAX_PAYLOAD_BYTES, type EmitInput } from './emit';
+export { emitRefundEvent, emitSessionEvent, type RefundEventType, type SessionEventType } from './object-events';
 export {
   isWebhookEventType, RETRY_SCHEDULE_S, DELIVERY_TIMEOUT_MS, RESPONSE_HEAD_BYTES, WEBHOOK_EVENT_TYPES,
   type WebhookApiError, type WebhookAttemptView, type WebhookDeliveryView, type WebhookEndpointView, type WebhookEventType, type WebhookResult,

@@ -6,7 +6,7 @@ import { ENGINES, freshDatabaseUrl } from '../helpers/db';
 
 /**
  * Migration 0008_checkout_sessions on a database that already has orders, attempts, refunds and events
- * (the schema of 0005): every row survives, the foreign keys of payment_attempts and refunds still point
+ * (the schema of 0007): every row survives, the foreign keys of payment_attempts and refunds still point
  * at orders and are enforced, sku and buyer_id accept NULL, merchant_reference is unique, the closed
  * reason is recovered from the old close events, and a second run changes nothing. On SQLite this is
  * the table rebuild (foreign_keys off, create/copy/drop/rename, foreign_key_check); on PostgreSQL the
@@ -17,7 +17,7 @@ describe.each(ENGINES)('migration 0008_checkout_sessions on %s', (engine) => {
   const now = new Date().toISOString();
   beforeAll(async () => {
     h = openDb(await freshDatabaseUrl(engine));
-    await migrate(h.db, '0005_refund_change');
+    await migrate(h.db, '0007_webhooks');
     await seedCatalog(h.db);
   });
   afterAll(async () => h?.close());

@@ -100,7 +100,7 @@ describe('submitRefund: failures', () => {
     wx.answer('/secapi/pay/refund', wxFail(errCode, `${errCode} 描述`));
 
     const r = await submit(p.outRefundNo);
-    expect(r).toEqual({ ok: false, code: errCode, message: `${errCode} 描述` });
+    expect(r).toMatchObject({ ok: false, code: errCode, refund: { status: "failed" }, message: `${errCode} 描述` });
     expect(wx.to('/secapi/pay/refund')).toHaveLength(1); // a business refusal is not retried
     const row = await refundRow(app.db, p.outRefundNo);
     expect([row.status, row.detail]).toEqual(['failed', `${errCode}: ${errCode} 描述`]);

@@ -118,9 +118,11 @@ export function PayPanel(props: { target: PayTarget; mode: PayMode; copy: Checko
   };
 
   const label = busy ? c.paying : payAgain ? c.payAgain : mode === 'native' ? c.showQr : c.pay;
+  // A session's QR leaves nothing else to show here (no quantity, no button): no empty card above it.
+  const controls = target.kind === 'shop' || !native || Boolean(jsapiOrder) || Boolean(notice);
   return (
     <div data-testid="pay-panel" data-mode={mode} data-ready={ready ? '1' : '0'}>
-      <div className="card">
+      {controls && <div className="card">
         {target.kind === 'shop' && (
           <>
             <label>
@@ -157,7 +159,7 @@ export function PayPanel(props: { target: PayTarget; mode: PayMode; copy: Checko
             {notice.text} {notice.link && <a href={notice.link.href}>{notice.link.text}</a>}
           </p>
         )}
-      </div>
+      </div>}
       {native && (
         <NativeQr
           key={native.qrSvg}

@@ -37,6 +37,29 @@ describe('merchant Webhooks section in Chromium', () => {
   const hitsFor = async (id: string): Promise<Hit[]> =>
     ((await (await fetch(`${app.baseUrl}/sandbox/sim/webhooks`)).json()) as { hits: Hit[] }).hits.filter((x) => x.webhook_id === id);
 
+  it('API keys: created in the page and shown once, usable at once, revoked with a click', async () => {
+    const page = await (await desktopContext(browser, 'en-US')).newPage();
+    await page.goto(`${app.baseUrl}/merchant/login?next=/merchant/developers`);
+    await page.getByTestId('merchant-password').fill('sandbox');
+    await page.getByTestId('merchant-login').click();
+    await page.waitForURL('**/merchant/developers');
+    await page.getByTestId('api-key-name').fill('order system');
+    await page.getByTestId('api-key-create').click();
+    const key = (await page.getByTestId('api-key-secret').textContent())!;
+    expect(key).toMatch(/^sk_test_/);
+    await page.screenshot({ path: screenshotPath('merchant-api-key-created'), fullPage: true });
+    const list = () => fetch(`${app.baseUrl}/api/v1/checkout/sessions`, { headers: { authorization: `Bearer ${key}` } });
+    expect((await list()).status).toBe(200);
+    await page.reload();
+    expect(await page.getByTestId('api-key-secret').count()).toBe(0);
+    expect(await page.content()).not.toContain(key);
+    const row = page.locator('[data-testid="api-key-row"][data-revoked="0"]').filter({ hasText: 'order system' });
+    await row.getByTestId('api-key-revoke').click();
+    await page.locator('[data-testid="api-key-row"][data-revoked="1"]').filter({ hasText: 'order system' }).waitFor();
+    expect((await list()).status).toBe(401);
+    await page.close();
+  });
+
   it('adds an endpoint, shows its deliveries with attempts, resends, rolls the secret and deletes it', async () => {
     const page = await (await desktopContext(browser, 'en-US')).newPage();
     page.on('dialog', (d) => void d.accept());

@@ -145,7 +145,10 @@ describe.each(ENGINES)('upstream faults on %s', (engine) => {
       await sweep();
       expect(await db.selectFrom('payment_events').select('detail').where('out_trade_no', '=', kept.out_trade_no).execute()).toEqual([]);
       expect((await attemptsOf(b))[0].status).toBe('open');
-      await db.updateTable('payment_attempts').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).where('out_trade_no', '=', kept.out_trade_no).execute();
+      // The payment window ends: the attempt's and its order's (an order outlives none of its attempts).
+      const ended = new Date(Date.now() - 1000).toISOString();
+      await db.updateTable('payment_attempts').set({ expires_at: ended }).where('out_trade_no', '=', kept.out_trade_no).execute();
+      await db.updateTable('orders').set({ expires_at: ended }).where('id', '=', kept.order_id).execute();
       await sweep();
       expect((await attemptsOf(b))[0].status).toBe('closed');
       expect((await db.selectFrom('orders').select('status').where('id', '=', kept.order_id).executeTakeFirstOrThrow()).status).toBe('closed');

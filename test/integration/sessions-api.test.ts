@@ -249,3 +249,28 @@ describe.each(ENGINES)('checkout sessions API on %s', (engine) => {
     expect(resolved.additionalProperties).toBe(false);
   });
 });
+
+describe('API keys with two instances on one PostgreSQL', () => {
+  let a: AppServer;
+  let b: AppServer;
+  beforeAll(async () => {
+    a = await startApp({ engine: 'postgres', env: WEBHOOK_ENV });
+    b = await startApp({ databaseUrl: a.databaseUrl, env: WEBHOOK_ENV });
+  });
+  afterAll(async () => {
+    await b?.stop();
+    await a?.stop();
+  });
+
+  it('a key revoked on one instance is refused by the other at once', async () => {
+    const cookie = await merchantCookie(a.baseUrl);
+    const made = (await (await fetch(`${a.baseUrl}/api/merchant/api-keys`, {
+      method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'shared' }),
+    })).json()) as Json;
+    const onB = () => fetch(`${b.baseUrl}/api/v1/checkout/sessions`, { headers: { authorization: `Bearer ${made.key}` } });
+    expect((await onB()).status).toBe(200);
+    expect((await fetch(`${a.baseUrl}/api/merchant/api-keys/${made.id}`, { method: 'DELETE', headers: { cookie } })).status).toBe(200);
+    // The very next call on the other instance, no waiting: keys are looked up in the shared database.
+    expect((await onB()).status).toBe(401);
+  });
+});

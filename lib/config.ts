@@ -67,6 +67,11 @@ export interface AppConfig {
   apiBaseUrl: string;
   /** Sandbox only: divides the notify retry schedule, so tests see 15 s as 15 ms at 1000. */
   sandboxTimeScale: number;
+  /**
+   * Sandbox only: the JSAPI payment directories (支付授权目录) the sandbox's bridge holds pages to
+   * (SANDBOX_PAY_DIRECTORIES); default this checkout's own, PUBLIC_BASE_URL + /shop/ and /pay/.
+   */
+  sandboxPayDirectories: string[];
   reconcile: ReconcilerSettings;
   orderRate: OrderRateSettings;
   webhooks: WebhookSettings;
@@ -178,6 +183,7 @@ export function parseConfig(env: Env = process.env): ConfigResult {
   const scaleRaw = val('SANDBOX_TIME_SCALE');
   const sandboxTimeScale = scaleRaw === undefined ? 1 : Number(scaleRaw);
   if (!(sandboxTimeScale >= 1)) errors.push(`SANDBOX_TIME_SCALE: must be a number >= 1, got "${scaleRaw}"`);
+  const sandboxPayDirectories = parsePayDirectories(val('SANDBOX_PAY_DIRECTORIES'), publicBaseUrl, errors);
 
   if (errors.length > 0) return { ok: false, errors };
   const internal = `http://127.0.0.1:${port}/sandbox`;
@@ -190,11 +196,31 @@ export function parseConfig(env: Env = process.env): ConfigResult {
       openBaseUrl: live ? 'https://open.weixin.qq.com' : `${publicBaseUrl}/sandbox/open`,
       apiBaseUrl: live ? 'https://api.weixin.qq.com' : `${internal}/api`,
       sandboxTimeScale: live ? 1 : sandboxTimeScale,
+      sandboxPayDirectories,
       reconcile,
       orderRate,
       webhooks,
     },
   };
+}
+
+/** WeChat keeps at most 5 JSAPI payment directories per merchant. */
+export const MAX_PAY_DIRECTORIES = 5;
+
+/**
+ * SANDBOX_PAY_DIRECTORIES: comma-separated absolute http(s) URLs, each a directory (ending in `/`,
+ * no query or fragment), at most MAX_PAY_DIRECTORIES, as WeChat's merchant portal takes them.
+ */
+function parsePayDirectories(raw: string | undefined, publicBaseUrl: string, errors: string[]): string[] {
+  if (raw === undefined) return [`${publicBaseUrl}/shop/`, `${publicBaseUrl}/pay/`];
+  const dirs = raw.split(',').map((d) => d.trim()).filter((d) => d !== '');
+  const bad = dirs.find((d) => !/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?\/$/.test(d));
+  if (dirs.length === 0 || bad !== undefined) {
+    errors.push(`SANDBOX_PAY_DIRECTORIES: must be comma-separated http(s) URLs each ending in "/" (a directory, no query), got "${bad ?? raw}"`);
+  } else if (dirs.length > MAX_PAY_DIRECTORIES) {
+    errors.push(`SANDBOX_PAY_DIRECTORIES: WeChat keeps at most ${MAX_PAY_DIRECTORIES} payment directories, got ${dirs.length}`);
+  }
+  return dirs;
 }
 
 function intVar(raw: string | undefined, dflt: number, name: string, min: number, max: number, errors: string[]): number {

@@ -34,7 +34,11 @@ export function doctorReport(env: Record<string, string | undefined> = process.e
     lines.push('', 'Warning: WECHATPAY_CERT_P12 is not set: refunds will be refused until apiclient_cert.p12 is configured.');
   }
   if (c.mode === 'sandbox') {
-    lines.push('', `Sandbox: WeChat is simulated at ${c.publicBaseUrl}/sandbox (dashboard); nothing needs registering.`);
+    lines.push(
+      '', `Sandbox: WeChat is simulated at ${c.publicBaseUrl}/sandbox (dashboard); nothing needs registering.`,
+      `  The sandbox holds JSAPI pages to these payment directories (SANDBOX_PAY_DIRECTORIES), as WeChat would:`,
+      ...c.sandboxPayDirectories.map((d) => `    ${d}`),
+    );
   }
   return { ok: true, lines };
 }

@@ -41,6 +41,12 @@ export default async function SandboxDashboard() {
         <button className={`${s.btn} ${browserMode ? '' : s.primary}`} data-testid="sandbox-browser-toggle">{browserMode ? t.turnOff : t.turnOn}</button>
       </form>
 
+      <h2 id="pay-directories">{t.payDirs}</h2>
+      <p className={s.muted}>{t.payDirsHelp}</p>
+      <ul data-testid="sandbox-pay-directories">
+        {getConfig().sandboxPayDirectories.map((d) => <li key={d} className={s.mono} data-testid="sandbox-pay-directory">{d}</li>)}
+      </ul>
+
       <h2 id="users">{t.users}</h2>
       <table className={s.table} data-testid="sandbox-users">
         <thead><tr><th>{t.name}</th><th>openid ({data.appId})</th><th>{t.subscribe}</th><th /></tr></thead>

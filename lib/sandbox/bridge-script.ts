@@ -10,8 +10,15 @@ export const BRIDGE_JS = String.raw`(function () {
   if (typeof window === 'undefined' || typeof window.WeixinJSBridge !== 'undefined') return;
   var BASE = '/sandbox/sim/jsapi/';
   function later(cb, res) { setTimeout(function () { try { cb && cb(res); } catch (e) { console.error(e); } }, 0); }
+  // The URL this document was loaded at: history.pushState moves location.href, never this. iOS WeChat
+  // checks the payment directory against it, Android against location.href (docs/sandbox.md).
+  function landingUrl() {
+    try { var nav = performance.getEntriesByType('navigation')[0]; if (nav && nav.name) return nav.name; } catch (e) {}
+    return location.href;
+  }
   function post(path, body) {
-    return fetch(BASE + path, { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    var headers = { 'content-type': 'application/json', 'x-sandbox-page-url': location.href, 'x-sandbox-landing-url': landingUrl() };
+    return fetch(BASE + path, { method: 'POST', credentials: 'same-origin', headers: headers, body: JSON.stringify(body) })
       .then(function (r) { return r.json(); });
   }
   function el(tag, style, text) {

@@ -4,6 +4,7 @@ import { isSignType } from '../wechatpay/sign';
 import { sandboxDb } from './db';
 import { type PayOutcome, payOrder, unpayableReason } from './payer';
 import type { SandboxOrder } from './orders';
+import { type PageUrls, payDirectoryRefusal } from './pay-directory';
 import { ensureOpenid, type SandboxUser } from './users';
 
 const NAMES = ['appId', 'timeStamp', 'nonceStr', 'package', 'signType', 'paySign'] as const;
@@ -15,13 +16,33 @@ export function merchantName(): string {
   return `沙箱商户 ${getConfig().mchId}`;
 }
 
+/** Where getBrandWCPayRequest was called from: the page's URLs (null when unknown) and the client's user agent. */
+export interface JsapiPage {
+  urls: PageUrls | null;
+  userAgent: string | null;
+}
+
 /**
- * What the WeChat client checks before showing the payment sheet for getBrandWCPayRequest: exact
- * parameter names and casing, appId, a signType equal to the order's, a valid paySign, and a live
- * prepay_id of a JSAPI order belonging to this WeChat user.
+ * The page's URLs as the bridge reports them (x-sandbox-page-url, x-sandbox-landing-url), else the
+ * Referer (the page that made the request) for both; null when none is there.
  */
-export async function checkJsapiParams(raw: unknown, user: SandboxUser): Promise<JsapiCheck> {
+export function jsapiPageOf(headers: Headers): JsapiPage {
+  const current = headers.get('x-sandbox-page-url') ?? headers.get('referer');
+  const landing = headers.get('x-sandbox-landing-url') ?? current;
+  return { urls: current && landing ? { current, landing } : null, userAgent: headers.get('user-agent') };
+}
+
+/**
+ * What the WeChat client checks before showing the payment sheet for getBrandWCPayRequest: the page
+ * under a registered JSAPI payment directory (./pay-directory.ts), exact parameter names and casing,
+ * appId, a signType equal to the order's, a valid paySign, and a live prepay_id of a JSAPI order
+ * belonging to this WeChat user.
+ */
+export async function checkJsapiParams(raw: unknown, user: SandboxUser, page: JsapiPage): Promise<JsapiCheck> {
   const config = getConfig();
+  if (!page.urls) return { ok: false, reason: '当前页面的URL未注册：无法确定发起支付的页面（bridge.js 会带上页面 URL）' };
+  const refused = payDirectoryRefusal(page.urls, page.userAgent, config.sandboxPayDirectories);
+  if (refused) return { ok: false, reason: refused };
   if (typeof raw !== 'object' || raw === null) return { ok: false, reason: '参数必须是对象' };
   const p = raw as Record<string, unknown>;
   for (const n of NAMES) {
@@ -52,8 +73,8 @@ export async function checkJsapiParams(raw: unknown, user: SandboxUser): Promise
 }
 
 /** The sheet's Pay button: the same checks again, then the same code path as /sandbox/sim/pay. */
-export async function payFromSheet(raw: unknown, user: SandboxUser): Promise<PayOutcome> {
-  const c = await checkJsapiParams(raw, user);
+export async function payFromSheet(raw: unknown, user: SandboxUser, page: JsapiPage): Promise<PayOutcome> {
+  const c = await checkJsapiParams(raw, user, page);
   if (!c.ok) return { ok: false, status: 400, code: 'JSAPI_CHECK', message: c.reason };
   return payOrder(c.order, 'SUCCESS', c.order.openid ?? undefined);
 }

@@ -205,8 +205,10 @@ describe('sandbox buyer side (SQLite)', () => {
         p.paySign = sign(p, SBX.apiKey, signType);
         return p;
       };
-      const check = async (body: unknown, cookie?: string) => {
-        const r = await fetch(`${base}/sandbox/sim/jsapi/check`, { method: 'POST', headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) }, body: JSON.stringify(body) });
+      // bridge.js sends the page's URL; the default payment directories are the shop's and the session pages'.
+      const page = { 'x-sandbox-page-url': `${base}/pay/cs_x`, 'x-sandbox-landing-url': `${base}/pay/cs_x` };
+      const check = async (body: unknown, cookie?: string, from: Record<string, string> = page) => {
+        const r = await fetch(`${base}/sandbox/sim/jsapi/check`, { method: 'POST', headers: { 'content-type': 'application/json', ...from, ...(cookie ? { cookie } : {}) }, body: JSON.stringify(body) });
         expect(r.status).toBe(200);
         return (await r.json()) as { ok: boolean; reason?: string; order?: Record<string, unknown> };
       };
@@ -227,7 +229,12 @@ describe('sandbox buyer side (SQLite)', () => {
       const created = await fetch(`${base}/sandbox/sim/users`, { method: 'POST', body: new URLSearchParams({ action: 'create', name: '别人' }), redirect: 'manual' });
       const otherCookie = created.headers.get('set-cookie')!.split(';')[0];
       expect((await check(params(), otherCookie)).reason).toMatch(/另一个微信用户/);
-      const pay = await fetch(`${base}/sandbox/sim/jsapi/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(params()) });
+      // No page URL at all (not from a page), or a page outside the directories: WeChat's 当前页面的URL未注册.
+      expect((await check(params(), undefined, {})).reason).toMatch(/^当前页面的URL未注册/);
+      expect((await check(params(), undefined, { 'x-sandbox-page-url': `${base}/merchant/orders` })).reason).toMatch(/^当前页面的URL未注册/);
+      // The Referer stands in for the header (a page's own fetch carries it).
+      expect(await check(params(), undefined, { referer: `${base}/shop/green-tea` })).toMatchObject({ ok: true });
+      const pay = await fetch(`${base}/sandbox/sim/jsapi/pay`, { method: 'POST', headers: { 'content-type': 'application/json', ...page }, body: JSON.stringify(params()) });
       expect(pay.status).toBe(200);
       expect((await check(params())).reason).toMatch(/已支付/);
     });

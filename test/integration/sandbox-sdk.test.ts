@@ -40,9 +40,13 @@ describe.each(['MD5', 'HMAC-SHA256'] as SignType[])('lib/wechatpay client agains
       time_expire: formatWxTime(Date.now() + 15 * 60_000),
     });
     const params = jsapiParams({ appId: SBX.appid, prepayId: uo.prepay_id!, apiKey: SBX.apiKey, signType });
-    const check = await (await fetch(`${app.baseUrl}/sandbox/sim/jsapi/check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(params) })).json();
+    // What the bridge sends from a page: the page's URL, which must be under a registered payment directory.
+    const fromPage = (page: string) => ({ 'content-type': 'application/json', 'x-sandbox-page-url': page });
+    const unregistered = await (await fetch(`${app.baseUrl}/sandbox/sim/jsapi/check`, { method: 'POST', headers: fromPage(`${app.baseUrl}/shop/sub/green-tea`), body: JSON.stringify(params) })).json();
+    expect(unregistered).toMatchObject({ ok: false, reason: expect.stringContaining(`当前页面的URL未注册：${app.baseUrl}/shop/sub/green-tea`) });
+    const check = await (await fetch(`${app.baseUrl}/sandbox/sim/jsapi/check`, { method: 'POST', headers: fromPage(`${app.baseUrl}/shop/green-tea?from=share#x`), body: JSON.stringify(params) })).json();
     expect(check).toMatchObject({ ok: true });
-    const pay = await fetch(`${app.baseUrl}/sandbox/sim/jsapi/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(params) });
+    const pay = await fetch(`${app.baseUrl}/sandbox/sim/jsapi/pay`, { method: 'POST', headers: fromPage(`${app.baseUrl}/shop/green-tea`), body: JSON.stringify(params) });
     expect(pay.status).toBe(200);
 
     await waitFor(async () => rx.received.length >= 1);

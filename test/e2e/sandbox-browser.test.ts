@@ -35,8 +35,9 @@ describe('sandbox in Chromium: bridge.js payment sheet, scan page, dashboard', (
   async function tinyPage(ctx: BrowserContext, preBridge = false): Promise<Page> {
     const page = await ctx.newPage();
     const html = preBridge ? TINY.replace('<script>', '<script>window.WeixinJSBridge = { mine: true };</script><script>') : TINY;
-    await page.route(`${app.baseUrl}/tiny-pay`, (route) => route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html }));
-    await page.goto(`${app.baseUrl}/tiny-pay`);
+    // A merchant page in a registered payment directory (/shop/): the bridge refuses pages elsewhere.
+    await page.route(`${app.baseUrl}/shop/tiny-pay`, (route) => route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html }));
+    await page.goto(`${app.baseUrl}/shop/tiny-pay`);
     return page;
   }
 

@@ -55,11 +55,10 @@ describe('sandbox v3', () => {
 
   it("v3's errors: PARAM_ERROR with the field, ORDER_NOT_EXIST, ORDER_CLOSED, ORDERPAID, NOT_ENOUGH, FREQUENCY_LIMITED", async () => {
     const order = { description: '错误', notify_url: 'https://a.example/n', amount: { total: 300 } };
-    const raw = await fetch(`${app.baseUrl}/sandbox/mch/v3/pay/transactions/native`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: signRequest({ method: 'POST', url: '/sandbox/mch/v3/pay/transactions/native', body: JSON.stringify({ appid: keys.appid, mchid: keys.mchid, ...order, out_trade_no: outTradeNo('P'), amount: { total: 0 } }), mchid: keys.mchid, serialNo: keys.serial_no, privateKey: keys.private_key_pem }).authorization },
-      body: JSON.stringify({ appid: keys.appid, mchid: keys.mchid, ...order, out_trade_no: outTradeNo('P'), amount: { total: 0 } }),
-    });
+    const bad = JSON.stringify({ appid: keys.appid, mchid: keys.mchid, ...order, out_trade_no: outTradeNo('P'), amount: { total: 0 } });
+    const url = '/sandbox/mch/v3/pay/transactions/native';
+    const { authorization } = signRequest({ method: 'POST', url, body: bad, mchid: keys.mchid, serialNo: keys.serial_no, privateKey: keys.private_key_pem });
+    const raw = await fetch(app.baseUrl + url, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: bad });
     expect(raw.status).toBe(400);
     expect(await raw.json()).toMatchObject({ code: 'PARAM_ERROR', detail: { field: '/amount/total', location: 'body' } });
     await expect(client.queryByOutTradeNo(outTradeNo('N'))).rejects.toMatchObject({ code: 'ORDER_NOT_EXIST', statusCode: 404 });

@@ -3,7 +3,7 @@ import { nowIso } from '../../db';
 import type { Order, PaymentAttempt, TradeType } from '../../db/schema';
 import type { PayMode } from '../buyer';
 import { getActiveProduct } from '../catalog';
-import { jsapiPayParams, type JsapiPayParams, outcomeUnknown, placeOrder, type SignType, WechatPayError } from '../gateway';
+import { attemptSignType, type AttemptSignType, jsapiPayParams, type JsapiPayParams, outcomeUnknown, placeOrder, WechatPayError } from '../gateway';
 import { newOrderId, newOutTradeNo } from '../kernel';
 import { answerUnanswered, awaitClaim, dropClaim, findClaim, findOpenOrder, findReusableAttempt, findUnanswered, keepUnanswered, openClaim, retireUnanswered } from './attempts';
 import { withBuyerLock } from './buyer-lock';
@@ -97,7 +97,7 @@ export async function startPayment(input: StartPaymentInput, now: number = Date.
   const tradeType: TradeType = mode === 'jsapi' ? 'JSAPI' : 'NATIVE';
   const amountFen = product.price_fen * quantity;
   const config = getConfig();
-  const key = { tradeType, openid: openid ?? null, signType: config.signType, now };
+  const key = { tradeType, openid: openid ?? null, signType: attemptSignType(), now };
 
   const plan = await withBuyerLock(`${buyerId}:${sku}`, async (db): Promise<Plan> => {
     let order: Order | undefined;
@@ -123,7 +123,7 @@ export async function startPayment(input: StartPaymentInput, now: number = Date.
     const orderId = order?.id ?? newOrderId();
     const attempt: PaymentAttempt = {
       out_trade_no: newOutTradeNo(now), order_id: orderId, trade_type: tradeType, amount_fen: amountFen, openid: openid ?? null,
-      sign_type: config.signType, prepay_id: null, code_url: null, expires_at: nowIso(now + config.orderTtlMinutes * 60_000),
+      sign_type: attemptSignType(), prepay_id: null, code_url: null, expires_at: nowIso(now + config.orderTtlMinutes * 60_000),
       status: 'failed', transaction_id: null, created_at: at, updated_at: at,
     };
     // The lock holds a write transaction (./buyer-lock.ts): the order and its claim land together.
@@ -221,7 +221,7 @@ async function resubmit(plan: Extract<Plan, { kind: 'resubmit' }>, input: StartP
 async function present(orderId: string, a: PaymentAttempt, amountFen: number): Promise<StartPaymentResult> {
   if (a.trade_type === 'JSAPI') {
     // A fresh timestamp and nonce each time; the prepay_id is the stored one (no new unifiedorder).
-    const params = jsapiPayParams(a.prepay_id!, a.sign_type as SignType);
+    const params = jsapiPayParams(a.prepay_id!, a.sign_type as AttemptSignType);
     return { ok: true, orderId, kind: 'jsapi', params, amountFen };
   }
   return { ok: true, orderId, kind: 'native', qrSvg: await qrSvg(a.code_url!), expiresAt: a.expires_at, amountFen };

@@ -14,7 +14,7 @@ export {
   type AttemptSignType, type JsapiPayParams, type PayProtocol,
 } from './protocol';
 export { readPaymentNotify, readRefundNotify, type NotifiedPayment, type NotifiedRefund, type NotifyRefusal } from './notifies';
-export { notifyAck, notifyFail, readAnyPaymentNotify, readAnyRefundNotify, type NotifyAnswer, type NotifyHeaders } from './notifies-v3';
+export { isV3Head, notifyAck, notifyFail, readAnyPaymentNotify, readAnyRefundNotify, type NotifyAnswer, type NotifyHeaders } from './notifies-v3';
 export { NOTIFY_SUCCESS_XML, notifyFailXml } from '../../wechatpay/notify';
 export { WechatPayApiError, WechatPayError } from '../../wechatpay/errors';
 export { MAX_XML_BYTES } from '../../wechatpay/xml';

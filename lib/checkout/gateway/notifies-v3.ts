@@ -38,7 +38,7 @@ const AFTER_DECRYPT = new Set(['NOTIFY_FIELDS']);
 
 async function readV3(raw: string, headers: NotifyHeaders): Promise<{ ok: true; n: V3Notify; stored: string } | NotifyRefusal> {
   const c = getConfig();
-  if (!c.v3) return { ok: false, code: 'V3_NOT_CONFIGURED', text: 'a v3 (JSON) notify, but WECHATPAY_API_VERSION is not v3: nothing to verify it with', verified: false };
+  if (!c.v3) throw new Error('readV3 without v3 settings');
   try {
     const n = await parseV3Notify(
       { timestamp: headers['wechatpay-timestamp'], nonce: headers['wechatpay-nonce'], signature: headers['wechatpay-signature'], serial: headers['wechatpay-serial'] },
@@ -124,14 +124,27 @@ async function readV3Refund(raw: string, headers: NotifyHeaders): Promise<({ ok:
   };
 }
 
-/** Either protocol's payment notify, told apart by the body (JSON is v3, anything else goes to the v2 XML reader). */
+/**
+ * With v3 configured, a JSON body is a v3 notify; anything else (and everything on a v2-only
+ * configuration, where no key could verify JSON) goes to the v2 XML reader, which refuses non-XML.
+ */
+function isV3(raw: string): boolean {
+  return getConfig().v3 !== undefined && looksLikeV3Notify(raw);
+}
+
+/** For a body that could not be read whole: answer in v3's form when v3 is on and its head is JSON. */
+export function isV3Head(head: string | null): boolean {
+  return isV3(head ?? '');
+}
+
+/** Either protocol's payment notify, told apart by the body. */
 export async function readAnyPaymentNotify(raw: string, headers: NotifyHeaders): Promise<{ v3: boolean; read: ({ ok: true; payment: NotifiedPayment; stored?: string } | NotifyRefusal) }> {
-  if (looksLikeV3Notify(raw)) return { v3: true, read: await readV3Payment(raw, headers) };
+  if (isV3(raw)) return { v3: true, read: await readV3Payment(raw, headers) };
   return { v3: false, read: readPaymentNotify(raw) };
 }
 
 /** Either protocol's refund notify, told apart by the body. */
 export async function readAnyRefundNotify(raw: string, headers: NotifyHeaders): Promise<{ v3: boolean; read: ({ ok: true; refund: NotifiedRefund } | NotifyRefusal) & { stored: string } }> {
-  if (looksLikeV3Notify(raw)) return { v3: true, read: await readV3Refund(raw, headers) };
+  if (isV3(raw)) return { v3: true, read: await readV3Refund(raw, headers) };
   return { v3: false, read: readRefundNotify(raw) };
 }

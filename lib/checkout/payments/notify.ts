@@ -1,4 +1,4 @@
-import { notifyAck, notifyFail, readAnyPaymentNotify, type NotifyAnswer, type NotifyHeaders } from '../gateway';
+import { isV3Head, notifyAck, notifyFail, readAnyPaymentNotify, type NotifyAnswer, type NotifyHeaders } from '../gateway';
 import { type ClientAddress, recordRefusal } from '../kernel';
 import { submitRefund } from '../refunds';
 import { applyPayment } from './apply';
@@ -20,12 +20,7 @@ export interface NotifyReply {
  */
 export async function refusePaymentNotify(code: string, text: string, head: string | null, sender: ClientAddress = {}, status?: number): Promise<NotifyReply> {
   await recordRefusal({ source: 'notify', code, text, raw: head, verified: false, sender });
-  return { answer: notifyFail(isJsonHead(head), code, { verified: false, status }) };
-}
-
-/** A refused body that starts like JSON is answered in v3's form. */
-function isJsonHead(head: string | null): boolean {
-  return (head ?? '').trimStart().startsWith('{');
+  return { answer: notifyFail(isV3Head(head), code, { verified: false, status }) };
 }
 
 /**

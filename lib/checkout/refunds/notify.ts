@@ -1,4 +1,4 @@
-import { notifyAck, notifyFail, readAnyRefundNotify, type NotifyAnswer, type NotifyHeaders } from '../gateway';
+import { isV3Head, notifyAck, notifyFail, readAnyRefundNotify, type NotifyAnswer, type NotifyHeaders } from '../gateway';
 import { type ClientAddress, recordRefusal } from '../kernel';
 import { applyRefundResult } from './ledger';
 
@@ -33,5 +33,5 @@ export async function receiveRefundNotify(raw: string, sender: ClientAddress = {
 /** A refund notify that could not be read at all: refused with FAIL and counted as unverified with what was read. */
 export async function refuseRefundNotify(code: string, text: string, head: string | null, sender: ClientAddress = {}, status?: number): Promise<NotifyAnswer> {
   await recordRefusal({ source: 'refund_notify', code, text, raw: head, verified: false, sender });
-  return notifyFail((head ?? '').trimStart().startsWith('{'), code, { verified: false, status });
+  return notifyFail(isV3Head(head), code, { verified: false, status });
 }

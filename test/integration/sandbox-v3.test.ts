@@ -1,4 +1,6 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -142,5 +144,21 @@ describe('sandbox v3', () => {
     const file = (await client.downloadBill(link)).toString('utf8');
     expect(file).toMatch(/^交易时间,公众账号ID/);
     await expect(client.downloadBill({ ...link, hash_value: '0'.repeat(40) })).rejects.toMatchObject({ code: 'BILL_HASH_MISMATCH' });
+  });
+
+  it('npm run doctor -- --live: one signed v3 call proves the keys fit; another merchant key gets SIGN_ERROR', () => {
+    const root = path.resolve(__dirname, '../..');
+    const doctor = (databaseUrl: string) => spawnSync(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'scripts/doctor.ts', '--live'], {
+      cwd: root, encoding: 'utf8', env: { PATH: process.env.PATH, NODE_ENV: 'production', WECHATPAY_API_VERSION: 'v3', PORT: String(app.port), DATABASE_URL: databaseUrl },
+    });
+    const ok = doctor(app.databaseUrl);
+    expect(ok.stdout).toContain('WeChat Pay API: v3');
+    expect(ok.stdout).toContain(`verifying answers and notifies with: public key ${keys.wechatpay_public_key_id}`);
+    expect(ok.stdout).toContain('live: signed test call accepted by WeChat Pay and its answer verified');
+    expect(ok.status).toBe(0);
+    // Another data dir: another (generated) merchant key and serial, which this sandbox does not know.
+    const other = doctor(`file:${path.join(mkdtempSync(path.join(os.tmpdir(), 'wxv3doc-')), 'c.db')}`);
+    expect(other.stdout).toMatch(/live: NOT OK: SIGN_ERROR/);
+    expect(other.status).toBe(1);
   });
 });

@@ -86,9 +86,12 @@ export class PlatformCertificates implements WechatPayKeys {
   }
 
   private due(now: number): boolean {
-    if (now - this.fetchedAt >= this.o.refreshMs) return true;
+    const since = now - this.fetchedAt;
+    if (since >= this.o.refreshMs) return true;
+    // Nothing valid, or everything about to expire: look for the successor, but at most once a minute
+    // (WeChat may not have published it yet, and every call must not become a download).
     const live = [...this.certs.values()].filter((c) => c.expireMs > now);
-    return live.length === 0 || live.every((c) => c.expireMs - now <= this.o.aheadMs);
+    return since >= this.o.unknownSerialMs && (live.length === 0 || live.every((c) => c.expireMs - now <= this.o.aheadMs));
   }
 
   async keyFor(serial: string): Promise<KeyObject | undefined> {

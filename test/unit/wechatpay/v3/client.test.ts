@@ -172,10 +172,31 @@ describe('platform-certificate mode', () => {
     await expect(c.native(order)).resolves.toBeDefined();
     expect(s.seen.filter((r) => r.url.endsWith('/certificates'))).toHaveLength(2);
 
-    // Close to the old one's expiry: 13 h later the 12 h refresh comes due, and a fetch happens first.
+    // 13 h later the 12 h refresh comes due, and a fetch happens first.
     clock = now + 13 * 3600_000;
     await c.native(order);
     expect(s.seen.filter((r) => r.url.endsWith('/certificates'))).toHaveLength(3);
+  });
+
+  it('refetches when every held certificate is about to expire, at most once a minute while no successor is published', async () => {
+    const now = Date.now();
+    let clock = now;
+    const certs = [cert(platKey, '01CD', now - DAY, now + 3 * 3600_000)];
+    const signer = { key: platKey, serial: '01CD' };
+    const s = await wechat((r) => (r.url.endsWith('/certificates') ? { status: 200, body: JSON.stringify({ data: certs }), signWith: signer, timestamp: clock } : { status: 200, body: '{"code_url":"weixin://e"}', signWith: signer, timestamp: clock }), signer);
+    const c = client(s.url, { publicKey: undefined, platformCertificates: true, now: () => clock });
+    const fetches = () => s.seen.filter((r) => r.url.endsWith('/certificates')).length;
+    await c.native(order);
+    await c.native(order);
+    expect(fetches()).toBe(1); // expiring within 24 h, but fetched just now
+    clock = now + 61_000;
+    await c.native(order);
+    expect(fetches()).toBe(2); // a minute later: look for the successor again
+    await c.native(order);
+    expect(fetches()).toBe(2);
+    // Past its expiry the certificate is never used: nothing verifies until a new one is published.
+    clock = now + 4 * 3600_000;
+    await expect(c.native(order)).rejects.toMatchObject({ code: 'UNKNOWN_SERIAL' });
   });
 
   it('a certificate list that does not decrypt with the APIv3 key is not trusted', async () => {

@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** Which WeChat Pay API the checkout speaks (WECHATPAY_API_VERSION). */
@@ -51,9 +51,9 @@ function pair(): { privatePem: string; publicPem: string } {
 }
 
 /**
- * The sandbox's v3 keys for `dataDir` and merchant `mchid`: read when present, else generated and
- * written atomically (rename), so concurrent first starts end up sharing whichever file landed last
- * and every later read agrees. Cached per process.
+ * The sandbox's v3 keys for `dataDir` and merchant `mchid`: read when present, else generated into a
+ * temporary file and hard-linked into place, which is atomic and fails when the file exists: when
+ * several instances start at once the first link wins and everyone reads that one. Cached per process.
  */
 export function sandboxV3Keys(dataDir: string, mchid: string): SandboxV3Keys {
   const file = path.join(dataDir, FILE);
@@ -86,7 +86,19 @@ export function sandboxV3Keys(dataDir: string, mchid: string): SandboxV3Keys {
     mkdirSync(dataDir, { recursive: true });
     const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
     writeFileSync(tmp, JSON.stringify(keys, null, 2), { mode: 0o600 });
-    renameSync(tmp, file);
+    try {
+      linkSync(tmp, file);
+    } catch (e) {
+      // Another instance won, or the file is another merchant's (mchid changed): replace only the latter.
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const existing = JSON.parse(readFileSync(file, 'utf8')) as SandboxV3Keys;
+      if (existing.mchid !== mchid) {
+        unlinkSync(file);
+        linkSync(tmp, file);
+      }
+    } finally {
+      unlinkSync(tmp);
+    }
     keys = JSON.parse(readFileSync(file, 'utf8')) as SandboxV3Keys;
   }
   cache.set(file, keys);

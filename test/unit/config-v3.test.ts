@@ -79,3 +79,19 @@ describe('WECHATPAY_API_VERSION=v3 configuration', () => {
     expect(bad.lines.join('\n')).toContain('has serial 0A0B0C0D0E, WECHATPAY_CERT_SERIAL is 5157F09EFDC096DE15EBE81A47057A7232F3E5E3');
   });
 });
+
+describe('sandboxV3Keys', () => {
+  it('instances starting at once on one data dir all end up with the same keys (the first file wins)', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'wxv3keys-'));
+    const root = path.resolve(__dirname, '../..');
+    const { execFile } = await import('node:child_process');
+    const script = `import('./lib/config-v3.ts').then((m) => console.log((m.sandboxV3Keys ?? m.default.sandboxV3Keys)(${JSON.stringify(dir)}, '10000100').serial_no))`;
+    const run = () => new Promise<string>((ok, fail) => execFile(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), '-e', script], { cwd: root, encoding: 'utf8' }, (e, out) => (e ? fail(e) : ok(out.trim()))));
+    const serials = await Promise.all([run(), run(), run(), run()]);
+    expect(new Set(serials).size).toBe(1);
+    const { sandboxV3Keys } = await import('@/lib/config-v3');
+    expect(sandboxV3Keys(dir, '10000100').serial_no).toBe(serials[0]);
+    // Another merchant id gets its own keys.
+    expect(sandboxV3Keys(mkdtempSync(path.join(os.tmpdir(), 'wxv3keys-')), '10000101').mchid).toBe('10000101');
+  });
+});

@@ -49,7 +49,8 @@ describe.each(SUITES)('reconciler on %s, API %s', (engine, version) => {
     const a = await placeSandboxAttempt(app, h.db, { amountFen: 6800, sku: 'green-tea', protocol: version });
     await sandboxPay(app.baseUrl, a.codeUrl!);
     expect((await simOrder(a.outTradeNo))?.state).toBe('SUCCESS');
-    expect((await order(a)).status).toBe('pending');
+    // Not "still pending" here: on a loaded machine the 1.5 s grace may already be over. What proves the
+    // reconciler did it is below: no notify event, the payment applied by a query, no delivery queued.
     const paid = await waitFor(async () => ((await order(a)).status === 'paid' ? order(a) : undefined), 15_000, 'the reconciler to apply the payment');
     expect(paid.transaction_id).toMatch(/^\d{20,}$/);
     expect((await attempt(a)).status).toBe('paid');

@@ -151,11 +151,12 @@ module.exports = {
       severity: 'error',
       comment:
         'lib/sandbox/** never imports lib/checkout, lib/wechat, app/, lib/session.ts, and from ' +
-        'lib/wechatpay only sign.ts xml.ts time.ts crypto.ts jsapi.ts types.ts errors.ts.',
+        'lib/wechatpay only sign.ts xml.ts time.ts crypto.ts jsapi.ts types.ts errors.ts and the v3 ' +
+        'primitives v3/(sign|verify|aead|jsapi|time|types).ts (never a client).',
       from: { path: '^lib/sandbox/' },
       to: {
         path: ['^lib/checkout/', '^lib/wechat/', '^app/', '^lib/session\\.ts$', '^lib/wechatpay/'],
-        pathNot: '^lib/wechatpay/(sign|xml|time|crypto|jsapi|types|errors)\\.ts$',
+        pathNot: ['^lib/wechatpay/(sign|xml|time|crypto|jsapi|types|errors)\\.ts$', '^lib/wechatpay/v3/(sign|verify|aead|jsapi|time|types)\\.ts$'],
       },
     },
     {

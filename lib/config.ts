@@ -2,6 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { accessSync, constants, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SignType } from './wechatpay/sign';
+import { type ApiVersion, parseV3Settings, type V3Settings } from './config-v3';
+
+export type { ApiVersion, SandboxV3Keys, V3Settings } from './config-v3';
+export { sandboxV3Keys } from './config-v3';
 
 /** The sandbox's fixed identity: WeChat's own documentation example merchant (docs/wechatpay-v2.md §1). */
 export const SANDBOX_APPID = 'wxd930ea5d5a258f4f';
@@ -49,6 +53,10 @@ export interface AppConfig {
   mchId: string;
   apiKey: string;
   signType: SignType;
+  /** WECHATPAY_API_VERSION: which protocol new payments use (v2 default). */
+  apiVersion: ApiVersion;
+  /** The v3 credentials when apiVersion is v3 (docs/configuration.md). */
+  v3?: V3Settings;
   /** Path to apiclient_cert.p12; needed for refunds in live mode. */
   certP12Path?: string;
   sessionSecret: string;
@@ -134,6 +142,10 @@ export function parseConfig(env: Env = process.env): ConfigResult {
     }
   }
 
+  const versionRaw = val('WECHATPAY_API_VERSION') ?? 'v2';
+  if (versionRaw !== 'v2' && versionRaw !== 'v3') errors.push(`WECHATPAY_API_VERSION: must be v2 or v3, got "${versionRaw}"`);
+  const apiVersion: ApiVersion = versionRaw === 'v3' ? 'v3' : 'v2';
+
   const databaseUrl = val('DATABASE_URL') ?? 'file:./data/checkout.db';
   let dbKind: 'sqlite' | 'postgres' = 'sqlite';
   let dataDir = path.resolve('data');
@@ -185,12 +197,14 @@ export function parseConfig(env: Env = process.env): ConfigResult {
   if (!(sandboxTimeScale >= 1)) errors.push(`SANDBOX_TIME_SCALE: must be a number >= 1, got "${scaleRaw}"`);
   const sandboxPayDirectories = parsePayDirectories(val('SANDBOX_PAY_DIRECTORIES'), publicBaseUrl, errors);
 
+  const v3 = apiVersion === 'v3' ? parseV3Settings(val, live, dataDir, mchId, errors) : undefined;
+
   if (errors.length > 0) return { ok: false, errors };
   const internal = `http://127.0.0.1:${port}/sandbox`;
   return {
     ok: true,
     config: {
-      mode, port, publicBaseUrl, appId, appSecret, mchId, apiKey, signType, certP12Path,
+      mode, port, publicBaseUrl, appId, appSecret, mchId, apiKey, signType, apiVersion, v3, certP12Path,
       sessionSecret: sessionSecret!, merchantPassword, databaseUrl, dbKind, trustProxy, orderTtlMinutes, dataDir,
       mchBaseUrl: live ? 'https://api.mch.weixin.qq.com' : (val('SANDBOX_MCH_BASE_URL') ?? `${internal}/mch`),
       openBaseUrl: live ? 'https://open.weixin.qq.com' : `${publicBaseUrl}/sandbox/open`,

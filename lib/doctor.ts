@@ -1,4 +1,5 @@
 import { parseConfig } from './config';
+import { v3DoctorLines } from './doctor-v3';
 
 export interface DoctorReport {
   ok: boolean;
@@ -21,7 +22,7 @@ export function doctorReport(env: Record<string, string | undefined> = process.e
   const lines = [
     `Configuration (${c.mode} mode): OK`,
     `  database: ${c.dbKind}${c.dbKind === 'sqlite' ? ` (${c.databaseUrl})` : ''}`,
-    `  sign type: ${c.signType}`,
+    `  WeChat Pay API: ${c.apiVersion}${c.apiVersion === 'v2' ? ` (sign type ${c.signType})` : ''}`,
     '',
     'Register with WeChat (merchant platform and official account):',
     `  JSAPI payment directory (支付授权目录): ${c.publicBaseUrl}/shop/`,
@@ -30,7 +31,9 @@ export function doctorReport(env: Record<string, string | undefined> = process.e
     `  Payment notify URL (sent as notify_url): ${c.publicBaseUrl}/api/wechatpay/notify`,
     `  Refund notify URL (sent with each refund): ${c.publicBaseUrl}/api/wechatpay/refund-notify`,
   ];
-  if (c.mode === 'live' && !c.certP12Path) {
+  const v3 = v3DoctorLines(c);
+  lines.push(...v3.lines);
+  if (c.mode === 'live' && c.apiVersion === 'v2' && !c.certP12Path) {
     lines.push('', 'Warning: WECHATPAY_CERT_P12 is not set: refunds will be refused until apiclient_cert.p12 is configured.');
   }
   if (c.mode === 'sandbox') {
@@ -40,5 +43,5 @@ export function doctorReport(env: Record<string, string | undefined> = process.e
       ...c.sandboxPayDirectories.map((d) => `    ${d}`),
     );
   }
-  return { ok: true, lines };
+  return { ok: v3.ok, lines };
 }

@@ -2,13 +2,20 @@ import { MAX_NOTIFY_BYTES } from '@/lib/checkout/payments';
 
 /*
  * Reading WeChat's notify bodies at the edge: the route reads the bytes (capped), lib/checkout gets a
- * string and gives back the reply XML.
+ * string and gives back the answer (v2 XML, or v3's status and JSON).
  */
 
 
-/** HTTP 200 with an XML content type for SUCCESS and FAIL alike: WeChat reads the body, and a non-200 is just noise in its logs. */
-export function xmlResponse(body: string, status = 200): Response {
-  return new Response(body, { status, headers: { 'content-type': 'text/xml; charset=utf-8', 'cache-control': 'no-store' } });
+/** A notify answer from lib/checkout (v2 XML or v3's status and JSON) as the Response WeChat reads. */
+export function notifyResponse(a: { status: number; body: string; contentType: string }): Response {
+  return new Response(a.status === 204 ? null : a.body, { status: a.status, headers: { 'content-type': a.contentType, 'cache-control': 'no-store' } });
+}
+
+/** The request headers a v3 notify is verified with (Wechatpay-*), as plain data for lib/checkout. */
+export function notifyHeaders(h: Headers): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const n of ['wechatpay-timestamp', 'wechatpay-nonce', 'wechatpay-signature', 'wechatpay-serial']) out[n] = h.get(n) ?? undefined;
+  return out;
 }
 
 /** The body as text, or why it was not read (with the head that was, for the audit trail). */

@@ -53,14 +53,25 @@ export async function downloadBill(ctx: MchCtx): Promise<MchReply> {
   if (!['ALL', 'SUCCESS', 'REFUND'].includes(type)) return paramError(ctx, 'bill_type参数错误：ALL、SUCCESS或REFUND');
   if (f.tar_type && f.tar_type !== 'GZIP') return paramError(ctx, 'tar_type参数错误');
   if (f.tar_type === 'GZIP') return errReply(ctx, 'NOAUTH', '沙箱不支持GZIP账单');
+  const text = await billText(ctx.config.mchId, f.bill_date, type);
+  if (text === undefined) return paramError(ctx, 'bill_date参数格式错误：yyyyMMdd');
+  if (text === null) return failReply('No Bill Exist');
+  return { status: 200, contentType: 'text/plain; charset=utf-8', body: text };
+}
+
+/**
+ * The bill text of one UTC+8 day (yyyyMMdd) and type, shared by v2's downloadbill and v3's
+ * billdownload: undefined for a date that does not exist, null for a day without transactions.
+ */
+export async function billText(mchId: string, billDate: string, type: string): Promise<string | null | undefined> {
   // The UTC+8 calendar day, exactly: 16:00 UTC the day before to 16:00 UTC. Rejects 20261399 and the like.
-  const dayStart = parseWxTime(`${f.bill_date}000000`);
-  if (dayStart === undefined) return paramError(ctx, 'bill_date参数格式错误：yyyyMMdd');
+  const dayStart = parseWxTime(`${billDate}000000`);
+  if (dayStart === undefined) return undefined;
   const db = await sandboxDb();
   const from = new Date(dayStart).toISOString();
   const to = new Date(dayStart + 86_400_000).toISOString();
-  const paid = await db.selectFrom('sandbox_orders').selectAll().where('mch_id', '=', ctx.config.mchId).where('paid_at', '>=', from).where('paid_at', '<', to).orderBy('paid_at', 'asc').execute();
-  const refundRows = await db.selectFrom('sandbox_refunds').selectAll().where('mch_id', '=', ctx.config.mchId).where('created_at', '>=', from).where('created_at', '<', to).orderBy('created_at', 'asc').execute();
+  const paid = await db.selectFrom('sandbox_orders').selectAll().where('mch_id', '=', mchId).where('paid_at', '>=', from).where('paid_at', '<', to).orderBy('paid_at', 'asc').execute();
+  const refundRows = await db.selectFrom('sandbox_refunds').selectAll().where('mch_id', '=', mchId).where('created_at', '>=', from).where('created_at', '<', to).orderBy('created_at', 'asc').execute();
   const refunds: Refund[] = [];
   for (const r of refundRows) {
     const order = await db.selectFrom('sandbox_orders').selectAll().where('mch_id', '=', r.mch_id).where('out_trade_no', '=', r.out_trade_no).executeTakeFirstOrThrow();
@@ -68,7 +79,7 @@ export async function downloadBill(ctx: MchCtx): Promise<MchReply> {
   }
   const pays = type === 'REFUND' ? [] : paid;
   const refs = type === 'SUCCESS' ? [] : refunds;
-  if (pays.length + refs.length === 0) return failReply('No Bill Exist');
+  if (pays.length + refs.length === 0) return null;
   const header = type === 'ALL' ? ALL_HEADER : type === 'SUCCESS' ? SUCCESS_HEADER : REFUND_HEADER;
   const lines = [header, ...pays.map((o) => payRow(o, type)), ...refs.map((r) => refundRow(r, type))];
   const totalPaid = pays.reduce((s, o) => s + o.total_fee, 0);
@@ -76,5 +87,5 @@ export async function downloadBill(ctx: MchCtx): Promise<MchReply> {
   const totalFee = pays.reduce((s, o) => s + feeOf(o.total_fee), 0) - refs.reduce((s, r) => s + feeOf(r.refund_fee), 0);
   lines.push(SUMMARY_HEADER);
   lines.push(row([String(pays.length + refs.length), formatYuan(totalPaid), formatYuan(totalRefund), '0.00', fee5(totalFee), formatYuan(totalPaid), formatYuan(totalRefund)]));
-  return { status: 200, contentType: 'text/plain; charset=utf-8', body: `${lines.join('\r\n')}\r\n` };
+  return `${lines.join('\r\n')}\r\n`;
 }

@@ -5,7 +5,7 @@
  */
 export const FAULT_APIS = ['unifiedorder', 'orderquery', 'closeorder', 'refund', 'refundquery', 'downloadbill'] as const;
 export type FaultApi = (typeof FAULT_APIS)[number];
-export const FAULT_KINDS = ['SYSTEMERROR', 'HTTP500', 'DELAY', 'DROP_RESPONSE', 'DROP_NOTIFY', 'DUPLICATE_NOTIFY'] as const;
+export const FAULT_KINDS = ['SYSTEMERROR', 'HTTP500', 'FREQUENCY_LIMITED', 'DELAY', 'DROP_RESPONSE', 'DROP_NOTIFY', 'DUPLICATE_NOTIFY'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface Fault {
@@ -80,16 +80,17 @@ function take(pred: (f: Fault) => boolean): Fault | undefined {
 }
 
 /**
- * The API faults for one call: at most one delay, one failure (SYSTEMERROR or HTTP500) and one
+ * The API faults for one call: at most one delay, one failure (SYSTEMERROR, HTTP500 or
+ * FREQUENCY_LIMITED: v3's 429, v2's err_code FREQUENCY_LIMITED) and one
  * dropped response, each consumed. A failure is answered instead of the call; DROP_RESPONSE lets the
  * call run (and commit) and then loses its answer.
  */
-export function takeApiFaults(api: FaultApi): { delayMs: number; failure?: 'SYSTEMERROR' | 'HTTP500'; dropResponse: boolean } {
+export function takeApiFaults(api: FaultApi): { delayMs: number; failure?: 'SYSTEMERROR' | 'HTTP500' | 'FREQUENCY_LIMITED'; dropResponse: boolean } {
   const match = (f: Fault) => f.api === '*' || f.api === api;
   const delay = take((f) => f.fault === 'DELAY' && match(f));
-  const failure = take((f) => (f.fault === 'SYSTEMERROR' || f.fault === 'HTTP500') && match(f));
+  const failure = take((f) => (f.fault === 'SYSTEMERROR' || f.fault === 'HTTP500' || f.fault === 'FREQUENCY_LIMITED') && match(f));
   const drop = failure ? undefined : take((f) => f.fault === 'DROP_RESPONSE' && match(f));
-  return { delayMs: delay?.delayMs ?? 0, failure: failure?.fault as 'SYSTEMERROR' | 'HTTP500' | undefined, dropResponse: drop !== undefined };
+  return { delayMs: delay?.delayMs ?? 0, failure: failure?.fault as 'SYSTEMERROR' | 'HTTP500' | 'FREQUENCY_LIMITED' | undefined, dropResponse: drop !== undefined };
 }
 
 /** For one payment or refund notify about to be queued: drop it, send it twice, or neither. */

@@ -1,6 +1,8 @@
 import { getConfig } from '../config';
 import { verifyJsapiParams } from '../wechatpay/jsapi';
 import { isSignType } from '../wechatpay/sign';
+import { verifyJsapiParamsV3 } from '../wechatpay/v3/jsapi';
+import { v3Identity } from './v3/identity';
 import { sandboxDb } from './db';
 import { type PayOutcome, payOrder, unpayableReason } from './payer';
 import type { SandboxOrder } from './orders';
@@ -55,11 +57,13 @@ export async function checkJsapiParams(raw: unknown, user: SandboxUser, page: Js
   if (s.appId !== config.appId) return { ok: false, reason: `appId 不一致：${s.appId}（商户公众号为 ${config.appId}）` };
   if (!/^\d{1,12}$/.test(s.timeStamp)) return { ok: false, reason: 'timeStamp 必须是Unix秒数的字符串' };
   if (s.nonceStr.length > 32) return { ok: false, reason: 'nonceStr 最长32位' };
-  if (!isSignType(s.signType)) return { ok: false, reason: `signType 只能是 MD5 或 HMAC-SHA256，收到 ${s.signType}` };
+  if (!isSignType(s.signType) && s.signType !== 'RSA') return { ok: false, reason: `signType 只能是 MD5、HMAC-SHA256 或 RSA（v3），收到 ${s.signType}` };
   const m = /^prepay_id=(.+)$/.exec(s.package);
   if (!m) return { ok: false, reason: 'package 必须是 prepay_id=...' };
   // The one paySign rule, shared with the merchant side that signs (lib/wechatpay/jsapi.ts).
-  if (!verifyJsapiParams(s, config.apiKey)) return { ok: false, reason: 'paySign 签名错误' };
+  // v3 (signType RSA): paySign verifies with the sandbox merchant's public key over appId\ntimeStamp\nnonceStr\npackage\n.
+  const signed = s.signType === 'RSA' ? verifyJsapiParamsV3(s, v3Identity().merchantPublicKey) : verifyJsapiParams(s, config.apiKey);
+  if (!signed) return { ok: false, reason: 'paySign 签名错误' };
   const db = await sandboxDb();
   const order = await db.selectFrom('sandbox_orders').selectAll().where('prepay_id', '=', m[1]).executeTakeFirst();
   if (!order) return { ok: false, reason: 'prepay_id 不存在' };

@@ -57,6 +57,7 @@ export async function handleMchApi(api: FaultApi, method: string, raw: Buffer): 
   }
   const ctx: MchCtx = { fields, signType: st, config };
   if (fault.failure === 'SYSTEMERROR') return errReply(ctx, 'SYSTEMERROR', '系统超时');
+  if (fault.failure === 'FREQUENCY_LIMITED') return errReply(ctx, 'FREQUENCY_LIMITED', '频率限制');
   if (!fields.mch_id) return lackParams(ctx, 'mch_id');
   if (fields.mch_id !== config.mchId) return errReply(ctx, 'MCHID_NOT_EXIST', 'mch_id不存在');
   if (!fields.appid) return lackParams(ctx, 'appid');

@@ -8,6 +8,8 @@ import { refundNotifyXml } from './notify-body';
 import { settleDueRefunds } from './refund';
 import type { SandboxDeliveriesTable } from './schema';
 import { createWake, type Wake } from './wake';
+import { wechatpayHeaders } from './v3/identity';
+import { isV3Body, v3RefundNotifyBody } from './v3/notify-body';
 
 const REPLY_CAP = 2000;
 /** WeChat expects the merchant to answer within 5 seconds. */
@@ -77,15 +79,19 @@ async function bodyFor(st: State, db: SandboxDb, d: SandboxDeliveriesTable): Pro
   await settleDueRefunds(db, { outRefundNo: d.out_refund_no ?? undefined });
   const r = await db.selectFrom('sandbox_refunds').selectAll().where('out_refund_no', '=', d.out_refund_no!).executeTakeFirstOrThrow();
   const o = await db.selectFrom('sandbox_orders').selectAll().where('mch_id', '=', r.mch_id).where('out_trade_no', '=', r.out_trade_no).executeTakeFirstOrThrow();
-  const body = refundNotifyXml(r, o, st.config);
+  const body = o.sign_type === 'RSA' ? v3RefundNotifyBody(r, o) : refundNotifyXml(r, o, st.config);
   await db.updateTable('sandbox_deliveries').set({ body }).where('id', '=', d.id).execute();
   return body;
 }
 
 type Post = { status: number | null; reply: string; error: string | null; ms: number; accepted: boolean };
 
-/** Only HTTP 200 with an XML return_code of SUCCESS counts; JSON, plain `success`, HTML and FAIL do not. */
-function accepted(status: number, reply: string): boolean {
+/**
+ * v2: only HTTP 200 with an XML return_code of SUCCESS counts; JSON, plain `success`, HTML and FAIL do
+ * not. v3: HTTP 200 or 204 acknowledges, whatever the body; anything else is a refusal (WeChat retries).
+ */
+function accepted(status: number, reply: string, v3: boolean): boolean {
+  if (v3) return status === 200 || status === 204;
   if (status !== 200) return false;
   try {
     return parseXml(reply).return_code === 'SUCCESS';
@@ -96,10 +102,13 @@ function accepted(status: number, reply: string): boolean {
 
 async function post(url: string, body: string): Promise<Post> {
   const t0 = Date.now();
+  const v3 = isV3Body(body);
+  // A v3 notify is signed afresh for every attempt: its timestamp must be within 5 minutes when it lands.
+  const headers = v3 ? { 'content-type': 'application/json', ...wechatpayHeaders(body) } : { 'content-type': 'text/xml; charset=utf-8' };
   try {
-    const r = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'text/xml; charset=utf-8', 'user-agent': 'Mozilla/4.0 (sandbox WeChat Pay notifier)' }, signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'manual' });
+    const r = await fetch(url, { method: 'POST', body, headers: { ...headers, 'user-agent': 'Mozilla/4.0 (sandbox WeChat Pay notifier)' }, signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'manual' });
     const reply = (await r.text()).slice(0, REPLY_CAP);
-    return { status: r.status, reply, error: null, ms: Date.now() - t0, accepted: accepted(r.status, reply) };
+    return { status: r.status, reply, error: null, ms: Date.now() - t0, accepted: accepted(r.status, reply, v3) };
   } catch (e) {
     const err = e as Error & { cause?: { code?: string } };
     return { status: null, reply: '', error: (err.name === 'TimeoutError' ? `no answer within ${TIMEOUT_MS} ms` : (err.cause?.code ?? err.message)).slice(0, 300), ms: Date.now() - t0, accepted: false };

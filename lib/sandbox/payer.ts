@@ -6,6 +6,7 @@ import { enqueueDelivery } from './deliveries';
 import { newTransactionId } from './ids';
 import { type SandboxOrder } from './orders';
 import { paymentNotifyXml } from './notify-body';
+import { v3PaymentNotifyBody } from './v3/notify-body';
 import { DEFAULT_USER_ID } from './schema';
 import { ensureOpenid, userByOpenid } from './users';
 
@@ -32,7 +33,7 @@ export function unpayableReason(o: SandboxOrder, now = Date.now()): { code: stri
 
 /**
  * The buyer acts on a prepay_id or code_url, as in WeChat: SUCCESS pays (transaction id, time_end in
- * UTC+8, a notify queued), FAIL leaves a PAYERROR the buyer may retry, CANCEL changes nothing.
+ * UTC+8, a notify queued: v3 JSON for an order placed over v3, sign_type RSA, else v2 XML), FAIL leaves a PAYERROR the buyer may retry, CANCEL changes nothing.
  * The JSAPI payer is the order's openid; a NATIVE payer is whoever scanned (`openid`, else the default user).
  * The state change is conditional, so two concurrent payments of one order pay it once.
  */
@@ -71,6 +72,6 @@ export async function payOrder(order: SandboxOrder, result: PayResult, openid?: 
     .where('mch_id', '=', order.mch_id).where('out_trade_no', '=', order.out_trade_no).where('state', 'in', ['NOTPAY', 'PAYERROR']).executeTakeFirst();
   if (Number(r.numUpdatedRows) === 0) return { ok: false, status: 409, code: 'ORDERPAID', message: '该订单已支付或已关闭' };
   const updated = { ...order, ...paid } as SandboxOrder;
-  await enqueueDelivery(db, { kind: 'pay', outTradeNo: order.out_trade_no, url: order.notify_url, body: paymentNotifyXml(updated, config) });
+  await enqueueDelivery(db, { kind: 'pay', outTradeNo: order.out_trade_no, url: order.notify_url, body: updated.sign_type === 'RSA' ? v3PaymentNotifyBody(updated) : paymentNotifyXml(updated, config) });
   return { ok: true, out_trade_no: order.out_trade_no, state: 'SUCCESS', transaction_id: updated.transaction_id! };
 }

@@ -4,7 +4,7 @@ import { type SandboxDb, sandboxDb } from './db';
 import { nowIso } from '../db';
 import { enqueueDelivery } from './deliveries';
 import { newRefundId } from './ids';
-import { findOrder, isPaid } from './orders';
+import { findOrder, isPaid, type SandboxOrder } from './orders';
 import { type MchCtx, type MchReply, errReply, lackParams, okReply, paramError } from './reply';
 import type { SandboxRefundsTable } from './schema';
 
@@ -53,29 +53,54 @@ export async function refund(ctx: MchCtx): Promise<MchReply> {
   const db = await sandboxDb();
   const o = await findOrder(db, ctx.config.mchId, { transaction_id: f.transaction_id, out_trade_no: f.out_trade_no });
   if (!o) return errReply(ctx, 'ORDERNOTEXIST', '订单不存在');
-  const refundFee = Number(f.refund_fee);
-  const prior = await db.selectFrom('sandbox_refunds').selectAll().where('mch_id', '=', o.mch_id).where('out_refund_no', '=', f.out_refund_no).executeTakeFirst();
-  if (prior) {
-    // One refund per out_refund_no: a retry with the same number and amounts is the same refund.
-    if (prior.out_trade_no === o.out_trade_no && prior.refund_fee === refundFee && prior.total_fee === Number(f.total_fee)) {
-      return refundAnswer(ctx, prior, o.transaction_id!);
-    }
-    return paramError(ctx, '订单金额或退款金额与之前请求不一致，请核实后再试');
+  const r = await createRefund(db, o, { outRefundNo: f.out_refund_no, refundFee: Number(f.refund_fee), totalFee: Number(f.total_fee), desc: f.refund_desc || null, notifyUrl: f.notify_url || null });
+  switch (r.kind) {
+    case 'ok':
+    case 'repeat':
+      return refundAnswer(ctx, r.row, o.transaction_id!);
+    case 'mismatch':
+      return paramError(ctx, '订单金额或退款金额与之前请求不一致，请核实后再试');
+    case 'unpaid':
+      return errReply(ctx, 'TRADE_STATE_ERROR', '订单状态错误：订单未支付');
+    case 'too_many':
+      return errReply(ctx, 'ERROR', `退款次数超过限制：每笔订单最多${MAX_REFUNDS}次部分退款`);
+    case 'not_enough':
+      return errReply(ctx, 'ERROR', '申请退款金额超过订单可退金额');
   }
-  if (!isPaid(o)) return errReply(ctx, 'TRADE_STATE_ERROR', '订单状态错误：订单未支付');
-  if (Number(f.total_fee) !== o.total_fee) return paramError(ctx, '订单金额或退款金额与之前请求不一致，请核实后再试');
-  if (refundFee > o.total_fee - o.refunded_fee) return errReply(ctx, 'ERROR', '申请退款金额超过订单可退金额');
+}
+
+/** What createRefund decided: a new refund, the same one again, or why not. */
+export type CreateRefund =
+  | { kind: 'ok' | 'repeat'; row: SandboxRefundsTable }
+  | { kind: 'mismatch' | 'unpaid' | 'too_many' | 'not_enough' };
+
+/**
+ * WeChat's side of a refund request, for both protocols: one refund per out_refund_no (a retry with
+ * the same number and amounts is the same refund), the trade must be paid and its total match, and the
+ * refunded sum may never pass the total (a conditional update, so concurrent refunds cannot overdraw).
+ * A new refund is PROCESSING, settles a moment later, and its notify is queued for then.
+ */
+export async function createRefund(db: SandboxDb, o: SandboxOrder, req: { outRefundNo: string; refundFee: number; totalFee: number; desc: string | null; notifyUrl: string | null }): Promise<CreateRefund> {
+  const refundFee = req.refundFee;
+  const prior = await db.selectFrom('sandbox_refunds').selectAll().where('mch_id', '=', o.mch_id).where('out_refund_no', '=', req.outRefundNo).executeTakeFirst();
+  if (prior) {
+    if (prior.out_trade_no === o.out_trade_no && prior.refund_fee === refundFee && prior.total_fee === req.totalFee) return { kind: 'repeat', row: prior };
+    return { kind: 'mismatch' };
+  }
+  if (!isPaid(o)) return { kind: 'unpaid' };
+  if (req.totalFee !== o.total_fee) return { kind: 'mismatch' };
+  if (refundFee > o.total_fee - o.refunded_fee) return { kind: 'not_enough' };
   const now = Date.now();
   const row: SandboxRefundsTable = {
-    out_refund_no: f.out_refund_no,
+    out_refund_no: req.outRefundNo,
     mch_id: o.mch_id,
     out_trade_no: o.out_trade_no,
     refund_id: newRefundId(now),
     refund_fee: refundFee,
     total_fee: o.total_fee,
-    refund_desc: f.refund_desc || null,
+    refund_desc: req.desc,
     // No notify_url in the request: WeChat uses the one configured in the merchant portal; ours is the app's.
-    notify_url: f.notify_url || `${getConfig().publicBaseUrl}/api/wechatpay/refund-notify`,
+    notify_url: req.notifyUrl || `${getConfig().publicBaseUrl}/api/wechatpay/refund-notify`,
     status: 'PROCESSING',
     settle_at: nowIso(now + SETTLE_MS / getConfig().sandboxTimeScale),
     success_at: null,
@@ -96,10 +121,9 @@ export async function refund(ctx: MchCtx): Promise<MchReply> {
     await trx.insertInto('sandbox_refunds').values(row).execute();
     return 'ok' as const;
   });
-  if (outcome === 'too_many') return errReply(ctx, 'ERROR', `退款次数超过限制：每笔订单最多${MAX_REFUNDS}次部分退款`);
-  if (outcome === 'not_enough') return errReply(ctx, 'ERROR', '申请退款金额超过订单可退金额');
+  if (outcome !== 'ok') return { kind: outcome };
   await enqueueDelivery(db, { kind: 'refund', outTradeNo: o.out_trade_no, outRefundNo: row.out_refund_no, url: row.notify_url, body: null, dueMs: Date.parse(row.settle_at) });
-  return refundAnswer(ctx, row, o.transaction_id!);
+  return { kind: 'ok', row };
 }
 
 /** POST /pay/refundquery by refund_id, out_refund_no, transaction_id or out_trade_no (WeChat's priority). */

@@ -206,3 +206,36 @@ describe('desktop buyer (Native QR)', () => {
     expect(ips).toEqual([ips[0], ips[0], ips[0]]);
   });
 });
+
+/** The same desktop buyer with WECHATPAY_API_VERSION=v3: the QR is a v3 Native order's code_url, the notify signed JSON. */
+describe.each(['sqlite', 'postgres'] as const)('desktop buyer (Native QR) on API v3, %s', (engine) => {
+  let app: AppServer;
+  let browser: Browser;
+  beforeAll(async () => {
+    [app, browser] = await Promise.all([startApp({ engine, env: { WECHATPAY_API_VERSION: 'v3' } }), launchBrowser()]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+  });
+
+  it('the QR of a v3 Native order; paying it flips the page to paid through the v3 notify', async () => {
+    const ctx = await desktopContext(browser);
+    const page = await ctx.newPage();
+    await openShop(page, `${app.baseUrl}/shop/coffee-beans`);
+    await page.getByTestId('pay-button').click();
+    await page.getByTestId('pay-qr').waitFor();
+    await expect.poll(() => page.getByTestId('pay-amount').textContent()).toBe('¥45.00');
+    const sim = (await (await fetch(`${app.baseUrl}/sandbox/sim/orders`)).json()).orders[0];
+    expect(sim).toMatchObject({ trade_type: 'NATIVE', sign_type: 'RSA', total_fee: 4500 });
+    expect(await decodeQr(page)).toBe(sim.code_url);
+    const pay = await fetch(`${app.baseUrl}/sandbox/sim/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code_url: sim.code_url }) });
+    expect(pay.ok).toBe(true);
+    await expect.poll(() => page.getByTestId('order-status').getAttribute('data-status'), { timeout: 20_000 }).toBe('paid');
+    await page.screenshot({ path: screenshotPath(`checkout-desktop-v3-paid-${engine}`), fullPage: true });
+    // The sandbox delivered one JSON notify, acknowledged with 204 on the first attempt.
+    const after = (await (await fetch(`${app.baseUrl}/sandbox/sim/orders?out_trade_no=${sim.out_trade_no}`)).json()).orders[0];
+    expect(after.deliveries[0]).toMatchObject({ kind: 'pay', status: 'delivered', attempts: 1, log: [expect.objectContaining({ status: 204, accepted: true })] });
+    await ctx.close();
+  });
+});

@@ -9,7 +9,7 @@ import { type AppServer, startApp } from '../helpers/server';
  * sheet -> order page paid through the sandbox's real notify. The sandbox's bridge.js stands in for
  * the WeChat client's WeixinJSBridge.
  */
-interface SimOrder { out_trade_no: string; total_fee: number | string; trade_type: string; state: string; prepay_id: string }
+interface SimOrder { out_trade_no: string; total_fee: number | string; trade_type: string; state: string; prepay_id: string; sign_type: string }
 
 async function simOrders(app: AppServer): Promise<SimOrder[]> {
   const r = await fetch(`${app.baseUrl}/sandbox/sim/orders`);
@@ -50,13 +50,14 @@ async function expectPaidOrderPage(page: Page, app: AppServer, shot: string) {
   return j as { id: string; amountFen: number };
 }
 
-function suite(engine: Engine, full: boolean) {
-  describe(`WeChat buyer (JSAPI) on ${engine}`, () => {
+/** `full`: every case; otherwise the main flow (and, on v3, the confirmation by query). */
+function suite(engine: Engine, full: boolean, version: 'v2' | 'v3' = 'v2') {
+  describe(`WeChat buyer (JSAPI) on ${engine}, API ${version}`, () => {
     let app: AppServer;
     let browser: Browser;
     let ctx: BrowserContext;
     beforeAll(async () => {
-      [app, browser] = await Promise.all([startApp({ engine }), launchBrowser()]);
+      [app, browser] = await Promise.all([startApp({ engine, env: { WECHATPAY_API_VERSION: version } }), launchBrowser()]);
     });
     afterAll(async () => {
       await browser?.close();
@@ -73,19 +74,44 @@ function suite(engine: Engine, full: boolean) {
       await expect.poll(() => page.getByTestId('price').textContent()).toBe('¥68.00');
       await page.getByTestId('quantity').fill('2');
       await expect.poll(() => page.getByTestId('total').textContent()).toBe('¥136.00');
-      await page.screenshot({ path: screenshotPath(`checkout-wechat-shop-${engine}`), fullPage: true });
+      await page.screenshot({ path: screenshotPath(`checkout-wechat-shop-${engine}-${version}`), fullPage: true });
       const before = (await simOrders(app)).length;
       await page.getByTestId('pay-button').click();
       await page.getByTestId('sandbox-sheet-pay').waitFor({ timeout: 15_000 });
-      await page.screenshot({ path: screenshotPath(`checkout-wechat-sheet-${engine}`), fullPage: true });
+      await page.screenshot({ path: screenshotPath(`checkout-wechat-sheet-${engine}-${version}`), fullPage: true });
       await payInSheet(page, 'pay');
-      const j = await expectPaidOrderPage(page, app, `checkout-wechat-paid-${engine}`);
+      const j = await expectPaidOrderPage(page, app, `checkout-wechat-paid-${engine}-${version}`);
       expect(j.amountFen).toBe(13600);
       const sim = await simOrders(app);
       expect(sim.length).toBe(before + 1);
-      expect(sim[0]).toMatchObject({ trade_type: 'JSAPI' });
+      // On v3 the order went through /v3/pay/transactions/jsapi, the sheet checked an RSA paySign, and the
+      // notify came back as signed, encrypted JSON (the sandbox keeps sign_type RSA for v3 orders).
+      expect(sim[0]).toMatchObject({ trade_type: 'JSAPI', sign_type: version === 'v3' ? 'RSA' : 'MD5' });
       expect(Number(sim[0].total_fee)).toBe(13600);
       await ctx.close();
+    });
+
+    if (full || version === 'v3') it('a lost notify: the order page says "confirming with WeChat", then the server confirms by orderquery', async () => {
+      const fault = (body: object) => fetch(`${app.baseUrl}/sandbox/sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      await fault({ fault: 'DROP_NOTIFY', count: 1 });
+      // A slow orderquery keeps the confirming state on screen long enough to look at.
+      await fault({ api: 'orderquery', fault: 'DELAY', count: 1, delayMs: 2500 });
+      try {
+        ctx = await wechatContext(browser);
+        const page = await ctx.newPage();
+        await openShop(page, app, 'green-tea');
+        await page.getByTestId('pay-button').click();
+        await payInSheet(page, 'pay');
+        await page.waitForURL(/\/orders\/cs_/, { timeout: 15_000 });
+        await page.getByTestId('confirming').waitFor({ timeout: 5_000 });
+        expect(await page.getByTestId('order-status').getAttribute('data-status')).toBe('pending');
+        await page.screenshot({ path: screenshotPath(`checkout-wechat-confirming-${version}`), fullPage: true });
+        await expectPaidOrderPage(page, app, `checkout-wechat-confirmed-by-query-${version}`);
+        expect(await page.getByTestId('confirming').count()).toBe(0);
+        await ctx.close();
+      } finally {
+        await fetch(`${app.baseUrl}/sandbox/sim/faults`, { method: 'DELETE' });
+      }
     });
 
     if (!full) return;
@@ -142,29 +168,6 @@ function suite(engine: Engine, full: boolean) {
       await ctx.close();
     });
 
-    it('a lost notify: the order page says "confirming with WeChat", then the server confirms by orderquery', async () => {
-      const fault = (body: object) => fetch(`${app.baseUrl}/sandbox/sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-      await fault({ fault: 'DROP_NOTIFY', count: 1 });
-      // A slow orderquery keeps the confirming state on screen long enough to look at.
-      await fault({ api: 'orderquery', fault: 'DELAY', count: 1, delayMs: 2500 });
-      try {
-        ctx = await wechatContext(browser);
-        const page = await ctx.newPage();
-        await openShop(page, app, 'green-tea');
-        await page.getByTestId('pay-button').click();
-        await payInSheet(page, 'pay');
-        await page.waitForURL(/\/orders\/cs_/, { timeout: 15_000 });
-        await page.getByTestId('confirming').waitFor({ timeout: 5_000 });
-        expect(await page.getByTestId('order-status').getAttribute('data-status')).toBe('pending');
-        await page.screenshot({ path: screenshotPath('checkout-wechat-confirming'), fullPage: true });
-        await expectPaidOrderPage(page, app, 'checkout-wechat-confirmed-by-query');
-        expect(await page.getByTestId('confirming').count()).toBe(0);
-        await ctx.close();
-      } finally {
-        await fetch(`${app.baseUrl}/sandbox/sim/faults`, { method: 'DELETE' });
-      }
-    });
-
     it('the sheet answering :fail shows why and lets the buyer pay again', async () => {
       ctx = await wechatContext(browser);
       // WeChat refusing the parameters (as it does for an expired prepay_id): the bridge's check says no.
@@ -203,3 +206,5 @@ function suite(engine: Engine, full: boolean) {
 
 suite('sqlite', true);
 suite('postgres', false);
+suite('sqlite', false, 'v3');
+suite('postgres', false, 'v3');

@@ -277,3 +277,71 @@ describe('merchant pages in Chromium', () => {
     await ctx.close();
   });
 });
+
+/**
+ * The merchant's side on API v3, on both databases: a refund from the order page completes with its
+ * REFUND.SUCCESS notify, and close and "sync with WeChat" go through v3's close and query.
+ */
+describe.each(['sqlite', 'postgres'] as const)('merchant pages on API v3, %s', (engine) => {
+  let app: AppServer;
+  let browser: Browser;
+  let h: DbHandle;
+  beforeAll(async () => {
+    [app, browser] = await Promise.all([startApp({ engine, env: { MERCHANT_PASSWORD: PASSWORD, RECONCILE_INTERVAL_MS: '0', WECHATPAY_API_VERSION: 'v3' } }), launchBrowser()]);
+    h = openDb(app.databaseUrl);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await h?.close();
+    await app?.stop();
+  });
+  const orderStatus = async (id: string) => (await h.db.selectFrom('orders').select('status').where('id', '=', id).executeTakeFirst())?.status;
+
+  it('refund with its v3 notify, close, and sync a payment whose notify was lost', async () => {
+    const paid = await placeSandboxAttempt(app, h.db, { amountFen: 200, sku: 'green-tea', protocol: 'v3' });
+    await sandboxPay(app.baseUrl, paid.codeUrl!);
+    await waitFor(async () => (await orderStatus(paid.orderId)) === 'paid', 20_000, 'the v3 notify to mark the order paid');
+
+    const ctx = await desktopContext(browser);
+    const page = await ctx.newPage();
+    page.on('dialog', (d) => void d.accept());
+    await page.goto(`${app.baseUrl}/merchant/login`);
+    await page.getByTestId('merchant-password').fill(PASSWORD);
+    await page.getByTestId('merchant-login').click();
+    await page.waitForURL('**/merchant/orders');
+    const status = page.getByTestId('order-status');
+
+    await page.goto(`${app.baseUrl}/merchant/orders/${paid.orderId}`);
+    expect(await status.getAttribute('data-status')).toBe('paid');
+    // No refund blocker: v3 refunds need no apiclient_cert.p12.
+    expect(await page.getByTestId('refund-blocker').count()).toBe(0);
+    await page.getByTestId('refund-amount').fill('0.50');
+    await page.getByTestId('refund-submit').click();
+    await expect.poll(() => page.getByTestId('refund-result').getAttribute('data-ok'), { timeout: 15_000 }).toBe('true');
+    // The REFUND.SUCCESS notify settles it (waited for in the database: a loaded machine may be slow).
+    await waitFor(async () => (await orderStatus(paid.orderId)) === 'partially_refunded', 60_000, 'the v3 refund notify');
+    await page.reload();
+    expect(await status.getAttribute('data-status')).toBe('partially_refunded');
+    expect(await page.getByTestId('refund-row').first().getAttribute('data-status')).toBe('succeeded');
+    expect(await page.locator('[data-testid="event-row"][data-source="refund_notify"][data-outcome="applied"]').count()).toBe(1);
+    await page.screenshot({ path: screenshotPath(`merchant-v3-refunded-${engine}`), fullPage: true });
+    const sim = (await (await fetch(`${app.baseUrl}/sandbox/sim/orders?out_trade_no=${paid.outTradeNo}`)).json()).orders[0];
+    expect(sim.deliveries.map((d: { kind: string; status: string }) => `${d.kind}/${d.status}`).sort()).toEqual(['pay/delivered', 'refund/delivered']);
+
+    const unpaid = await placeSandboxAttempt(app, h.db, { amountFen: 300, sku: 'green-tea', protocol: 'v3' });
+    await page.goto(`${app.baseUrl}/merchant/orders/${unpaid.orderId}`);
+    await page.getByTestId('close-order').click();
+    await expect.poll(() => status.getAttribute('data-status'), { timeout: 15_000 }).toBe('closed');
+    expect((await (await fetch(`${app.baseUrl}/sandbox/sim/orders?out_trade_no=${unpaid.outTradeNo}`)).json()).orders[0].state).toBe('CLOSED');
+
+    const lost = await placeSandboxAttempt(app, h.db, { amountFen: 400, sku: 'green-tea', protocol: 'v3' });
+    expect((await fetch(`${app.baseUrl}/sandbox/sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ fault: 'DROP_NOTIFY', count: 1 }) })).ok).toBe(true);
+    await sandboxPay(app.baseUrl, lost.codeUrl!);
+    await page.goto(`${app.baseUrl}/merchant/orders/${lost.orderId}`);
+    expect(await status.getAttribute('data-status')).toBe('pending');
+    await page.getByTestId('sync-order').click();
+    await expect.poll(() => page.getByTestId('sync-result').textContent(), { timeout: 15_000 }).toContain('SUCCESS');
+    await expect.poll(() => status.getAttribute('data-status')).toBe('paid');
+    await ctx.close();
+  });
+});

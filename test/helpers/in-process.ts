@@ -3,10 +3,10 @@ import type { DbHandle } from '@/lib/db';
 import type { AppServer } from './server';
 
 /** Process-wide singletons lib/ keeps on globalThis (database, pay client, sandbox schema flag). */
-const GLOBALS = ['wechat-checkout.db', 'wechat-checkout.pay-client', 'wechat-checkout.sandbox-db'];
+const GLOBALS = ['wechat-checkout.db', 'wechat-checkout.pay-client', 'wechat-checkout.pay-client-v3', 'wechat-checkout.sandbox-db'];
 
 /** What actAsInstanceOf writes into process.env; clear these before startApp so a suite's settings do not leak into the next server. */
-export const INSTANCE_ENV = ['WECHAT_MODE', 'DATABASE_URL', 'PUBLIC_BASE_URL', 'PORT', 'SESSION_SECRET'];
+export const INSTANCE_ENV = ['WECHAT_MODE', 'DATABASE_URL', 'PUBLIC_BASE_URL', 'PORT', 'SESSION_SECRET', 'WECHATPAY_API_VERSION'];
 
 /**
  * Makes this test process a second instance of `app`, as a deployment behind a load balancer would
@@ -19,7 +19,7 @@ export function actAsInstanceOf(app: AppServer, handle: DbHandle | Promise<DbHan
   for (const k of GLOBALS) delete g[Symbol.for(k)];
   Object.assign(process.env, {
     WECHAT_MODE: 'sandbox', DATABASE_URL: app.databaseUrl, PUBLIC_BASE_URL: app.baseUrl, PORT: String(app.port),
-    SESSION_SECRET: 'x'.repeat(40), ...env,
+    SESSION_SECRET: 'x'.repeat(40), WECHATPAY_API_VERSION: 'v2', ...env,
   });
   vi.resetModules();
   g[Symbol.for('wechat-checkout.db')] = Promise.resolve(handle);

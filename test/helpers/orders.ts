@@ -5,6 +5,8 @@ import { SANDBOX_API_KEY, SANDBOX_APPID, SANDBOX_MCH_ID } from '../../lib/config
 import { WechatPayClient } from '../../lib/wechatpay/client';
 import { formatWxTime } from '../../lib/wechatpay/time';
 import { sandboxPay as simPay, waitFor } from './sandbox';
+import { sandboxV3Client } from './v3';
+import { formatRfc3339Cst } from '../../lib/wechatpay/v3';
 
 /**
  * Orders and payment attempts for tests, written straight into an app's database (open it with
@@ -36,6 +38,8 @@ export interface AttemptOpts {
   createdAgoMs?: number;
   codeUrl?: string | null;
   prepayId?: string | null;
+  /** The protocol the attempt was placed with: v3 attempts carry sign_type RSA. Default v2. */
+  protocol?: 'v2' | 'v3';
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -61,7 +65,7 @@ export async function addAttempt(db: Kysely<Database>, orderId: string, opts: At
   const outTradeNo = newOutTradeNo();
   await db.insertInto('payment_attempts').values({
     out_trade_no: outTradeNo, order_id: orderId, trade_type: opts.tradeType ?? 'NATIVE', amount_fen: amountFen, openid: null,
-    sign_type: 'MD5', prepay_id: opts.prepayId ?? null, code_url: opts.codeUrl ?? null,
+    sign_type: opts.protocol === 'v3' ? 'RSA' : 'MD5', prepay_id: opts.prepayId ?? null, code_url: opts.codeUrl ?? null,
     expires_at: iso(Date.now() + (opts.expiresInMs ?? 15 * 60_000)), status: 'open', transaction_id: null,
     created_at: iso(created), updated_at: iso(created),
   }).execute();
@@ -84,6 +88,15 @@ export async function placeSandboxAttempt(
   opts: OrderOpts & AttemptOpts & { orderId?: string } = {},
 ): Promise<TestAttempt> {
   const rec = opts.orderId ? await addAttempt(db, opts.orderId, opts) : await insertOrder(db, opts);
+  if (opts.protocol === 'v3') {
+    // API v3 Native order: the sandbox then notifies in v3 JSON, signed and encrypted.
+    const v3 = await (await sandboxV3Client(app.baseUrl)).native({
+      description: '测试商品', out_trade_no: rec.outTradeNo, amount: { total: rec.amountFen }, notify_url: `http://localhost:${app.port}/api/wechatpay/notify`,
+      time_expire: formatRfc3339Cst(Date.now() + 10 * 60_000), scene_info: { payer_client_ip: '127.0.0.1' },
+    });
+    await db.updateTable('payment_attempts').set({ code_url: v3.code_url }).where('out_trade_no', '=', rec.outTradeNo).execute();
+    return { ...rec, codeUrl: v3.code_url };
+  }
   const res = await sandboxClient(app.baseUrl).unifiedOrder({
     body: '测试商品', out_trade_no: rec.outTradeNo, total_fee: rec.amountFen, spbill_create_ip: '127.0.0.1',
     notify_url: `http://localhost:${app.port}/api/wechatpay/notify`, trade_type: 'NATIVE', product_id: 'test-1fen',

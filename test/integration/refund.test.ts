@@ -9,6 +9,7 @@ import { actAsInstanceOf } from '../helpers/in-process';
 import { type AppServer, startApp } from '../helpers/server';
 import { encryptedRefundNotify } from '../helpers/wechatpay-fixtures';
 import type { WxRefundReqInfo } from '@/lib/wechatpay/types';
+import { sandboxSecrets, STRANGER_KEY, v3Notify, VERSIONS } from '../helpers/v3';
 
 const SUCCESS = '<xml><return_code><![CDATA[SUCCESS]]></return_code><return_msg><![CDATA[OK]]></return_msg></xml>';
 const ids = { apiKey: SANDBOX_API_KEY, appId: SANDBOX_APPID, mchId: SANDBOX_MCH_ID };
@@ -18,17 +19,20 @@ const ids = { apiKey: SANDBOX_API_KEY, appId: SANDBOX_APPID, mchId: SANDBOX_MCH_
  * its sandbox as WeChat, its URL for the refund notify), so the refund goes through the sandbox's refund
  * API and comes back as a real refund notify to the app's route.
  */
-describe.each(ENGINES)('refunds on %s', (engine) => {
+/** Every engine on both protocols: the same refund flows through v2 (XML, mutual TLS live) and v3 (JSON, RSA). */
+const SUITES = ENGINES.flatMap((engine) => VERSIONS.map((version) => [engine, version] as const));
+
+describe.each(SUITES)('refunds on %s, API %s', (engine, version) => {
   let app: AppServer;
   let h: DbHandle;
   let db: Kysely<Database>;
   let refunds: typeof import('@/lib/checkout/refunds');
 
   beforeAll(async () => {
-    app = await startApp({ engine, env: { RECONCILE_INTERVAL_MS: '200', RECONCILE_GRACE_MS: '1000' } });
+    app = await startApp({ engine, env: { RECONCILE_INTERVAL_MS: '200', RECONCILE_GRACE_MS: '1000', WECHATPAY_API_VERSION: version } });
     h = openDb(app.databaseUrl);
     db = h.db;
-    actAsInstanceOf(app, h);
+    actAsInstanceOf(app, h, { WECHATPAY_API_VERSION: version });
     refunds = await import('@/lib/checkout/refunds');
   });
   afterAll(async () => {
@@ -38,7 +42,7 @@ describe.each(ENGINES)('refunds on %s', (engine) => {
 
   const order = (a: TestAttempt) => db.selectFrom('orders').selectAll().where('id', '=', a.orderId).executeTakeFirstOrThrow();
   const paidOrder = async (amountFen: number) => {
-    const a = await placeSandboxAttempt(app, db, { amountFen, sku: 'green-tea' });
+    const a = await placeSandboxAttempt(app, db, { amountFen, sku: 'green-tea', protocol: version });
     await sandboxPay(app.baseUrl, a.codeUrl!);
     await waitFor(async () => (await order(a)).status === 'paid', 15_000, 'the payment');
     return a;
@@ -85,7 +89,7 @@ describe.each(ENGINES)('refunds on %s', (engine) => {
   });
 
   it('refuses bad amounts and unpaid orders, changing nothing', async () => {
-    const a = await placeSandboxAttempt(app, db);
+    const a = await placeSandboxAttempt(app, db, { protocol: version });
     for (const amountFen of [0, -1, 1.5, Number.NaN]) {
       expect(await refunds.requestRefund({ orderId: a.orderId, amountFen, reason: 'x', origin: 'merchant' })).toMatchObject({ ok: false, code: 'BAD_AMOUNT' });
     }
@@ -106,7 +110,8 @@ describe.each(ENGINES)('refunds on %s', (engine) => {
     expect(await order(a)).toMatchObject({ status: 'refunded', refunded_fen: 6800 });
   });
 
-  describe('refund notify route', () => {
+  // Each protocol's notify cases are registered only on its own suites (not skipped on the other).
+  if (version === 'v2') describe('refund notify route (v2 XML)', () => {
     const url = () => `${app.baseUrl}/api/wechatpay/refund-notify`;
     const post = (body: string) => fetch(url(), { method: 'POST', headers: { 'content-type': 'text/xml' }, body }).then(async (r) => ({ status: r.status, text: await r.text() }));
     /** A paid order with a processing refund row, made directly (no sandbox refund: only the notify moves it). */
@@ -232,6 +237,78 @@ describe.each(ENGINES)('refunds on %s', (engine) => {
       expect(await refundRow()).toMatchObject({ status: 'succeeded', detail: 'refunded to 建设银行借记卡5678' });
       expect(await order(a)).toMatchObject({ status: 'partially_refunded', refunded_fen: 1800 });
       expect(await refunds.refundableFen(db, await order(a))).toBe(5000);
+    });
+  });
+  /**
+   * v3 refund notifies (REFUND.SUCCESS / ABNORMAL / CLOSED, docs/wechatpay-v3.md §4): signed like a
+   * payment notify, the refund in an AES-GCM resource (AAD "refund"), applied by the same
+   * applyRefundResult with the same matching as v2; 204 acknowledges, 4xx refuses.
+   */
+  if (version === 'v3') describe('refund notify route (v3 JSON)', () => {
+    const url = () => `${app.baseUrl}/api/wechatpay/refund-notify`;
+    const withRefund = async (amountFen: number) => {
+      const a = await paidOrder(6800);
+      const outRefundNo = `RV${Date.now()}${Math.floor(Math.random() * 1e6)}`;
+      const later = new Date(Date.now() + 3_600_000).toISOString();
+      await db.insertInto('refunds').values({
+        out_refund_no: outRefundNo, order_id: a.orderId, out_trade_no: a.outTradeNo, amount_fen: amountFen, reason: 't', origin: 'merchant',
+        status: 'processing', refund_id: null, detail: null, created_at: later, updated_at: later,
+      }).execute();
+      const { transaction_id: txn } = await db.selectFrom('payment_attempts').select('transaction_id').where('out_trade_no', '=', a.outTradeNo).executeTakeFirstOrThrow();
+      return { a, outRefundNo, txn: txn!, refundId: `503${Date.now()}${Math.floor(Math.random() * 1e9)}` };
+    };
+    type R = Awaited<ReturnType<typeof withRefund>>;
+    const resource = (r: R, amountFen: number, status = 'SUCCESS', extra: Record<string, unknown> = {}) => ({
+      mchid: '10000100', out_trade_no: r.a.outTradeNo, transaction_id: r.txn, out_refund_no: r.outRefundNo, refund_id: r.refundId,
+      refund_status: status, user_received_account: '支付用户零钱', amount: { total: 6800, refund: amountFen, payer_total: 6800, payer_refund: amountFen }, ...extra,
+    });
+    const send = async (n: { body: string; headers: Record<string, string> }) => {
+      const res = await fetch(url(), { method: 'POST', headers: n.headers, body: n.body });
+      return { status: res.status, text: await res.text() };
+    };
+    const notifyFor = (r: R, amountFen: number, status = 'SUCCESS', extra: Record<string, unknown> = {}, o: Parameters<typeof v3Notify>[2] = {}) =>
+      v3Notify(sandboxSecrets(app), resource(r, amountFen, status, extra), { kind: 'refund', eventType: `REFUND.${status}`, ...o });
+    const refundRow = (r: R) => db.selectFrom('refunds').selectAll().where('out_refund_no', '=', r.outRefundNo).executeTakeFirstOrThrow();
+
+    it('REFUND.SUCCESS applies once; 10 concurrent repeats answer 204 and change nothing', async () => {
+      const r = await withRefund(800);
+      const n = notifyFor(r, 800);
+      expect(await send(n)).toEqual({ status: 204, text: '' });
+      const again = await Promise.all(Array.from({ length: 10 }, () => send(n)));
+      expect(again.every((x) => x.status === 204)).toBe(true);
+      expect(await refundRow(r)).toMatchObject({ status: 'succeeded', refund_id: r.refundId });
+      expect(await order(r.a)).toMatchObject({ status: 'partially_refunded', refunded_fen: 800 });
+      const evs = await db.selectFrom('payment_events').select(['outcome']).where('out_trade_no', '=', r.a.outTradeNo).where('source', '=', 'refund_notify').execute();
+      expect(evs.filter((e) => e.outcome === 'applied')).toHaveLength(1);
+      expect(evs.filter((e) => e.outcome === 'duplicate')).toHaveLength(10);
+    });
+
+    it('REFUND.CLOSED fails the refund and frees the amount; REFUND.ABNORMAL books it abnormal', async () => {
+      const closed = await withRefund(6800);
+      expect((await send(notifyFor(closed, 6800, 'CLOSED'))).status).toBe(204);
+      expect((await refundRow(closed)).status).toBe('failed');
+      expect(await refunds.refundableFen(db, await order(closed.a))).toBe(6800);
+      const abnormal = await withRefund(1800);
+      expect((await send(notifyFor(abnormal, 1800, 'ABNORMAL'))).status).toBe(204);
+      expect((await refundRow(abnormal)).status).toBe('abnormal');
+      expect(await order(abnormal.a)).toMatchObject({ status: 'paid', refunded_fen: 0 });
+      expect(await refunds.refundableFen(db, await order(abnormal.a))).toBe(5000);
+    });
+
+    it.each([
+      ['a bad signature', (r: R) => notifyFor(r, 800, 'SUCCESS', {}, { signWith: STRANGER_KEY }), 401],
+      ['a bad GCM tag', (r: R) => notifyFor(r, 800, 'SUCCESS', {}, { apiV3Key: 'e'.repeat(32) }), 401],
+      ['wrong mchid', (r: R) => notifyFor(r, 800, 'SUCCESS', { mchid: '19999999' }), 400],
+      ['wrong amount', (r: R) => notifyFor(r, 801), 400],
+      ['event_type contradicting refund_status', (r: R) => notifyFor(r, 800, 'SUCCESS', { refund_status: 'CLOSED' }), 400],
+    ])('refuses %s: 4xx, refund and order unchanged', async (_name, make, status) => {
+      const r = await withRefund(800);
+      const before = await order(r.a);
+      const res = await send(make(r));
+      expect(res.status).toBe(status);
+      expect(JSON.parse(res.text)).toMatchObject({ code: 'FAIL' });
+      expect(await order(r.a)).toEqual(before);
+      expect((await refundRow(r)).status).toBe('processing');
     });
   });
 });

@@ -1,14 +1,15 @@
-import { NOTIFY_SUCCESS_XML, notifyFailXml, readPaymentNotify } from '../gateway';
+import { isV3Head, notifyAck, notifyFail, readAnyPaymentNotify, type NotifyAnswer, type NotifyHeaders } from '../gateway';
 import { type ClientAddress, recordRefusal } from '../kernel';
 import { submitRefund } from '../refunds';
 import { applyPayment } from './apply';
 
 /**
- * The answer to a notify: the exact XML WeChat reads, and work to run after the response is sent
- * (the route hands it to Next's `after()`), so WeChat gets its answer within its 5 s.
+ * The answer to a notify: status, body and content type WeChat reads (v2: the SUCCESS/FAIL XML; v3:
+ * 204, or a 4xx/5xx `{"code":"FAIL"}`), and work to run after the response is sent (the route hands it
+ * to Next's `after()`), so WeChat gets its answer within its 5 s.
  */
 export interface NotifyReply {
-  xml: string;
+  answer: NotifyAnswer;
   afterResponse?: () => Promise<void>;
 }
 
@@ -17,9 +18,9 @@ export interface NotifyReply {
  * FAIL so WeChat retries, and counted as unverified with whatever head of the body was read.
  * `sender` is where the request came from (the client-IP rule), which tells senders apart for the rate limit.
  */
-export async function refusePaymentNotify(code: string, text: string, head: string | null, sender: ClientAddress = {}): Promise<NotifyReply> {
+export async function refusePaymentNotify(code: string, text: string, head: string | null, sender: ClientAddress = {}, status?: number): Promise<NotifyReply> {
   await recordRefusal({ source: 'notify', code, text, raw: head, verified: false, sender });
-  return { xml: notifyFailXml(code) };
+  return { answer: notifyFail(isV3Head(head), code, { verified: false, status }) };
 }
 
 /**
@@ -29,21 +30,23 @@ export async function refusePaymentNotify(code: string, text: string, head: stri
  * SUCCESS, repeats too). When the row cannot be stored the answer is FAIL: WeChat retries and nothing
  * half-written remains. One that did not verify is answered FAIL and only counted (kernel
  * recordRefusal): it proves nothing, and a flood of them must not fill the disk or slow real notifies.
+ * v2 XML and v3 JSON arrive here alike (the body tells them apart; `headers` carry v3's signature):
+ * both go through the same checks and the same applyPayment, and are answered in their own form.
  */
-export async function receivePaymentNotify(raw: string, sender: ClientAddress = {}): Promise<NotifyReply> {
-  const read = readPaymentNotify(raw);
+export async function receivePaymentNotify(raw: string, sender: ClientAddress = {}, headers: NotifyHeaders = {}): Promise<NotifyReply> {
+  const { v3, read } = await readAnyPaymentNotify(raw, headers);
   if (!read.ok) {
     const { verified } = read;
     await recordRefusal({ source: 'notify', code: read.code, text: read.text, raw, outTradeNo: read.outTradeNo, verified, sender });
-    return { xml: notifyFailXml(read.code) };
+    return { answer: notifyFail(v3, read.code, { verified }) };
   }
   const p = read.payment;
   try {
-    const r = await applyPayment({ source: 'notify', ...p, raw });
-    if (r.outcome === 'rejected') return { xml: notifyFailXml(r.code) };
+    const r = await applyPayment({ source: 'notify', ...p, raw: read.stored ?? raw });
+    if (r.outcome === 'rejected') return { answer: notifyFail(v3, r.code) };
     const refund = r.outcome === 'duplicate_payment' ? r.refund : null;
     return {
-      xml: NOTIFY_SUCCESS_XML,
+      answer: notifyAck(v3),
       // After the answer: if this fails or the process dies first, the reconciler resubmits the
       // processing refund with the same out_refund_no.
       afterResponse: refund
@@ -54,6 +57,6 @@ export async function receivePaymentNotify(raw: string, sender: ClientAddress = 
     };
   } catch (e) {
     console.error(`[notify] ${p.outTradeNo}: not stored, answering FAIL so WeChat retries:`, (e as Error).message);
-    return { xml: notifyFailXml('SYSTEMERROR') };
+    return { answer: notifyFail(v3, 'SYSTEMERROR') };
   }
 }

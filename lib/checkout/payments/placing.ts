@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { type Database, nowIso } from '../../db';
 import type { Order, PaymentAttempt, TradeType } from '../../db/schema';
-import { jsapiPayParams, type JsapiPayParams, outcomeUnknown, placeOrder, type SignType, WechatPayError } from '../gateway';
+import { type AttemptSignType, jsapiPayParams, type JsapiPayParams, outcomeUnknown, placeOrder, WechatPayError } from '../gateway';
 import { newOutTradeNo } from '../kernel';
 import { answerUnanswered, awaitClaim, dropClaim, findClaim, findReusableAttempt, findUnanswered, keepUnanswered, openClaim, retireUnanswered } from './attempts';
 import { qrSvg } from './qr';
@@ -189,7 +189,7 @@ async function resubmit(
 async function present(orderId: string, a: PaymentAttempt, amountFen: number): Promise<StartPaymentResult> {
   if (a.trade_type === 'JSAPI') {
     // A fresh timestamp and nonce each time; the prepay_id is the stored one (no new unifiedorder).
-    const params = jsapiPayParams(a.prepay_id!, a.sign_type as SignType);
+    const params = jsapiPayParams(a.prepay_id!, a.sign_type as AttemptSignType);
     return { ok: true, orderId, kind: 'jsapi', params, amountFen };
   }
   return { ok: true, orderId, kind: 'native', qrSvg: await qrSvg(a.code_url!), expiresAt: a.expires_at, amountFen };

@@ -1,6 +1,7 @@
 import { getConfig } from '../../config';
 import type { TradeType } from '../../db/schema';
 import type { PayMode } from '../buyer';
+import { attemptSignType } from '../gateway';
 import { withBuyerLock } from './buyer-lock';
 import { type AttemptWanted, carryOut, type Plan, reuseOrWait, type StartPaymentResult, windowOpen, writeClaim } from './placing';
 import { truncateUtf8 } from './start';
@@ -30,7 +31,7 @@ export async function startSessionPayment(input: StartSessionPaymentInput, now: 
   if (input.mode === 'jsapi' && !input.openid) return { ok: false, code: 'OAUTH_REQUIRED', message: 'JSAPI needs the buyer openid' };
   const tradeType: TradeType = input.mode === 'jsapi' ? 'JSAPI' : 'NATIVE';
   const config = getConfig();
-  const want: AttemptWanted = { tradeType, openid: input.openid ?? null, signType: config.signType, now };
+  const want: AttemptWanted = { tradeType, openid: input.openid ?? null, signType: attemptSignType(), now };
   let description = '';
   let amountFen = 0;
 

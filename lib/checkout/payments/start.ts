@@ -3,6 +3,7 @@ import { nowIso } from '../../db';
 import type { Order, TradeType } from '../../db/schema';
 import type { PayMode } from '../buyer';
 import { getActiveProduct } from '../catalog';
+import { attemptSignType } from '../gateway';
 import { newOrderId } from '../kernel';
 import { findOpenOrder } from './attempts';
 import { withBuyerLock } from './buyer-lock';
@@ -79,7 +80,7 @@ export async function startPayment(input: StartPaymentInput, now: number = Date.
   const tradeType: TradeType = mode === 'jsapi' ? 'JSAPI' : 'NATIVE';
   const amountFen = product.price_fen * quantity;
   const config = getConfig();
-  const want: AttemptWanted = { tradeType, openid: openid ?? null, signType: config.signType, now };
+  const want: AttemptWanted = { tradeType, openid: openid ?? null, signType: attemptSignType(), now };
   // The order's name snapshot is the body: a re-submission of an unanswered attempt must send the very same one.
   let description = product.name;
 

@@ -30,7 +30,8 @@ const RETRYABLE = new Set(['SYSTEMERROR', 'BIZERR_NEED_RETRY', 'FREQUENCY_LIMITE
 /** Live refunds go over mutual TLS with apiclient_cert.p12: without it, say exactly what is missing. */
 export function refundsUnavailable(): string | null {
   const c = getConfig();
-  if (c.mode === 'live' && !c.certP12Path) {
+  // API v3 refunds need no client certificate: the request's RSA signature is the proof.
+  if (c.mode === 'live' && c.apiVersion === 'v2' && !c.certP12Path) {
     return 'WECHATPAY_CERT_P12 is not set: live refunds need the merchant certificate apiclient_cert.p12 (download it in the WeChat Pay merchant portal; its passphrase is the mch_id)';
   }
   return null;

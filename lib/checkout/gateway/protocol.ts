@@ -1,0 +1,60 @@
+import { getConfig } from '../../config';
+import type { SignType } from '../../wechatpay/sign';
+import * as v2pay from './payments';
+import type { JsapiPayParams as V2JsapiParams, PaymentQuery, PlaceOrder } from './payments';
+import * as v2refund from './refunds';
+import type { RefundCall, RefundQuery } from './refunds';
+import { closeAtWechatV3, jsapiPayParamsV3, placeOrderV3, queryPaymentV3, queryRefundV3, refundAtWechatV3 } from './v3';
+import type { WxV3JsapiParams } from '../../wechatpay/v3';
+
+/**
+ * The WeChat Pay calls the domain makes, one interface with two implementations (API v2: XML and
+ * MD5/HMAC; API v3: JSON and RSA). WECHATPAY_API_VERSION picks the one for every call; answers come
+ * back in the same domain words either way, so lib/checkout never asks which protocol is speaking.
+ */
+export interface PayProtocol {
+  placeOrder(o: PlaceOrder): Promise<{ prepayId: string | null; codeUrl: string | null }>;
+  queryPayment(outTradeNo: string): Promise<PaymentQuery>;
+  closeAtWechat(outTradeNo: string): Promise<'closed' | 'already_closed' | 'paid'>;
+  refundAtWechat(r: RefundCall): Promise<{ refundId?: string }>;
+  queryRefund(outRefundNo: string): Promise<RefundQuery | null>;
+}
+
+const V2: PayProtocol = { placeOrder: v2pay.placeOrder, queryPayment: v2pay.queryPayment, closeAtWechat: v2pay.closeAtWechat, refundAtWechat: v2refund.refundAtWechat, queryRefund: v2refund.queryRefund };
+const V3: PayProtocol = { placeOrder: placeOrderV3, queryPayment: queryPaymentV3, closeAtWechat: closeAtWechatV3, refundAtWechat: refundAtWechatV3, queryRefund: queryRefundV3 };
+
+/** The implementation configured for this process. */
+export function payProtocol(): PayProtocol {
+  return getConfig().apiVersion === 'v3' ? V3 : V2;
+}
+
+/** How an attempt's JSAPI parameters are signed: the v2 sign type, or RSA for an attempt placed over v3. */
+export type AttemptSignType = SignType | 'RSA';
+
+/** The sign type new attempts are placed (and their JSAPI parameters signed) with. */
+export function attemptSignType(): AttemptSignType {
+  const c = getConfig();
+  return c.apiVersion === 'v3' ? 'RSA' : c.signType;
+}
+
+/** getBrandWCPayRequest's parameters, v2 or v3 shape. */
+export type JsapiPayParams = V2JsapiParams | WxV3JsapiParams;
+
+/** unifiedorder / v3 JSAPI or Native order. */
+export const placeOrder = (o: PlaceOrder) => payProtocol().placeOrder(o);
+/** orderquery / v3 query by out_trade_no. Throws WechatPayApiError ORDERNOTEXIST for a trade WeChat never saw. */
+export const queryPayment = (outTradeNo: string) => payProtocol().queryPayment(outTradeNo);
+/** closeorder / v3 close: `closed`, `already_closed` or `paid`. */
+export const closeAtWechat = (outTradeNo: string) => payProtocol().closeAtWechat(outTradeNo);
+/** refund / v3 refund: accepted, not done; the notify or a query brings the verdict. */
+export const refundAtWechat = (r: RefundCall) => payProtocol().refundAtWechat(r);
+/** refundquery / v3 refund query; null when WeChat has no such refund. */
+export const queryRefund = (outRefundNo: string) => payProtocol().queryRefund(outRefundNo);
+
+/**
+ * The parameters for getBrandWCPayRequest, signed the way the attempt was placed: RSA for a v3
+ * attempt, else the v2 sign type the unifiedorder used (anything else fails in the WeChat client).
+ */
+export function jsapiPayParams(prepayId: string, signType: AttemptSignType): JsapiPayParams {
+  return signType === 'RSA' ? jsapiPayParamsV3(prepayId) : v2pay.jsapiPayParams(prepayId, signType);
+}

@@ -8,6 +8,13 @@ export const SANDBOX_APPID = 'wxd930ea5d5a258f4f';
 export const SANDBOX_APP_SECRET = 'sandbox0app0secret0not0for0live00';
 export const SANDBOX_MCH_ID = '10000100';
 export const SANDBOX_API_KEY = '192006250b4c09247ec02edce69f6a2d';
+/**
+ * The shortest ORDER_TTL_MINUTES. WeChat refuses a JSAPI/NATIVE unifiedorder whose time_expire is less
+ * than 5 minutes after WeChat's clock (time_expire时间过短，刷卡至少1分钟，其他5分钟); one more minute
+ * leaves room for our clock running ahead of WeChat's and for the time between computing time_expire
+ * and WeChat reading it (a re-submission of an unanswered unifiedorder sends the same time_expire later).
+ */
+export const MIN_ORDER_TTL_MINUTES = 6;
 
 export type WechatMode = 'sandbox' | 'live';
 
@@ -150,7 +157,10 @@ export function parseConfig(env: Env = process.env): ConfigResult {
     else if (errors.length === 0) sessionSecret = sandboxSessionSecret(dataDir);
   }
 
-  const orderTtlMinutes = intVar(val('ORDER_TTL_MINUTES'), 15, 'ORDER_TTL_MINUTES', 2, 7 * 24 * 60, errors);
+  const ttlErrors: string[] = [];
+  const orderTtlMinutes = intVar(val('ORDER_TTL_MINUTES'), 15, 'ORDER_TTL_MINUTES', MIN_ORDER_TTL_MINUTES, 7 * 24 * 60, ttlErrors);
+  // Say why the floor is 6: a smaller window is refused by WeChat on every live payment.
+  for (const e of ttlErrors) errors.push(`${e} (WeChat refuses a time_expire less than 5 minutes away; the extra minute absorbs clock skew)`);
   // A typo refuses to start instead of silently running on the defaults.
   const reconcile: ReconcilerSettings = {
     intervalMs: intVar(val('RECONCILE_INTERVAL_MS'), 30_000, 'RECONCILE_INTERVAL_MS', 0, 86_400_000, errors),

@@ -64,6 +64,8 @@ export async function handleMchApi(api: FaultApi, method: string, raw: Buffer): 
   if (!fields.nonce_str) return lackParams(ctx, 'nonce_str');
   if (fields.nonce_str.length > 32) return errReply(ctx, 'PARAM_ERROR', 'nonce_str参数长度有误');
   const reply = await HANDLERS[api](ctx);
+  // A parameter refusal (return_code=FAIL from the API's own checks) is shown on the dashboard like the rest.
+  if (reply.refusal !== undefined) await recordRefusal(api, reply.refusal);
   return fault.dropResponse ? { ...reply, dropped: true } : reply;
 }
 

@@ -9,6 +9,8 @@ export interface MchReply {
   contentType: string;
   /** DROP_RESPONSE fault: the call ran, but the connection is cut before its answer reaches the caller. */
   dropped?: boolean;
+  /** Set by failReply: the return_msg of a return_code=FAIL answer, recorded for the dashboard. */
+  refusal?: string;
 }
 
 /** A verified request: its fields and the sign_type every answer must be signed with. */
@@ -20,9 +22,13 @@ export interface MchCtx {
 
 const XML = 'text/xml; charset=utf-8';
 
-/** `return_code=FAIL`: the call did not get through. Carries no sign (docs/wechatpay-v2.md §1). */
+/**
+ * `return_code=FAIL`: WeChat refused the request itself (transport, signature, or a parameter it cannot
+ * take: missing, malformed, unknown, a time_expire too close). Carries no sign (docs/wechatpay-v2.md §1)
+ * and only a text return_msg: no err_code. Resending the same request gets the same answer.
+ */
 export function failReply(returnMsg: string): MchReply {
-  return { status: 200, contentType: XML, body: buildXml({ return_code: 'FAIL', return_msg: returnMsg }) };
+  return { status: 200, contentType: XML, body: buildXml({ return_code: 'FAIL', return_msg: returnMsg }), refusal: returnMsg };
 }
 
 /** A signed business answer: return_code SUCCESS, then result_code SUCCESS with `extra`. */

@@ -133,7 +133,8 @@ describe('sandbox WeChat Pay API (SQLite)', () => {
     it('checks time_expire format (UTC+8 yyyyMMddHHmmss) and window', async () => {
       await expectErr(native({ time_expire: '2026-11-22 12:00:00' }), 'PARAM_ERROR', /time_expire/);
       await expectErr(native({ time_expire: '20261332250000' }), 'PARAM_ERROR', /time_expire/);
-      await expectErr(native({ time_expire: formatWxTime(Date.now() + 30_000) }), 'PARAM_ERROR', /time_expire/);
+      // Too close is refused unsigned, as WeChat does (wx-time-expire.test.ts).
+      expect((await wxPost(base, 'unifiedorder', native({ time_expire: formatWxTime(Date.now() + 30_000) }))).fields).toMatchObject({ return_code: 'FAIL', return_msg: 'time_expire时间过短，刷卡至少1分钟，其他5分钟' });
       await expectErr(native({ time_start: 'now', time_expire: formatWxTime(Date.now() + 600_000) }), 'PARAM_ERROR', /time_start/);
       const ok = await wxPost(base, 'unifiedorder', native({ time_expire: formatWxTime(Date.now() + 15 * 60_000) }));
       expect(ok.fields.result_code, ok.text).toBe('SUCCESS');

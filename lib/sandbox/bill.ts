@@ -47,15 +47,15 @@ function refundRow(r: Refund, type: string): string {
  */
 export async function downloadBill(ctx: MchCtx): Promise<MchReply> {
   const f = ctx.fields;
-  if (!f.bill_date) return lackParams(ctx, 'bill_date');
-  if (!/^\d{8}$/.test(f.bill_date)) return paramError(ctx, 'bill_date参数格式错误：yyyyMMdd');
+  if (!f.bill_date) return lackParams('bill_date');
+  if (!/^\d{8}$/.test(f.bill_date)) return paramError('bill_date参数格式错误：yyyyMMdd');
   const type = f.bill_type || 'ALL';
-  if (!['ALL', 'SUCCESS', 'REFUND'].includes(type)) return paramError(ctx, 'bill_type参数错误：ALL、SUCCESS或REFUND');
-  if (f.tar_type && f.tar_type !== 'GZIP') return paramError(ctx, 'tar_type参数错误');
+  if (!['ALL', 'SUCCESS', 'REFUND'].includes(type)) return paramError('bill_type参数错误：ALL、SUCCESS或REFUND');
+  if (f.tar_type && f.tar_type !== 'GZIP') return paramError('tar_type参数错误');
   if (f.tar_type === 'GZIP') return errReply(ctx, 'NOAUTH', '沙箱不支持GZIP账单');
   // The UTC+8 calendar day, exactly: 16:00 UTC the day before to 16:00 UTC. Rejects 20261399 and the like.
   const dayStart = parseWxTime(`${f.bill_date}000000`);
-  if (dayStart === undefined) return paramError(ctx, 'bill_date参数格式错误：yyyyMMdd');
+  if (dayStart === undefined) return paramError('bill_date参数格式错误：yyyyMMdd');
   const db = await sandboxDb();
   const from = new Date(dayStart).toISOString();
   const to = new Date(dayStart + 86_400_000).toISOString();

@@ -5,7 +5,7 @@
  */
 export const FAULT_APIS = ['unifiedorder', 'orderquery', 'closeorder', 'refund', 'refundquery', 'downloadbill'] as const;
 export type FaultApi = (typeof FAULT_APIS)[number];
-export const FAULT_KINDS = ['SYSTEMERROR', 'HTTP500', 'DELAY', 'DROP_RESPONSE', 'DROP_NOTIFY', 'DUPLICATE_NOTIFY'] as const;
+export const FAULT_KINDS = ['SYSTEMERROR', 'RETURN_SYSTEMERROR', 'HTTP500', 'DELAY', 'DROP_RESPONSE', 'DROP_NOTIFY', 'DUPLICATE_NOTIFY'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface Fault {
@@ -80,17 +80,25 @@ function take(pred: (f: Fault) => boolean): Fault | undefined {
 }
 
 /**
- * The API faults for one call: at most one delay, one failure (SYSTEMERROR or HTTP500) and one
+ * The API faults for one call: at most one delay, one failure (SYSTEMERROR, RETURN_SYSTEMERROR, HTTP500) and one
  * dropped response, each consumed. A failure is answered instead of the call; DROP_RESPONSE lets the
  * call run (and commit) and then loses its answer.
  */
-export function takeApiFaults(api: FaultApi): { delayMs: number; failure?: 'SYSTEMERROR' | 'HTTP500'; dropResponse: boolean } {
+export function takeApiFaults(api: FaultApi): { delayMs: number; failure?: ApiFailure; dropResponse: boolean } {
   const match = (f: Fault) => f.api === '*' || f.api === api;
   const delay = take((f) => f.fault === 'DELAY' && match(f));
-  const failure = take((f) => (f.fault === 'SYSTEMERROR' || f.fault === 'HTTP500') && match(f));
+  const failure = take((f) => FAILURES.has(f.fault) && match(f));
   const drop = failure ? undefined : take((f) => f.fault === 'DROP_RESPONSE' && match(f));
-  return { delayMs: delay?.delayMs ?? 0, failure: failure?.fault as 'SYSTEMERROR' | 'HTTP500' | undefined, dropResponse: drop !== undefined };
+  return { delayMs: delay?.delayMs ?? 0, failure: failure?.fault as ApiFailure | undefined, dropResponse: drop !== undefined };
 }
+
+/**
+ * Faults answered instead of the call: SYSTEMERROR (signed result_code=FAIL), RETURN_SYSTEMERROR
+ * (unsigned return_code=FAIL 系统错误稍后再试: WeChat's transient refusal, e.g.
+ * https://developers.weixin.qq.com/community/pay/doc/000c601a580e108d06aad542b51400), HTTP500.
+ */
+export type ApiFailure = 'SYSTEMERROR' | 'RETURN_SYSTEMERROR' | 'HTTP500';
+const FAILURES = new Set<FaultKind>(['SYSTEMERROR', 'RETURN_SYSTEMERROR', 'HTTP500']);
 
 /** For one payment or refund notify about to be queued: drop it, send it twice, or neither. */
 export function takeNotifyFault(): 'DROP_NOTIFY' | 'DUPLICATE_NOTIFY' | undefined {

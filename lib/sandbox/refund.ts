@@ -44,12 +44,12 @@ function refundAnswer(ctx: MchCtx, r: SandboxRefundsTable, transactionId: string
  */
 export async function refund(ctx: MchCtx): Promise<MchReply> {
   const f = ctx.fields;
-  if (!f.transaction_id && !f.out_trade_no) return lackParams(ctx, 'out_trade_no');
-  for (const k of ['out_refund_no', 'total_fee', 'refund_fee']) if (!f[k]) return lackParams(ctx, k);
-  if (!/^[0-9A-Za-z_\-|*@]{1,64}$/.test(f.out_refund_no)) return paramError(ctx, 'out_refund_no参数格式错误');
-  if (!POSINT.test(f.total_fee)) return paramError(ctx, 'total_fee参数格式错误');
-  if (!POSINT.test(f.refund_fee)) return paramError(ctx, 'refund_fee参数格式错误');
-  if (f.notify_url && !/^https?:\/\/[^?]+$/.test(f.notify_url)) return paramError(ctx, 'notify_url参数格式错误');
+  if (!f.transaction_id && !f.out_trade_no) return lackParams('out_trade_no');
+  for (const k of ['out_refund_no', 'total_fee', 'refund_fee']) if (!f[k]) return lackParams(k);
+  if (!/^[0-9A-Za-z_\-|*@]{1,64}$/.test(f.out_refund_no)) return paramError('out_refund_no参数格式错误');
+  if (!POSINT.test(f.total_fee)) return paramError('total_fee参数格式错误');
+  if (!POSINT.test(f.refund_fee)) return paramError('refund_fee参数格式错误');
+  if (f.notify_url && !/^https?:\/\/[^?]+$/.test(f.notify_url)) return paramError('notify_url参数格式错误');
   const db = await sandboxDb();
   const o = await findOrder(db, ctx.config.mchId, { transaction_id: f.transaction_id, out_trade_no: f.out_trade_no });
   if (!o) return errReply(ctx, 'ORDERNOTEXIST', '订单不存在');
@@ -60,10 +60,10 @@ export async function refund(ctx: MchCtx): Promise<MchReply> {
     if (prior.out_trade_no === o.out_trade_no && prior.refund_fee === refundFee && prior.total_fee === Number(f.total_fee)) {
       return refundAnswer(ctx, prior, o.transaction_id!);
     }
-    return paramError(ctx, '订单金额或退款金额与之前请求不一致，请核实后再试');
+    return errReply(ctx, 'PARAM_ERROR', '订单金额或退款金额与之前请求不一致，请核实后再试');
   }
   if (!isPaid(o)) return errReply(ctx, 'TRADE_STATE_ERROR', '订单状态错误：订单未支付');
-  if (Number(f.total_fee) !== o.total_fee) return paramError(ctx, '订单金额或退款金额与之前请求不一致，请核实后再试');
+  if (Number(f.total_fee) !== o.total_fee) return errReply(ctx, 'PARAM_ERROR', '订单金额或退款金额与之前请求不一致，请核实后再试');
   if (refundFee > o.total_fee - o.refunded_fee) return errReply(ctx, 'ERROR', '申请退款金额超过订单可退金额');
   const now = Date.now();
   const row: SandboxRefundsTable = {
@@ -105,7 +105,7 @@ export async function refund(ctx: MchCtx): Promise<MchReply> {
 /** POST /pay/refundquery by refund_id, out_refund_no, transaction_id or out_trade_no (WeChat's priority). */
 export async function refundQuery(ctx: MchCtx): Promise<MchReply> {
   const f = ctx.fields;
-  if (!f.refund_id && !f.out_refund_no && !f.transaction_id && !f.out_trade_no) return lackParams(ctx, 'out_refund_no');
+  if (!f.refund_id && !f.out_refund_no && !f.transaction_id && !f.out_trade_no) return lackParams('out_refund_no');
   const db = await sandboxDb();
   await settleDueRefunds(db);
   let q = db.selectFrom('sandbox_refunds').selectAll().where('mch_id', '=', ctx.config.mchId);

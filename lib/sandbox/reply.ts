@@ -55,10 +55,17 @@ function signed(ctx: MchCtx, body: WxFields): MchReply {
   return { status: 200, contentType: XML, body: buildXml(fields) };
 }
 
-export function lackParams(ctx: MchCtx, field: string): MchReply {
-  return errReply(ctx, 'LACK_PARAMS', `缺少参数${field}`);
+/**
+ * A missing parameter. WeChat answers parameter trouble before any business logic, as an unsigned
+ * return_code=FAIL with a text return_msg (not a signed LACK_PARAMS), as merchants report: e.g.
+ * `{return_msg=不识别的参数auth_code, return_code=FAIL}`, `<return_code>FAIL</return_code><return_msg>0参数格式错误</return_msg>`
+ * (developers.weixin.qq.com community threads found with `search`).
+ */
+export function lackParams(field: string): MchReply {
+  return failReply(`缺少参数${field}`);
 }
 
-export function paramError(ctx: MchCtx, des: string): MchReply {
-  return errReply(ctx, 'PARAM_ERROR', des);
+/** A malformed parameter (format, length, notify_url, time): unsigned return_code=FAIL, like lackParams. */
+export function paramError(des: string): MchReply {
+  return failReply(des);
 }

@@ -6,7 +6,7 @@ import { type MchCtx, type MchReply, errReply, lackParams, okReply } from './rep
 /** POST /pay/orderquery by transaction_id (preferred, as WeChat) or out_trade_no. */
 export async function orderQuery(ctx: MchCtx): Promise<MchReply> {
   const f = ctx.fields;
-  if (!f.transaction_id && !f.out_trade_no) return lackParams(ctx, 'out_trade_no');
+  if (!f.transaction_id && !f.out_trade_no) return lackParams('out_trade_no');
   const db = await sandboxDb();
   const o = await findOrder(db, ctx.config.mchId, { transaction_id: f.transaction_id, out_trade_no: f.out_trade_no });
   if (!o) return errReply(ctx, 'ORDERNOTEXIST', '订单不存在');
@@ -28,7 +28,7 @@ export async function orderQuery(ctx: MchCtx): Promise<MchReply> {
  */
 export async function closeOrder(ctx: MchCtx): Promise<MchReply> {
   const f = ctx.fields;
-  if (!f.out_trade_no) return lackParams(ctx, 'out_trade_no');
+  if (!f.out_trade_no) return lackParams('out_trade_no');
   const db = await sandboxDb();
   const o = await findOrder(db, ctx.config.mchId, { out_trade_no: f.out_trade_no });
   if (!o) return errReply(ctx, 'ORDERNOTEXIST', '订单不存在');

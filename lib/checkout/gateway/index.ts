@@ -5,9 +5,9 @@
  * WeChat's err_code as `code`; every other `WechatPayError` is transport, signature or format trouble.
  */
 export { closeAtWechat, jsapiPayParams, outcomeUnknown, placeOrder, queryPayment, type JsapiPayParams, type PaymentQuery, type PlaceOrder } from './payments';
-export { queryRefund, refundAtWechat, type RefundCall, type RefundQuery, type RefundVerdict } from './refunds';
+export { queryRefund, refundAtWechat, refundRefusal, type RefundCall, type RefundQuery, type RefundRefusal, type RefundVerdict } from './refunds';
 export { readPaymentNotify, readRefundNotify, type NotifiedPayment, type NotifiedRefund, type NotifyRefusal } from './notifies';
 export { NOTIFY_SUCCESS_XML, notifyFailXml } from '../../wechatpay/notify';
-export { WechatPayApiError, WechatPayError } from '../../wechatpay/errors';
+export { WechatPayApiError, WechatPayError, WechatPayRequestError } from '../../wechatpay/errors';
 export { MAX_XML_BYTES } from '../../wechatpay/xml';
 export type { SignType } from '../../wechatpay/sign';

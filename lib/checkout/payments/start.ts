@@ -3,7 +3,7 @@ import { nowIso } from '../../db';
 import type { Order, PaymentAttempt, TradeType } from '../../db/schema';
 import type { PayMode } from '../buyer';
 import { getActiveProduct } from '../catalog';
-import { jsapiPayParams, type JsapiPayParams, outcomeUnknown, placeOrder, type SignType, WechatPayError } from '../gateway';
+import { jsapiPayParams, type JsapiPayParams, outcomeUnknown, placeOrder, type SignType, WechatPayError, WechatPayRequestError } from '../gateway';
 import { newOrderId, newOutTradeNo } from '../kernel';
 import { answerUnanswered, awaitClaim, dropClaim, findClaim, findOpenOrder, findReusableAttempt, findUnanswered, keepUnanswered, openClaim, retireUnanswered } from './attempts';
 import { withBuyerLock } from './buyer-lock';
@@ -174,7 +174,8 @@ async function place(plan: Extract<Plan, { kind: 'place' }>, input: StartPayment
     await dropClaim(a.out_trade_no, plan.orderId, plan.orderIsNew);
     if (e instanceof WechatPayError) {
       console.warn(`unifiedorder ${a.out_trade_no} failed: ${e.code} ${e.message}`);
-      return upstream(e.code);
+      // A refused request names its problem (return_msg): say it, it is what the operator must fix.
+      return upstream(e instanceof WechatPayRequestError ? `${e.code}: ${e.returnMsg}` : e.code);
     }
     throw e;
   }

@@ -74,6 +74,11 @@ export interface AppConfig {
   apiBaseUrl: string;
   /** Sandbox only: divides the notify retry schedule, so tests see 15 s as 15 ms at 1000. */
   sandboxTimeScale: number;
+  /**
+   * Sandbox only: how old (seconds) a trade must be before closeorder closes it. WeChat's is 5 minutes
+   * (订单生成后不能马上调用关单接口，最短调用时间间隔为5分钟); tests that close at once set 0.
+   */
+  sandboxCloseMinAgeS: number;
   reconcile: ReconcilerSettings;
   orderRate: OrderRateSettings;
   webhooks: WebhookSettings;
@@ -185,6 +190,7 @@ export function parseConfig(env: Env = process.env): ConfigResult {
   const trustRaw = val('TRUST_PROXY');
   if (trustRaw !== undefined && !['0', '1', 'true', 'false'].includes(trustRaw)) errors.push(`TRUST_PROXY: must be 1 or unset, got "${trustRaw}"`);
   const trustProxy = trustRaw === '1' || trustRaw === 'true';
+  const sandboxCloseMinAgeS = intVar(val('SANDBOX_CLOSE_MIN_AGE_S'), 300, 'SANDBOX_CLOSE_MIN_AGE_S', 0, 3600, errors);
   const scaleRaw = val('SANDBOX_TIME_SCALE');
   const sandboxTimeScale = scaleRaw === undefined ? 1 : Number(scaleRaw);
   if (!(sandboxTimeScale >= 1)) errors.push(`SANDBOX_TIME_SCALE: must be a number >= 1, got "${scaleRaw}"`);
@@ -200,6 +206,7 @@ export function parseConfig(env: Env = process.env): ConfigResult {
       openBaseUrl: live ? 'https://open.weixin.qq.com' : `${publicBaseUrl}/sandbox/open`,
       apiBaseUrl: live ? 'https://api.weixin.qq.com' : `${internal}/api`,
       sandboxTimeScale: live ? 1 : sandboxTimeScale,
+      sandboxCloseMinAgeS,
       reconcile,
       orderRate,
       webhooks,

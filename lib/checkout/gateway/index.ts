@@ -4,7 +4,7 @@
  * lib/wechatpay. Errors are the client's typed ones, re-exported here: `WechatPayApiError` carries
  * WeChat's err_code as `code`; every other `WechatPayError` is transport, signature or format trouble.
  */
-export { closeAtWechat, jsapiPayParams, outcomeUnknown, placeOrder, queryPayment, type JsapiPayParams, type PaymentQuery, type PlaceOrder } from './payments';
+export { CLOSE_MIN_AGE_MS, closeAtWechat, jsapiPayParams, outcomeUnknown, placeOrder, queryPayment, type JsapiPayParams, type PaymentQuery, type PlaceOrder } from './payments';
 export { queryRefund, refundAtWechat, refundRefusal, type RefundCall, type RefundQuery, type RefundRefusal, type RefundVerdict } from './refunds';
 export { readPaymentNotify, readRefundNotify, type NotifiedPayment, type NotifiedRefund, type NotifyRefusal } from './notifies';
 export { NOTIFY_SUCCESS_XML, notifyFailXml } from '../../wechatpay/notify';

@@ -211,7 +211,8 @@ async function resubmit(plan: Extract<Plan, { kind: 'resubmit' }>, input: StartP
       return undefined;
     });
     if (closed === 'paid') return { ok: false, code: 'ALREADY_PAID', message: 'this order is already paid', orderId: plan.orderId };
-    if (closed === undefined) await retireUnanswered(a.out_trade_no);
+    // Not closed at WeChat (no answer, or too young to close): retire it here; its time_expire ends it there.
+    if (closed === undefined || closed === 'too_early') await retireUnanswered(a.out_trade_no);
     return startPayment(input);
   }
   const opened = await answerUnanswered(a.out_trade_no, res.prepayId, res.codeUrl);

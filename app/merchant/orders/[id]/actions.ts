@@ -37,6 +37,7 @@ const ZH_CLOSE_ERRORS: Record<string, string> = {
   ORDER_PAID: '买家已付款，订单已标记为已支付，未关闭',
   NOT_PENDING: '只有待支付的订单可以关闭',
   NOT_FOUND: '订单不存在',
+  CLOSE_TOO_EARLY: '微信支付不允许在下单后5分钟内关单，订单仍为待支付，请稍后再试',
 };
 
 /** closeorder at WeChat for every open attempt, then the order closed (ORDERPAID: it is paid instead). */

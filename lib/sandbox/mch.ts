@@ -2,7 +2,7 @@ import { getConfig } from '../config';
 import { isSignType, safeEqual, sign } from '../wechatpay/sign';
 import { parseXml } from '../wechatpay/xml';
 import { downloadBill } from './bill';
-import { type FaultApi, takeApiFaults } from './faults';
+import { type FaultApi, REFUND_ERRORS, takeApiFaults } from './faults';
 import { unknownField } from './fields';
 import { type MchCtx, type MchReply, errReply, failReply } from './reply';
 import { refund, refundQuery } from './refund';
@@ -63,6 +63,8 @@ export async function handleMchApi(api: FaultApi, method: string, raw: Buffer): 
   }
   const ctx: MchCtx = { fields, signType: st, config };
   if (fault.failure === 'SYSTEMERROR') return errReply(ctx, 'SYSTEMERROR', '系统超时');
+  const refundError = fault.failure ? REFUND_ERRORS[fault.failure] : undefined;
+  if (fault.failure && refundError) return errReply(ctx, fault.failure, refundError);
   const unknown = unknownField(api, fields);
   if (unknown) return refuse(api, `不识别的参数${unknown}`);
   if (!fields.mch_id) return refuse(api, '缺少参数mch_id');

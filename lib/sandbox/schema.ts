@@ -39,7 +39,7 @@ export interface SandboxOrdersTable {
   updated_at: string;
 }
 
-export type SandboxRefundStatus = 'PROCESSING' | 'SUCCESS';
+export type SandboxRefundStatus = 'PROCESSING' | 'SUCCESS' | 'REFUNDCLOSE' | 'CHANGE';
 
 export interface SandboxRefundsTable {
   out_refund_no: string;
@@ -51,6 +51,8 @@ export interface SandboxRefundsTable {
   refund_desc: string | null;
   notify_url: string;
   status: SandboxRefundStatus;
+  /** How it ends when it settles: null is SUCCESS; REFUNDCLOSE or CHANGE when a fault asked for it. */
+  final_status: SandboxRefundStatus | null;
   /** When WeChat finishes the refund (PROCESSING -> SUCCESS); scaled by SANDBOX_TIME_SCALE. */
   settle_at: string;
   success_at: string | null;
@@ -220,6 +222,8 @@ export async function ensureSandboxSchema(db: Kysely<SandboxTables>): Promise<vo
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('sandbox_refunds_pk', ['mch_id', 'out_refund_no'])
     .execute();
+  // Added after the table first shipped: databases from before get the column here (the error when it exists is expected).
+  await s.alterTable('sandbox_refunds').addColumn('final_status', 'text').execute().catch(() => undefined);
   await s.createIndex('sandbox_refunds_trade_idx').ifNotExists().on('sandbox_refunds').columns(['mch_id', 'out_trade_no']).execute();
   await s
     .createTable('sandbox_deliveries').ifNotExists()

@@ -16,6 +16,8 @@ const ZH_REFUND_ERRORS: Record<string, string> = {
   NOT_PAID: '订单未支付，没有可退的款项',
   CERT_REQUIRED: '缺少商户 API 证书，无法退款',
   ORDER_NOT_FOUND: '订单不存在',
+  USER_ACCOUNT_ABNORMAL: '买家的微信支付账户异常或已注销，无法原路退回，请用其他方式（如银行转账）退款给买家',
+  RETURN_FAIL: '微信拒绝了这笔退款请求',
 };
 
 function page(orderId: string) {

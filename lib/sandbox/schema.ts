@@ -217,13 +217,16 @@ export async function ensureSandboxSchema(db: Kysely<SandboxTables>): Promise<vo
     .addColumn('refund_desc', 'text')
     .addColumn('notify_url', 'text', (c) => c.notNull())
     .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('final_status', 'text')
     .addColumn('settle_at', 'text', (c) => c.notNull())
     .addColumn('success_at', 'text')
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('sandbox_refunds_pk', ['mch_id', 'out_refund_no'])
     .execute();
-  // Added after the table first shipped: databases from before get the column here (the error when it exists is expected).
-  await s.alterTable('sandbox_refunds').addColumn('final_status', 'text').execute().catch(() => undefined);
+  // final_status came after the table first shipped: an older database gets it here. Probed with a read,
+  // so a start-up with the column present writes nothing.
+  const hasFinal = await db.selectFrom('sandbox_refunds').select('final_status').limit(1).execute().then(() => true, () => false);
+  if (!hasFinal) await s.alterTable('sandbox_refunds').addColumn('final_status', 'text').execute();
   await s.createIndex('sandbox_refunds_trade_idx').ifNotExists().on('sandbox_refunds').columns(['mch_id', 'out_trade_no']).execute();
   await s
     .createTable('sandbox_deliveries').ifNotExists()

@@ -12,6 +12,13 @@ export const SANDBOX_APPID = 'wxd930ea5d5a258f4f';
 export const SANDBOX_APP_SECRET = 'sandbox0app0secret0not0for0live00';
 export const SANDBOX_MCH_ID = '10000100';
 export const SANDBOX_API_KEY = '192006250b4c09247ec02edce69f6a2d';
+/**
+ * The shortest ORDER_TTL_MINUTES. WeChat refuses a JSAPI/NATIVE unifiedorder whose time_expire is less
+ * than 5 minutes after WeChat's clock (time_expire时间过短，刷卡至少1分钟，其他5分钟); one more minute
+ * leaves room for our clock running ahead of WeChat's and for the time between computing time_expire
+ * and WeChat reading it (a re-submission of an unanswered unifiedorder sends the same time_expire later).
+ */
+export const MIN_ORDER_TTL_MINUTES = 6;
 
 export type WechatMode = 'sandbox' | 'live';
 
@@ -80,6 +87,11 @@ export interface AppConfig {
    * (SANDBOX_PAY_DIRECTORIES); default this checkout's own, PUBLIC_BASE_URL + /shop/ and /pay/.
    */
   sandboxPayDirectories: string[];
+  /**
+   * Sandbox only: how old (seconds) a trade must be before closeorder closes it. WeChat's is 5 minutes
+   * (订单生成后不能马上调用关单接口，最短调用时间间隔为5分钟); tests that close at once set 0.
+   */
+  sandboxCloseMinAgeS: number;
   reconcile: ReconcilerSettings;
   orderRate: OrderRateSettings;
   webhooks: WebhookSettings;
@@ -167,7 +179,10 @@ export function parseConfig(env: Env = process.env): ConfigResult {
     else if (errors.length === 0) sessionSecret = sandboxSessionSecret(dataDir);
   }
 
-  const orderTtlMinutes = intVar(val('ORDER_TTL_MINUTES'), 15, 'ORDER_TTL_MINUTES', 2, 7 * 24 * 60, errors);
+  const ttlErrors: string[] = [];
+  const orderTtlMinutes = intVar(val('ORDER_TTL_MINUTES'), 15, 'ORDER_TTL_MINUTES', MIN_ORDER_TTL_MINUTES, 7 * 24 * 60, ttlErrors);
+  // Say why the floor is 6: a smaller window is refused by WeChat on every live payment.
+  for (const e of ttlErrors) errors.push(`${e} (WeChat refuses a time_expire less than 5 minutes away; the extra minute absorbs clock skew)`);
   // A typo refuses to start instead of silently running on the defaults.
   const reconcile: ReconcilerSettings = {
     intervalMs: intVar(val('RECONCILE_INTERVAL_MS'), 30_000, 'RECONCILE_INTERVAL_MS', 0, 86_400_000, errors),
@@ -192,6 +207,7 @@ export function parseConfig(env: Env = process.env): ConfigResult {
   const trustRaw = val('TRUST_PROXY');
   if (trustRaw !== undefined && !['0', '1', 'true', 'false'].includes(trustRaw)) errors.push(`TRUST_PROXY: must be 1 or unset, got "${trustRaw}"`);
   const trustProxy = trustRaw === '1' || trustRaw === 'true';
+  const sandboxCloseMinAgeS = intVar(val('SANDBOX_CLOSE_MIN_AGE_S'), 300, 'SANDBOX_CLOSE_MIN_AGE_S', 0, 3600, errors);
   const scaleRaw = val('SANDBOX_TIME_SCALE');
   const sandboxTimeScale = scaleRaw === undefined ? 1 : Number(scaleRaw);
   if (!(sandboxTimeScale >= 1)) errors.push(`SANDBOX_TIME_SCALE: must be a number >= 1, got "${scaleRaw}"`);
@@ -211,6 +227,7 @@ export function parseConfig(env: Env = process.env): ConfigResult {
       apiBaseUrl: live ? 'https://api.weixin.qq.com' : `${internal}/api`,
       sandboxTimeScale: live ? 1 : sandboxTimeScale,
       sandboxPayDirectories,
+      sandboxCloseMinAgeS,
       reconcile,
       orderRate,
       webhooks,

@@ -1,4 +1,4 @@
-import { parseConfig } from './config';
+import { MIN_ORDER_TTL_MINUTES, parseConfig } from './config';
 import { v3DoctorLines } from './doctor-v3';
 
 export interface DoctorReport {
@@ -23,6 +23,7 @@ export function doctorReport(env: Record<string, string | undefined> = process.e
     `Configuration (${c.mode} mode): OK`,
     `  database: ${c.dbKind}${c.dbKind === 'sqlite' ? ` (${c.databaseUrl})` : ''}`,
     `  WeChat Pay API: ${c.apiVersion}${c.apiVersion === 'v2' ? ` (sign type ${c.signType})` : ''}`,
+    `  payment window (ORDER_TTL_MINUTES): ${c.orderTtlMinutes} min; WeChat refuses windows under 5 min, so at least ${MIN_ORDER_TTL_MINUTES} leaves a minute for clock skew`,
     '',
     'Register with WeChat (merchant platform and official account):',
     `  JSAPI payment directory (支付授权目录): ${c.publicBaseUrl}/shop/`,

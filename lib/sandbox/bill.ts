@@ -47,14 +47,14 @@ function refundRow(r: Refund, type: string): string {
  */
 export async function downloadBill(ctx: MchCtx): Promise<MchReply> {
   const f = ctx.fields;
-  if (!f.bill_date) return lackParams(ctx, 'bill_date');
-  if (!/^\d{8}$/.test(f.bill_date)) return paramError(ctx, 'bill_date参数格式错误：yyyyMMdd');
+  if (!f.bill_date) return lackParams('bill_date');
+  if (!/^\d{8}$/.test(f.bill_date)) return paramError('bill_date参数格式错误：yyyyMMdd');
   const type = f.bill_type || 'ALL';
-  if (!['ALL', 'SUCCESS', 'REFUND'].includes(type)) return paramError(ctx, 'bill_type参数错误：ALL、SUCCESS或REFUND');
-  if (f.tar_type && f.tar_type !== 'GZIP') return paramError(ctx, 'tar_type参数错误');
+  if (!['ALL', 'SUCCESS', 'REFUND'].includes(type)) return paramError('bill_type参数错误：ALL、SUCCESS或REFUND');
+  if (f.tar_type && f.tar_type !== 'GZIP') return paramError('tar_type参数错误');
   if (f.tar_type === 'GZIP') return errReply(ctx, 'NOAUTH', '沙箱不支持GZIP账单');
   const text = await billText(ctx.config.mchId, f.bill_date, type);
-  if (text === undefined) return paramError(ctx, 'bill_date参数格式错误：yyyyMMdd');
+  if (text === undefined) return paramError('bill_date参数格式错误：yyyyMMdd');
   if (text === null) return failReply('No Bill Exist');
   return { status: 200, contentType: 'text/plain; charset=utf-8', body: text };
 }

@@ -5,7 +5,26 @@
  */
 export const FAULT_APIS = ['unifiedorder', 'orderquery', 'closeorder', 'refund', 'refundquery', 'downloadbill'] as const;
 export type FaultApi = (typeof FAULT_APIS)[number];
-export const FAULT_KINDS = ['SYSTEMERROR', 'HTTP500', 'FREQUENCY_LIMITED', 'DELAY', 'DROP_RESPONSE', 'DROP_NOTIFY', 'DUPLICATE_NOTIFY'] as const;
+export const FAULT_KINDS = [
+  'SYSTEMERROR', 'RETURN_SYSTEMERROR', 'HTTP500', 'DELAY', 'DROP_RESPONSE', 'DROP_NOTIFY', 'DUPLICATE_NOTIFY',
+  'NOTENOUGH', 'BIZERR_NEED_RETRY', 'FREQUENCY_LIMITED', 'USER_ACCOUNT_ABNORMAL', 'REFUNDCLOSE', 'CHANGE',
+] as const;
+
+/**
+ * The refund API's own refusals, answered signed (result_code=FAIL) instead of the call, with the texts
+ * merchants report (developers.weixin.qq.com community, found with `search`): NOTENOUGH "基本账户余额不足，
+ * 请充值后重新发起"; FREQUENCY_LIMITED "频率限制，超过2个月之前的订单申请退款请降低频率再重试"; USER_ACCOUNT_ABNORMAL
+ * "用户账户异常或已注销，不能原路退回，请使用其他方式进行退款。"; BIZERR_NEED_RETRY from the refund page's error
+ * list ("并发情况下，业务被拒绝，商户重试即可解决").
+ */
+export const REFUND_ERRORS: Partial<Record<FaultKind, string>> = {
+  NOTENOUGH: '基本账户余额不足，请充值后重新发起',
+  BIZERR_NEED_RETRY: '退款业务流程错误，需要商户触发重试来解决',
+  FREQUENCY_LIMITED: '频率限制，超过2个月之前的订单申请退款请降低频率再重试',
+  USER_ACCOUNT_ABNORMAL: '用户账户异常或已注销，不能原路退回，请使用其他方式进行退款。',
+};
+/** Faults that make the next accepted refund end this way instead of SUCCESS. */
+const REFUND_OUTCOMES = new Set<string>(['REFUNDCLOSE', 'CHANGE']);
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface Fault {
@@ -38,6 +57,7 @@ export function parseFaultInput(raw: unknown): FaultParse {
   if (api !== '*' && !FAULT_APIS.includes(api as FaultApi)) return { ok: false, message: `api must be '*' or one of ${FAULT_APIS.join(', ')}` };
   if (!Number.isInteger(r.count) || (r.count as number) < 1 || (r.count as number) > 1000) return { ok: false, message: 'count must be an integer from 1 to 1000' };
   const fault = r.fault as FaultKind;
+  if ((REFUND_ERRORS[fault] !== undefined || REFUND_OUTCOMES.has(fault)) && api !== 'refund') return { ok: false, message: `${fault} is a refund fault: api must be "refund"` };
   let delayMs = 0;
   if (fault === 'DELAY') {
     if (!Number.isInteger(r.delayMs) || (r.delayMs as number) < 1 || (r.delayMs as number) > 120_000) {
@@ -80,17 +100,29 @@ function take(pred: (f: Fault) => boolean): Fault | undefined {
 }
 
 /**
- * The API faults for one call: at most one delay, one failure (SYSTEMERROR, HTTP500 or
- * FREQUENCY_LIMITED: v3's 429, v2's err_code FREQUENCY_LIMITED) and one
+ * The API faults for one call: at most one delay, one failure (SYSTEMERROR, RETURN_SYSTEMERROR, HTTP500) and one
  * dropped response, each consumed. A failure is answered instead of the call; DROP_RESPONSE lets the
  * call run (and commit) and then loses its answer.
  */
-export function takeApiFaults(api: FaultApi): { delayMs: number; failure?: 'SYSTEMERROR' | 'HTTP500' | 'FREQUENCY_LIMITED'; dropResponse: boolean } {
+export function takeApiFaults(api: FaultApi): { delayMs: number; failure?: ApiFailure; dropResponse: boolean } {
   const match = (f: Fault) => f.api === '*' || f.api === api;
   const delay = take((f) => f.fault === 'DELAY' && match(f));
-  const failure = take((f) => (f.fault === 'SYSTEMERROR' || f.fault === 'HTTP500' || f.fault === 'FREQUENCY_LIMITED') && match(f));
+  const failure = take((f) => FAILURES.has(f.fault) && match(f));
   const drop = failure ? undefined : take((f) => f.fault === 'DROP_RESPONSE' && match(f));
-  return { delayMs: delay?.delayMs ?? 0, failure: failure?.fault as 'SYSTEMERROR' | 'HTTP500' | 'FREQUENCY_LIMITED' | undefined, dropResponse: drop !== undefined };
+  return { delayMs: delay?.delayMs ?? 0, failure: failure?.fault as ApiFailure | undefined, dropResponse: drop !== undefined };
+}
+
+/**
+ * Faults answered instead of the call: SYSTEMERROR (signed result_code=FAIL), RETURN_SYSTEMERROR
+ * (unsigned return_code=FAIL 系统错误稍后再试: WeChat's transient refusal, e.g.
+ * https://developers.weixin.qq.com/community/pay/doc/000c601a580e108d06aad542b51400), HTTP500.
+ */
+export type ApiFailure = 'SYSTEMERROR' | 'RETURN_SYSTEMERROR' | 'HTTP500' | 'NOTENOUGH' | 'BIZERR_NEED_RETRY' | 'FREQUENCY_LIMITED' | 'USER_ACCOUNT_ABNORMAL';
+const FAILURES = new Set<FaultKind>(['SYSTEMERROR', 'RETURN_SYSTEMERROR', 'HTTP500', 'NOTENOUGH', 'BIZERR_NEED_RETRY', 'FREQUENCY_LIMITED', 'USER_ACCOUNT_ABNORMAL']);
+
+/** For a refund WeChat accepts: end it REFUNDCLOSE or CHANGE (a pending fault, consumed), or normally. */
+export function takeRefundOutcome(): 'REFUNDCLOSE' | 'CHANGE' | undefined {
+  return take((f) => REFUND_OUTCOMES.has(f.fault))?.fault as 'REFUNDCLOSE' | 'CHANGE' | undefined;
 }
 
 /** For one payment or refund notify about to be queued: drop it, send it twice, or neither. */

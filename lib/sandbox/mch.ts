@@ -2,13 +2,17 @@ import { getConfig } from '../config';
 import { isSignType, safeEqual, sign } from '../wechatpay/sign';
 import { parseXml } from '../wechatpay/xml';
 import { downloadBill } from './bill';
-import { type FaultApi, takeApiFaults } from './faults';
-import { type MchCtx, type MchReply, errReply, failReply, lackParams } from './reply';
+import { type FaultApi, REFUND_ERRORS, takeApiFaults } from './faults';
+import { unknownField } from './fields';
+import { type MchCtx, type MchReply, errReply, failReply } from './reply';
 import { refund, refundQuery } from './refund';
 import { recordRefusal } from './requests';
 import { diagnoseSignature, type SignDiagnosis } from './sigdebug';
 import { closeOrder, orderQuery } from './trade';
 import { unifiedOrder } from './unifiedorder';
+
+/** WeChat's transient return_code=FAIL text: the same request may succeed when sent again. */
+export const TRANSIENT_RETURN_MSG = '系统错误稍后再试';
 
 const HANDLERS: Record<FaultApi, (ctx: MchCtx) => Promise<MchReply>> = {
   unifiedorder: unifiedOrder,
@@ -39,6 +43,8 @@ export async function handleMchApi(api: FaultApi, method: string, raw: Buffer): 
   if (fault.failure === 'HTTP500') {
     return { status: 500, contentType: 'text/html; charset=utf-8', body: '<html><body><h1>500 Internal Server Error</h1></body></html>' };
   }
+  // Unsigned and before any check, as a busy WeChat answers; not recorded (it is no fault of the request).
+  if (fault.failure === 'RETURN_SYSTEMERROR') return failReply(TRANSIENT_RETURN_MSG);
   if (method !== 'POST') return refuse(api, '请使用post方法');
   if (raw.length === 0) return refuse(api, 'post数据为空');
   let fields: Record<string, string>;
@@ -57,14 +63,21 @@ export async function handleMchApi(api: FaultApi, method: string, raw: Buffer): 
   }
   const ctx: MchCtx = { fields, signType: st, config };
   if (fault.failure === 'SYSTEMERROR') return errReply(ctx, 'SYSTEMERROR', '系统超时');
-  if (fault.failure === 'FREQUENCY_LIMITED') return errReply(ctx, 'FREQUENCY_LIMITED', '频率限制');
-  if (!fields.mch_id) return lackParams(ctx, 'mch_id');
+  // FREQUENCY_LIMITED on any other API is WeChat's plain rate refusal; on refund it has the refund's text.
+  if (fault.failure === 'FREQUENCY_LIMITED' && api !== 'refund') return errReply(ctx, 'FREQUENCY_LIMITED', '频率限制');
+  const refundError = fault.failure ? REFUND_ERRORS[fault.failure] : undefined;
+  if (fault.failure && refundError) return errReply(ctx, fault.failure, refundError);
+  const unknown = unknownField(api, fields);
+  if (unknown) return refuse(api, `不识别的参数${unknown}`);
+  if (!fields.mch_id) return refuse(api, '缺少参数mch_id');
   if (fields.mch_id !== config.mchId) return errReply(ctx, 'MCHID_NOT_EXIST', 'mch_id不存在');
-  if (!fields.appid) return lackParams(ctx, 'appid');
+  if (!fields.appid) return refuse(api, '缺少参数appid');
   if (fields.appid !== config.appId) return errReply(ctx, 'APPID_NOT_EXIST', 'appid不存在');
-  if (!fields.nonce_str) return lackParams(ctx, 'nonce_str');
-  if (fields.nonce_str.length > 32) return errReply(ctx, 'PARAM_ERROR', 'nonce_str参数长度有误');
+  if (!fields.nonce_str) return refuse(api, '缺少参数nonce_str');
+  if (fields.nonce_str.length > 32) return refuse(api, 'nonce_str参数长度有误');
   const reply = await HANDLERS[api](ctx);
+  // A parameter refusal (return_code=FAIL from the API's own checks) is shown on the dashboard like the rest.
+  if (reply.refusal !== undefined) await recordRefusal(api, reply.refusal);
   return fault.dropResponse ? { ...reply, dropped: true } : reply;
 }
 

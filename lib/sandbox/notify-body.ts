@@ -35,7 +35,7 @@ export function refundNotifyXml(r: SandboxRefundsTable, o: SandboxOrder, config:
     settlement_total_fee: String(o.total_fee),
     refund_fee: String(r.refund_fee),
     settlement_refund_fee: String(r.refund_fee),
-    refund_status: r.status === 'SUCCESS' ? 'SUCCESS' : 'CHANGE',
+    refund_status: r.status,
     success_time: r.success_at ? formatWxDateTime(Date.parse(r.success_at)) : undefined,
     refund_recv_accout: '支付用户的零钱',
     refund_account: 'REFUND_SOURCE_UNSETTLED_FUNDS',

@@ -1,24 +1,48 @@
+import { sql } from 'kysely';
 import { getConfig } from '../config';
 import { formatWxDateTime } from '../wechatpay/time';
 import { type SandboxDb, sandboxDb } from './db';
 import { nowIso } from '../db';
 import { enqueueDelivery } from './deliveries';
 import { newRefundId } from './ids';
+import { takeRefundOutcome } from './faults';
 import { findOrder, isPaid, type SandboxOrder } from './orders';
-import { type MchCtx, type MchReply, errReply, lackParams, okReply, paramError } from './reply';
-import type { SandboxRefundsTable } from './schema';
+import { type MchCtx, type MchReply, errReply, failReply, lackParams, okReply, paramError } from './reply';
+import type { SandboxRefundsTable, SandboxState } from './schema';
 
 /** How long WeChat takes to finish a refund here (PROCESSING -> SUCCESS), divided by SANDBOX_TIME_SCALE. */
 const SETTLE_MS = 3000;
 const MAX_REFUNDS = 50;
 const POSINT = /^[1-9]\d{0,9}$/;
+/**
+ * The refund page's INVALID_REQUEST texts ("参数错误 请求参数未按指引进行填写" is the code's meaning; the
+ * reasons are those merchants report): more than is left, and one out_refund_no sent with other amounts.
+ */
+const OVER_REFUND = '申请退款金额超过订单可退金额';
+const AMOUNTS_DIFFER = '订单金额或退款金额与之前请求不一致，请核实后再试';
+/** refundquery answers at most this many refunds; `offset` pages through the rest. */
+const REFUNDQUERY_PAGE = 10;
 
-/** Refunds whose time has come become SUCCESS (conditional: exactly once whoever gets there first). */
+/**
+ * Refunds whose time has come end as they were set to: SUCCESS, or REFUNDCLOSE / CHANGE by fault
+ * (conditional: exactly once whoever gets there first). A closed refund gives its amount back to the
+ * order (nothing left the merchant); a CHANGE one keeps it taken (the money left, but never arrived).
+ */
 export async function settleDueRefunds(db: SandboxDb, where?: { outRefundNo?: string }): Promise<void> {
   const now = nowIso();
-  let q = db.updateTable('sandbox_refunds').set({ status: 'SUCCESS', success_at: now }).where('status', '=', 'PROCESSING').where('settle_at', '<=', now);
+  let q = db.selectFrom('sandbox_refunds').selectAll().where('status', '=', 'PROCESSING').where('settle_at', '<=', now);
   if (where?.outRefundNo) q = q.where('out_refund_no', '=', where.outRefundNo);
-  await q.execute();
+  for (const r of await q.execute()) {
+    const to = r.final_status ?? 'SUCCESS';
+    await db.transaction().execute(async (trx) => {
+      const u = await trx.updateTable('sandbox_refunds').set({ status: to, success_at: to === 'SUCCESS' ? now : null })
+        .where('mch_id', '=', r.mch_id).where('out_refund_no', '=', r.out_refund_no).where('status', '=', 'PROCESSING').executeTakeFirst();
+      if (Number(u.numUpdatedRows) === 0 || to !== 'REFUNDCLOSE') return;
+      await trx.updateTable('sandbox_orders')
+        .set((eb) => ({ refunded_fee: eb('refunded_fee', '-', r.refund_fee), state: sql<SandboxState>`case when refunded_fee - ${r.refund_fee} > 0 then 'REFUND' else 'SUCCESS' end`, updated_at: now }))
+        .where('mch_id', '=', r.mch_id).where('out_trade_no', '=', r.out_trade_no).execute();
+    });
+  }
 }
 
 function refundAnswer(ctx: MchCtx, r: SandboxRefundsTable, transactionId: string): MchReply {
@@ -44,12 +68,12 @@ function refundAnswer(ctx: MchCtx, r: SandboxRefundsTable, transactionId: string
  */
 export async function refund(ctx: MchCtx): Promise<MchReply> {
   const f = ctx.fields;
-  if (!f.transaction_id && !f.out_trade_no) return lackParams(ctx, 'out_trade_no');
-  for (const k of ['out_refund_no', 'total_fee', 'refund_fee']) if (!f[k]) return lackParams(ctx, k);
-  if (!/^[0-9A-Za-z_\-|*@]{1,64}$/.test(f.out_refund_no)) return paramError(ctx, 'out_refund_no参数格式错误');
-  if (!POSINT.test(f.total_fee)) return paramError(ctx, 'total_fee参数格式错误');
-  if (!POSINT.test(f.refund_fee)) return paramError(ctx, 'refund_fee参数格式错误');
-  if (f.notify_url && !/^https?:\/\/[^?]+$/.test(f.notify_url)) return paramError(ctx, 'notify_url参数格式错误');
+  if (!f.transaction_id && !f.out_trade_no) return lackParams('out_trade_no');
+  for (const k of ['out_refund_no', 'total_fee', 'refund_fee']) if (!f[k]) return lackParams(k);
+  if (!/^[0-9A-Za-z_\-|*@]{1,64}$/.test(f.out_refund_no)) return paramError('out_refund_no参数格式错误');
+  if (!POSINT.test(f.total_fee)) return paramError('total_fee参数格式错误');
+  if (!POSINT.test(f.refund_fee)) return paramError('refund_fee参数格式错误');
+  if (f.notify_url && !/^https?:\/\/[^?]+$/.test(f.notify_url)) return paramError('notify_url参数格式错误');
   const db = await sandboxDb();
   const o = await findOrder(db, ctx.config.mchId, { transaction_id: f.transaction_id, out_trade_no: f.out_trade_no });
   if (!o) return errReply(ctx, 'ORDERNOTEXIST', '订单不存在');
@@ -59,13 +83,15 @@ export async function refund(ctx: MchCtx): Promise<MchReply> {
     case 'repeat':
       return refundAnswer(ctx, r.row, o.transaction_id!);
     case 'mismatch':
-      return paramError(ctx, '订单金额或退款金额与之前请求不一致，请核实后再试');
+      return errReply(ctx, 'INVALID_REQUEST', AMOUNTS_DIFFER);
     case 'unpaid':
-      return errReply(ctx, 'TRADE_STATE_ERROR', '订单状态错误：订单未支付');
+      // v2's refund knows only paid trades: an unpaid one is ORDERNOTEXIST (merchants report exactly this for
+      // trades they can see unpaid in the portal; the v2 error list has no state error for it).
+      return errReply(ctx, 'ORDERNOTEXIST', '订单不存在');
     case 'too_many':
       return errReply(ctx, 'ERROR', `退款次数超过限制：每笔订单最多${MAX_REFUNDS}次部分退款`);
     case 'not_enough':
-      return errReply(ctx, 'ERROR', '申请退款金额超过订单可退金额');
+      return errReply(ctx, 'INVALID_REQUEST', OVER_REFUND);
   }
 }
 
@@ -78,7 +104,9 @@ export type CreateRefund =
  * WeChat's side of a refund request, for both protocols: one refund per out_refund_no (a retry with
  * the same number and amounts is the same refund), the trade must be paid and its total match, and the
  * refunded sum may never pass the total (a conditional update, so concurrent refunds cannot overdraw).
- * A new refund is PROCESSING, settles a moment later, and its notify is queued for then.
+ * A new refund is PROCESSING, settles a moment later (SUCCESS, or REFUNDCLOSE / CHANGE by fault), and
+ * its notify is queued for then, only when the request named a notify_url (the sandbox has no merchant
+ * portal setting to fall back on).
  */
 export async function createRefund(db: SandboxDb, o: SandboxOrder, req: { outRefundNo: string; refundFee: number; totalFee: number; desc: string | null; notifyUrl: string | null }): Promise<CreateRefund> {
   const refundFee = req.refundFee;
@@ -99,9 +127,9 @@ export async function createRefund(db: SandboxDb, o: SandboxOrder, req: { outRef
     refund_fee: refundFee,
     total_fee: o.total_fee,
     refund_desc: req.desc,
-    // No notify_url in the request: WeChat uses the one configured in the merchant portal; ours is the app's.
-    notify_url: req.notifyUrl || `${getConfig().publicBaseUrl}/api/wechatpay/refund-notify`,
+    notify_url: req.notifyUrl || '',
     status: 'PROCESSING',
+    final_status: takeRefundOutcome() ?? null,
     settle_at: nowIso(now + SETTLE_MS / getConfig().sandboxTimeScale),
     success_at: null,
     created_at: nowIso(now),
@@ -122,14 +150,15 @@ export async function createRefund(db: SandboxDb, o: SandboxOrder, req: { outRef
     return 'ok' as const;
   });
   if (outcome !== 'ok') return { kind: outcome };
-  await enqueueDelivery(db, { kind: 'refund', outTradeNo: o.out_trade_no, outRefundNo: row.out_refund_no, url: row.notify_url, body: null, dueMs: Date.parse(row.settle_at) });
+  if (row.notify_url) await enqueueDelivery(db, { kind: 'refund', outTradeNo: o.out_trade_no, outRefundNo: row.out_refund_no, url: row.notify_url, body: null, dueMs: Date.parse(row.settle_at) });
   return { kind: 'ok', row };
 }
 
 /** POST /pay/refundquery by refund_id, out_refund_no, transaction_id or out_trade_no (WeChat's priority). */
 export async function refundQuery(ctx: MchCtx): Promise<MchReply> {
   const f = ctx.fields;
-  if (!f.refund_id && !f.out_refund_no && !f.transaction_id && !f.out_trade_no) return lackParams(ctx, 'out_refund_no');
+  if (!f.refund_id && !f.out_refund_no && !f.transaction_id && !f.out_trade_no) return lackParams('out_refund_no');
+  if (f.offset !== undefined && f.offset !== '' && !/^\d{1,4}$/.test(f.offset)) return failReply('offset参数格式错误');
   const db = await sandboxDb();
   await settleDueRefunds(db);
   let q = db.selectFrom('sandbox_refunds').selectAll().where('mch_id', '=', ctx.config.mchId);
@@ -140,8 +169,12 @@ export async function refundQuery(ctx: MchCtx): Promise<MchReply> {
     if (!o) return errReply(ctx, 'REFUNDNOTEXIST', '退款订单查询失败');
     q = q.where('out_trade_no', '=', o.out_trade_no);
   }
-  const refunds = await q.orderBy('created_at', 'asc').execute();
-  if (refunds.length === 0) return errReply(ctx, 'REFUNDNOTEXIST', '退款订单查询失败');
+  const all = await q.orderBy('created_at', 'asc').orderBy('refund_id', 'asc').execute();
+  if (all.length === 0) return errReply(ctx, 'REFUNDNOTEXIST', '退款订单查询失败');
+  // At most 10 per answer; `offset` (when sent) picks the page and brings total_refund_count.
+  const offset = f.offset ? Number(f.offset) : 0;
+  if (offset >= all.length) return errReply(ctx, 'REFUNDNOTEXIST', '退款订单查询失败');
+  const refunds = all.slice(offset, offset + REFUNDQUERY_PAGE);
   const o = (await findOrder(db, ctx.config.mchId, { out_trade_no: refunds[0].out_trade_no }))!;
   const fields: Record<string, string> = {
     transaction_id: o.transaction_id ?? '',
@@ -151,6 +184,7 @@ export async function refundQuery(ctx: MchCtx): Promise<MchReply> {
     fee_type: 'CNY',
     refund_count: String(refunds.length),
   };
+  if (f.offset) fields.total_refund_count = String(all.length);
   refunds.forEach((r, n) => {
     fields[`out_refund_no_${n}`] = r.out_refund_no;
     fields[`refund_id_${n}`] = r.refund_id;

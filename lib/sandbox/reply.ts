@@ -9,6 +9,8 @@ export interface MchReply {
   contentType: string;
   /** DROP_RESPONSE fault: the call ran, but the connection is cut before its answer reaches the caller. */
   dropped?: boolean;
+  /** Set by failReply: the return_msg of a return_code=FAIL answer, recorded for the dashboard. */
+  refusal?: string;
 }
 
 /** A verified request: its fields and the sign_type every answer must be signed with. */
@@ -20,9 +22,13 @@ export interface MchCtx {
 
 const XML = 'text/xml; charset=utf-8';
 
-/** `return_code=FAIL`: the call did not get through. Carries no sign (docs/wechatpay-v2.md §1). */
+/**
+ * `return_code=FAIL`: WeChat refused the request itself (transport, signature, or a parameter it cannot
+ * take: missing, malformed, unknown, a time_expire too close). Carries no sign (docs/wechatpay-v2.md §1)
+ * and only a text return_msg: no err_code. Resending the same request gets the same answer.
+ */
 export function failReply(returnMsg: string): MchReply {
-  return { status: 200, contentType: XML, body: buildXml({ return_code: 'FAIL', return_msg: returnMsg }) };
+  return { status: 200, contentType: XML, body: buildXml({ return_code: 'FAIL', return_msg: returnMsg }), refusal: returnMsg };
 }
 
 /** A signed business answer: return_code SUCCESS, then result_code SUCCESS with `extra`. */
@@ -49,10 +55,17 @@ function signed(ctx: MchCtx, body: WxFields): MchReply {
   return { status: 200, contentType: XML, body: buildXml(fields) };
 }
 
-export function lackParams(ctx: MchCtx, field: string): MchReply {
-  return errReply(ctx, 'LACK_PARAMS', `缺少参数${field}`);
+/**
+ * A missing parameter. WeChat answers parameter trouble before any business logic, as an unsigned
+ * return_code=FAIL with a text return_msg (not a signed LACK_PARAMS), as merchants report: e.g.
+ * `{return_msg=不识别的参数auth_code, return_code=FAIL}`, `<return_code>FAIL</return_code><return_msg>0参数格式错误</return_msg>`
+ * (developers.weixin.qq.com community threads found with `search`).
+ */
+export function lackParams(field: string): MchReply {
+  return failReply(`缺少参数${field}`);
 }
 
-export function paramError(ctx: MchCtx, des: string): MchReply {
-  return errReply(ctx, 'PARAM_ERROR', des);
+/** A malformed parameter (format, length, notify_url, time): unsigned return_code=FAIL, like lackParams. */
+export function paramError(des: string): MchReply {
+  return failReply(des);
 }

@@ -39,7 +39,7 @@ export interface SandboxOrdersTable {
   updated_at: string;
 }
 
-export type SandboxRefundStatus = 'PROCESSING' | 'SUCCESS';
+export type SandboxRefundStatus = 'PROCESSING' | 'SUCCESS' | 'REFUNDCLOSE' | 'CHANGE';
 
 export interface SandboxRefundsTable {
   out_refund_no: string;
@@ -51,6 +51,8 @@ export interface SandboxRefundsTable {
   refund_desc: string | null;
   notify_url: string;
   status: SandboxRefundStatus;
+  /** How it ends when it settles: null is SUCCESS; REFUNDCLOSE or CHANGE when a fault asked for it. */
+  final_status: SandboxRefundStatus | null;
   /** When WeChat finishes the refund (PROCESSING -> SUCCESS); scaled by SANDBOX_TIME_SCALE. */
   settle_at: string;
   success_at: string | null;
@@ -215,11 +217,16 @@ export async function ensureSandboxSchema(db: Kysely<SandboxTables>): Promise<vo
     .addColumn('refund_desc', 'text')
     .addColumn('notify_url', 'text', (c) => c.notNull())
     .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('final_status', 'text')
     .addColumn('settle_at', 'text', (c) => c.notNull())
     .addColumn('success_at', 'text')
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('sandbox_refunds_pk', ['mch_id', 'out_refund_no'])
     .execute();
+  // final_status came after the table first shipped: an older database gets it here. Probed with a read,
+  // so a start-up with the column present writes nothing.
+  const hasFinal = await db.selectFrom('sandbox_refunds').select('final_status').limit(1).execute().then(() => true, () => false);
+  if (!hasFinal) await s.alterTable('sandbox_refunds').addColumn('final_status', 'text').execute();
   await s.createIndex('sandbox_refunds_trade_idx').ifNotExists().on('sandbox_refunds').columns(['mch_id', 'out_trade_no']).execute();
   await s
     .createTable('sandbox_deliveries').ifNotExists()

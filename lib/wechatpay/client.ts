@@ -1,7 +1,10 @@
 import https from 'node:https';
 import { createSecureContext } from 'node:tls';
 import { parseBill } from './bill';
-import { WechatPayApiError, WechatPayCommunicationError, WechatPayError, WechatPaySignatureError, WechatPayTimeoutError, WechatPayXmlError } from './errors';
+import {
+  isTransientReturnMsg, WechatPayApiError, WechatPayCommunicationError, WechatPayError, WechatPayRequestError, WechatPaySignatureError,
+  WechatPayTimeoutError, WechatPayXmlError,
+} from './errors';
 import { isSignType, nonceStr, sign, verify, type SignType } from './sign';
 import { postWithAgent, postWithFetch, TransportFailure, TransportTimeout, type FetchLike, type HttpResult } from './transport';
 import type {
@@ -60,7 +63,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * WeChat Pay API v2 merchant client. Every request is signed (appid, mch_id, nonce_str, sign_type and sign
  * added here); every response is read return_code first, then its sign is verified, then result_code.
- * Network errors, timeouts, HTTP 5xx and SYSTEMERROR (and BIZERR_NEED_RETRY for refunds) are retried up
+ * Network errors, timeouts, HTTP 5xx, SYSTEMERROR, a transient return_code=FAIL (系统错误稍后再试) and
+ * BIZERR_NEED_RETRY for refunds are retried up
  * to maxRetries times with the very same body (same nonce_str and sign), as WeChat asks.
  * https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_1 and the pages after it.
  */
@@ -166,7 +170,17 @@ export class WechatPayClient {
         throw err;
       }
       if (bill && !res.body.replace(/^\uFEFF/, '').trimStart().startsWith('<')) return parseBill(res.body);
-      const out = this.readResponse(api, res);
+      let out: Record<string, string>;
+      try {
+        out = this.readResponse(api, res);
+      } catch (e) {
+        // A transient return_code=FAIL (系统错误稍后再试) is resent like SYSTEMERROR; a permanent one throws.
+        if (e instanceof WechatPayCommunicationError && e.code === 'RETURN_FAIL') {
+          last = e;
+          continue;
+        }
+        throw e;
+      }
       const retryable = out.err_code === 'SYSTEMERROR' || (api === 'refund' && out.err_code === 'BIZERR_NEED_RETRY');
       if (out.result_code !== 'SUCCESS') {
         const err = new WechatPayApiError(`${api}: ${out.err_code ?? 'FAIL'} ${out.err_code_des ?? ''}`.trim(), {
@@ -193,7 +207,9 @@ export class WechatPayClient {
       throw new WechatPayCommunicationError(`${api}: response is not v2 XML (${e.message})`, { code: 'BAD_RESPONSE', statusCode: res.status, raw: res.body.slice(0, 2000), cause: e });
     }
     if (out.return_code !== 'SUCCESS') {
-      throw new WechatPayCommunicationError(`${api}: return_code ${out.return_code ?? '(missing)'}: ${out.return_msg ?? ''}`.trim(), { code: 'RETURN_FAIL', statusCode: res.status, raw: out });
+      const message = `${api}: return_code ${out.return_code ?? '(missing)'}: ${out.return_msg ?? ''}`.trim();
+      if (isTransientReturnMsg(out.return_msg)) throw new WechatPayCommunicationError(message, { code: 'RETURN_FAIL', statusCode: res.status, raw: out });
+      throw new WechatPayRequestError(message, { statusCode: res.status, raw: out, returnMsg: out.return_msg ?? '' });
     }
     if (!verify(out, this.opts.apiKey, this.opts.signType)) {
       throw new WechatPaySignatureError(`${api}: response ${out.sign ? 'sign does not verify' : 'has no sign'}; not trusted`, { code: out.sign ? 'BAD_SIGN' : 'MISSING_SIGN', statusCode: res.status, raw: out });

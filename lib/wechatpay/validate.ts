@@ -34,7 +34,14 @@ export function checkOutTradeNo(v: WxRequestValue): void {
   if (!/^[0-9A-Za-z_\-|*]{6,32}$/.test(s)) bad(`out_trade_no must be 6-32 characters of [0-9A-Za-z_-|*] (got "${s}")`);
 }
 
-/** unifiedorder fields, with time_expire checked against `now` (WeChat wants more than a minute left). */
+/**
+ * WeChat refuses a unifiedorder (JSAPI, NATIVE, MWEB, APP) whose time_expire is less than 5 minutes
+ * after its own clock (micropay: 1 minute), answering return_code=FAIL
+ * `time_expire时间过短，刷卡至少1分钟，其他5分钟` (docs/wechatpay-v2.md s.3).
+ */
+export const MIN_EXPIRE_WINDOW_MS = 5 * 60_000;
+
+/** unifiedorder fields, with time_expire checked against `now` (at least MIN_EXPIRE_WINDOW_MS away). */
 export function checkUnifiedOrder(req: WxUnifiedOrderRequest, now: number): void {
   const body = required('body', req.body);
   if (bytes(body) > 127) bad(`body must be at most 127 UTF-8 bytes (got ${bytes(body)})`);
@@ -56,7 +63,9 @@ export function checkUnifiedOrder(req: WxUnifiedOrderRequest, now: number): void
   if (req.time_expire !== undefined) {
     const expire = parseWxTime(req.time_expire);
     if (expire === undefined) bad(`time_expire must be yyyyMMddHHmmss in UTC+8 (got "${req.time_expire}")`);
-    if (expire - now <= 60_000) bad(`time_expire ${req.time_expire} (UTC+8) must be more than one minute away`);
+    if (expire - now < MIN_EXPIRE_WINDOW_MS) {
+      bad(`time_expire ${req.time_expire} (UTC+8) must be at least 5 minutes away: WeChat refuses a shorter window (time_expire时间过短，刷卡至少1分钟，其他5分钟)`);
+    }
   }
 }
 

@@ -40,7 +40,7 @@ describe('merchant pages in Chromium', () => {
   let browser: Browser;
   let h: DbHandle;
   beforeAll(async () => {
-    [app, browser] = await Promise.all([startApp({ env: { MERCHANT_PASSWORD: PASSWORD, RECONCILE_INTERVAL_MS: '0' } }), launchBrowser()]);
+    [app, browser] = await Promise.all([startApp({ env: { MERCHANT_PASSWORD: PASSWORD, RECONCILE_INTERVAL_MS: '0', SANDBOX_CLOSE_MIN_AGE_S: '0' } }), launchBrowser()]);
     h = openDb(app.databaseUrl);
     await seedOrders(h, 10_000);
   });

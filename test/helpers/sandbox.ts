@@ -63,7 +63,7 @@ export async function sandboxPay(
   return { status: r.status, json: await r.json().catch(() => ({})) };
 }
 
-export type FaultBody = { api?: string; fault: 'SYSTEMERROR' | 'HTTP500' | 'FREQUENCY_LIMITED' | 'DELAY' | 'DROP_RESPONSE' | 'DROP_NOTIFY' | 'DUPLICATE_NOTIFY'; count: number; delayMs?: number };
+export type FaultBody = { api?: string; fault: 'SYSTEMERROR' | 'RETURN_SYSTEMERROR' | 'NOTENOUGH' | 'BIZERR_NEED_RETRY' | 'FREQUENCY_LIMITED' | 'USER_ACCOUNT_ABNORMAL' | 'REFUNDCLOSE' | 'CHANGE' | 'HTTP500' | 'DELAY' | 'DROP_RESPONSE' | 'DROP_NOTIFY' | 'DUPLICATE_NOTIFY'; count: number; delayMs?: number };
 
 export async function setFaults(baseUrl: string, fault: FaultBody): Promise<void> {
   const r = await fetch(`${baseUrl}/sandbox/sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(fault) });

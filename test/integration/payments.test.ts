@@ -22,7 +22,8 @@ describe.each(ENGINES)('payment transitions on %s', (engine) => {
   let payments: typeof import('@/lib/checkout/payments');
 
   beforeAll(async () => {
-    app = await startApp({ engine, env: { RECONCILE_INTERVAL_MS: '0' } });
+    // Closes trades seconds after placing them: WeChat's 5-minute closeorder rule is off here (wx-closeorder.test.ts keeps it).
+    app = await startApp({ engine, env: { RECONCILE_INTERVAL_MS: '0', SANDBOX_CLOSE_MIN_AGE_S: '0' } });
     h = openDb(app.databaseUrl);
     db = h.db;
     actAsInstanceOf(app, h);

@@ -32,14 +32,15 @@ describe('sandbox WeChat Pay API: refunds, bills, faults (SQLite)', () => {
     it('refuses unpaid and unknown orders, a wrong total_fee and more than what is left', async () => {
       const f = native();
       await wxPost(base, 'unifiedorder', f);
-      expect((await wxPost(base, 'refund', refundReq({ outTradeNo: f.out_trade_no }, '1', '1'))).fields.err_code).toBe('TRADE_STATE_ERROR');
+      // v2 refunds know only paid trades (wx-refund-errors.test.ts).
+      expect((await wxPost(base, 'refund', refundReq({ outTradeNo: f.out_trade_no }, '1', '1'))).fields.err_code).toBe('ORDERNOTEXIST');
       expect((await wxPost(base, 'refund', refundReq({ outTradeNo: 'NOSUCHORDER3' }, '1', '1'))).fields.err_code).toBe('ORDERNOTEXIST');
       const o = await paidOrder('100');
-      expect((await wxPost(base, 'refund', refundReq(o, '99', '10'))).fields.err_code).toBe('PARAM_ERROR');
+      expect((await wxPost(base, 'refund', refundReq(o, '99', '10'))).fields.err_code).toBe('INVALID_REQUEST');
       const over = await wxPost(base, 'refund', refundReq(o, '100', '101'));
-      expect(over.fields.err_code).toBe('ERROR');
+      expect(over.fields.err_code).toBe('INVALID_REQUEST');
       expect(over.fields.err_code_des).toMatch(/超过/);
-      expect((await wxPost(base, 'refund', { ...refundReq(o, '100', '1'), out_refund_no: undefined })).fields.err_code).toBe('LACK_PARAMS');
+      expect((await wxPost(base, 'refund', { ...refundReq(o, '100', '1'), out_refund_no: undefined })).fields).toEqual({ return_code: 'FAIL', return_msg: '缺少参数out_refund_no' });
     });
 
     it('partial refunds up to the total, idempotent per out_refund_no, REFUND state, refundquery', async () => {
@@ -51,11 +52,11 @@ describe('sandbox WeChat Pay API: refunds, bills, faults (SQLite)', () => {
       expect(a.fields.sign).toBe(sign(a.fields, SBX.apiKey, 'MD5'));
       const again = await wxPost(base, 'refund', r1);
       expect(again.fields.refund_id).toBe(a.fields.refund_id);
-      expect((await wxPost(base, 'refund', { ...r1, refund_fee: '31' })).fields.err_code).toBe('PARAM_ERROR');
+      expect((await wxPost(base, 'refund', { ...r1, refund_fee: '31' })).fields.err_code).toBe('INVALID_REQUEST');
       expect((await wxPost(base, 'orderquery', { out_trade_no: o.outTradeNo })).fields.trade_state).toBe('REFUND');
       const r2 = refundReq(o, '100', '70');
       expect((await wxPost(base, 'refund', r2)).fields.result_code).toBe('SUCCESS');
-      expect((await wxPost(base, 'refund', refundReq(o, '100', '1'))).fields.err_code).toBe('ERROR');
+      expect((await wxPost(base, 'refund', refundReq(o, '100', '1'))).fields.err_code).toBe('INVALID_REQUEST');
       // Settles quickly at SANDBOX_TIME_SCALE=1000.
       const q = await waitFor(async () => {
         const r = await wxPost(base, 'refundquery', { out_trade_no: o.outTradeNo });
@@ -66,7 +67,7 @@ describe('sandbox WeChat Pay API: refunds, bills, faults (SQLite)', () => {
       const one = await wxPost(base, 'refundquery', { out_refund_no: r2.out_refund_no });
       expect(one.fields).toMatchObject({ refund_count: '1', refund_id_0: expect.any(String), refund_fee_0: '70' });
       expect((await wxPost(base, 'refundquery', { out_refund_no: 'NOSUCHREFUND' })).fields.err_code).toBe('REFUNDNOTEXIST');
-      expect((await wxPost(base, 'refundquery', {})).fields.err_code).toBe('LACK_PARAMS');
+      expect((await wxPost(base, 'refundquery', {})).fields).toEqual({ return_code: 'FAIL', return_msg: '缺少参数out_refund_no' });
     });
 
     it('at most 50 refunds per order', async () => {
@@ -122,9 +123,10 @@ describe('sandbox WeChat Pay API: refunds, bills, faults (SQLite)', () => {
       expect(Number(refundSummary[2])).toBeGreaterThanOrEqual(1);
       const empty = await wxPost(base, 'downloadbill', { bill_date: '20200101' });
       expect(empty.fields).toMatchObject({ return_code: 'FAIL', return_msg: 'No Bill Exist' });
-      expect((await wxPost(base, 'downloadbill', { bill_date: '2020-01-01' })).fields.err_code).toBe('PARAM_ERROR');
-      expect((await wxPost(base, 'downloadbill', { bill_date: '20261399' })).fields.err_code).toBe('PARAM_ERROR');
-      expect((await wxPost(base, 'downloadbill', {})).fields.err_code).toBe('LACK_PARAMS');
+      // Parameter refusals: unsigned return_code=FAIL with the reason (as for No Bill Exist).
+      expect((await wxPost(base, 'downloadbill', { bill_date: '2020-01-01' })).fields).toEqual({ return_code: 'FAIL', return_msg: 'bill_date参数格式错误：yyyyMMdd' });
+      expect((await wxPost(base, 'downloadbill', { bill_date: '20261399' })).fields).toEqual({ return_code: 'FAIL', return_msg: 'bill_date参数格式错误：yyyyMMdd' });
+      expect((await wxPost(base, 'downloadbill', {})).fields).toEqual({ return_code: 'FAIL', return_msg: '缺少参数bill_date' });
     });
   });
 

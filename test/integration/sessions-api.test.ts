@@ -220,7 +220,7 @@ describe.each(ENGINES)('checkout sessions API on %s', (engine) => {
   });
 
   it('an expired session reads expired at once, is closed by the reconciler with checkout.session.expired, and cannot be paid', async () => {
-    const s = (await create({ amount_fen: 600, description: 'too late', merchant_reference: nextRef(), expires_in_minutes: 5 })).json;
+    const s = (await create({ amount_fen: 600, description: 'too late', merchant_reference: nextRef(), expires_in_minutes: 6 })).json;
     // The window ends now (rather than waiting 5 minutes).
     await h.db.updateTable('orders').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).where('id', '=', s.id).execute();
     expect((await session(s.id)).status).toBe('expired');

@@ -32,7 +32,8 @@ describe.each(ENGINES)('upstream faults on %s', (engine) => {
 
   beforeAll(async () => {
     for (const k of [...INSTANCE_ENV, 'SANDBOX_MCH_BASE_URL', 'ORDER_TTL_MINUTES']) delete process.env[k];
-    app = await startApp({ engine, env: { RECONCILE_INTERVAL_MS: '0' } });
+    // Closes trades seconds after placing them: WeChat's 5-minute closeorder rule is off here (wx-closeorder.test.ts keeps it).
+    app = await startApp({ engine, env: { RECONCILE_INTERVAL_MS: '0', SANDBOX_CLOSE_MIN_AGE_S: '0' } });
     h = openDb(app.databaseUrl);
     db = h.db;
     actAsInstanceOf(app, h, { SANDBOX_MCH_BASE_URL: `${app.baseUrl}/sandbox/mch`, ORDER_TTL_MINUTES: '15' });

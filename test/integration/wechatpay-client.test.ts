@@ -5,7 +5,7 @@ import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { WechatPayClient, type WechatPayClientOptions } from '../../lib/wechatpay/client';
 import {
-  WechatPayApiError, WechatPayCommunicationError, WechatPayError, WechatPaySignatureError, WechatPayTimeoutError,
+  WechatPayApiError, WechatPayCommunicationError, WechatPayError, WechatPayRequestError, WechatPaySignatureError, WechatPayTimeoutError,
 } from '../../lib/wechatpay/errors';
 import { type SignType, sign, verify } from '../../lib/wechatpay/sign';
 import { formatWxTime } from '../../lib/wechatpay/time';
@@ -108,12 +108,22 @@ describe('WechatPayClient over real HTTP', () => {
     expect(srv.seen).toHaveLength(3); // a bad signature is not retried: it is not transient
   });
 
-  it('return_code FAIL is a communication error carrying return_msg, not retried', async () => {
+  it('a permanent return_code FAIL (the request is wrong) is a WechatPayRequestError carrying return_msg, not retried', async () => {
     srv.script({ body: buildXml({ return_code: 'FAIL', return_msg: '签名错误' }) });
     const e = await thrown(client().closeOrder({ out_trade_no: 'P123456' }));
-    expect(e).toBeInstanceOf(WechatPayCommunicationError);
-    expect(e).toMatchObject({ code: 'RETURN_FAIL', message: expect.stringContaining('签名错误'), raw: { return_code: 'FAIL', return_msg: '签名错误' } });
+    expect(e).toBeInstanceOf(WechatPayRequestError);
+    expect(e).toMatchObject({ code: 'RETURN_FAIL', returnMsg: '签名错误', message: expect.stringContaining('签名错误'), raw: { return_code: 'FAIL', return_msg: '签名错误' } });
     expect(srv.seen).toHaveLength(1);
+  });
+
+  it('a transient return_code FAIL (系统错误稍后再试) is resent with the same body, then a communication error', async () => {
+    const busy = { body: buildXml({ return_code: 'FAIL', return_msg: '系统错误稍后再试' }) };
+    srv.script(busy, busy, busy);
+    const e = await thrown(client().closeOrder({ out_trade_no: 'P123456' }));
+    expect(e).toBeInstanceOf(WechatPayCommunicationError);
+    expect(e).toMatchObject({ code: 'RETURN_FAIL', message: expect.stringContaining('系统错误稍后再试') });
+    expect(srv.seen).toHaveLength(3);
+    expect(new Set(srv.seen.map((r) => r.body)).size).toBe(1);
   });
 
   it.each(['ORDERPAID', 'ORDERCLOSED', 'ORDERNOTEXIST', 'INVALID_REQUEST'])('business failure %s is a WechatPayApiError, not retried', async (code) => {

@@ -66,6 +66,19 @@ describe('config', () => {
     expect(r.config.dbKind).toBe('postgres');
   });
 
+  it('ORDER_TTL_MINUTES is at least 6: WeChat refuses time_expire under 5 minutes (time_expire时间过短，刷卡至少1分钟，其他5分钟), plus a minute of clock skew', () => {
+    for (const v of ['2', '5']) {
+      const r = parseConfig({ ORDER_TTL_MINUTES: v, SESSION_SECRET: 's'.repeat(32) });
+      expect(r.ok).toBe(false);
+      const errors = (r as { errors: string[] }).errors.join('\n');
+      expect(errors).toContain(`ORDER_TTL_MINUTES: must be an integer from 6 to 10080, got "${v}"`);
+      expect(errors).toMatch(/refuses a time_expire less than 5 minutes away.*clock skew/);
+    }
+    const ok = parseConfig({ ORDER_TTL_MINUTES: '6', SESSION_SECRET: 's'.repeat(32) });
+    if (!ok.ok) throw new Error(ok.errors.join('; '));
+    expect(ok.config.orderTtlMinutes).toBe(6);
+  });
+
   it('refuses bad values in sandbox mode too', () => {
     const r = parseConfig({ PORT: 'abc', DATABASE_URL: 'mysql://x', ORDER_TTL_MINUTES: '0', WECHAT_MODE: 'test', RECONCILE_INTERVAL_MS: '5s', TRUST_PROXY: 'yes' });
     expect(r.ok).toBe(false);

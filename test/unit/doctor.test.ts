@@ -22,6 +22,8 @@ describe('npm run doctor', () => {
     expect(text).toContain('https://pay.example.com/api/wechatpay/notify');
     expect(text).toContain('https://pay.example.com/api/wechatpay/refund-notify');
     expect(text).toContain('WECHATPAY_CERT_P12 is not set');
+    // Why the payment window cannot be shorter (WeChat: time_expire时间过短，刷卡至少1分钟，其他5分钟).
+    expect(text).toContain('payment window (ORDER_TTL_MINUTES): 15 min; WeChat refuses windows under 5 min, so at least 6');
   });
 
   it('lists every problem of a broken configuration and exits 1 from the command line', () => {

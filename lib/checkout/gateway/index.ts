@@ -13,9 +13,11 @@ export {
   attemptSignType, closeAtWechat, jsapiPayParams, payProtocol, placeOrder, queryPayment, queryRefund, refundAtWechat,
   type AttemptSignType, type JsapiPayParams, type PayProtocol,
 } from './protocol';
+export { CLOSE_MIN_AGE_MS } from './payments';
+export { refundRefusal, type RefundRefusal } from './refunds';
 export { readPaymentNotify, readRefundNotify, type NotifiedPayment, type NotifiedRefund, type NotifyRefusal } from './notifies';
 export { isV3Head, notifyAck, notifyFail, readAnyPaymentNotify, readAnyRefundNotify, type NotifyAnswer, type NotifyHeaders } from './notifies-v3';
 export { NOTIFY_SUCCESS_XML, notifyFailXml } from '../../wechatpay/notify';
-export { WechatPayApiError, WechatPayError } from '../../wechatpay/errors';
+export { WechatPayApiError, WechatPayError, WechatPayRequestError } from '../../wechatpay/errors';
 export { MAX_XML_BYTES } from '../../wechatpay/xml';
 export type { SignType } from '../../wechatpay/sign';

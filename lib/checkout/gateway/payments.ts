@@ -106,8 +106,21 @@ export async function queryPayment(outTradeNo: string): Promise<PaymentQuery> {
   };
 }
 
-/** closeorder: `closed`, `already_closed` (ORDERCLOSED / ORDERNOTEXIST) or `paid` (ORDERPAID). */
-export async function closeAtWechat(outTradeNo: string): Promise<'closed' | 'already_closed' | 'paid'> {
+/**
+ * WeChat will not close a trade in its first 5 minutes ("订单生成后不能马上调用关单接口，最短调用时间间隔为5分钟",
+ * the closeorder page, https://pay.weixin.qq.com/doc/v2/merchant/4011987803). 5 minutes plus one of
+ * clock skew: when a close of a younger trade fails, the merchant is told when to try again.
+ */
+export const CLOSE_MIN_AGE_MS = 6 * 60_000;
+
+/**
+ * The page names no error code for that refusal (UNVERIFIED); an answer that quotes the page's sentence
+ * (the sandbox's SYSTEMERROR does) is taken as it. Any other failure is thrown as it is.
+ */
+const TOO_EARLY_DES = /不能马上调用关单|最短调用时间间隔/;
+
+/** closeorder: `closed`, `already_closed` (ORDERCLOSED / ORDERNOTEXIST), `paid` (ORDERPAID), or `too_early` (see TOO_EARLY_DES). */
+export async function closeAtWechat(outTradeNo: string): Promise<'closed' | 'already_closed' | 'paid' | 'too_early'> {
   try {
     await getPayClient().closeOrder({ out_trade_no: outTradeNo });
     return 'closed';
@@ -116,6 +129,7 @@ export async function closeAtWechat(outTradeNo: string): Promise<'closed' | 'alr
       if (e.code === 'ORDERPAID') return 'paid';
       if (e.code === 'ORDERCLOSED' || e.code === 'ORDERNOTEXIST') return 'already_closed';
     }
+    if (e instanceof WechatPayApiError && TOO_EARLY_DES.test(e.errCodeDes ?? '')) return 'too_early';
     throw e;
   }
 }

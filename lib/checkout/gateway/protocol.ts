@@ -15,7 +15,8 @@ import type { WxV3JsapiParams } from '../../wechatpay/v3';
 export interface PayProtocol {
   placeOrder(o: PlaceOrder): Promise<{ prepayId: string | null; codeUrl: string | null }>;
   queryPayment(outTradeNo: string): Promise<PaymentQuery>;
-  closeAtWechat(outTradeNo: string): Promise<'closed' | 'already_closed' | 'paid'>;
+  /** `too_early`: WeChat refuses to close a trade in its first 5 minutes (v2's closeorder rule). */
+  closeAtWechat(outTradeNo: string): Promise<'closed' | 'already_closed' | 'paid' | 'too_early'>;
   refundAtWechat(r: RefundCall): Promise<{ refundId?: string }>;
   queryRefund(outRefundNo: string): Promise<RefundQuery | null>;
 }
@@ -44,7 +45,7 @@ export type JsapiPayParams = V2JsapiParams | WxV3JsapiParams;
 export const placeOrder = (o: PlaceOrder) => payProtocol().placeOrder(o);
 /** orderquery / v3 query by out_trade_no. Throws WechatPayApiError ORDERNOTEXIST for a trade WeChat never saw. */
 export const queryPayment = (outTradeNo: string) => payProtocol().queryPayment(outTradeNo);
-/** closeorder / v3 close: `closed`, `already_closed` or `paid`. */
+/** closeorder / v3 close: `closed`, `already_closed`, `paid`, or `too_early` (v2: a trade under 5 minutes old). */
 export const closeAtWechat = (outTradeNo: string) => payProtocol().closeAtWechat(outTradeNo);
 /** refund / v3 refund: accepted, not done; the notify or a query brings the verdict. */
 export const refundAtWechat = (r: RefundCall) => payProtocol().refundAtWechat(r);

@@ -102,14 +102,19 @@ export function v3Verdict(status: string): RefundVerdict {
 /** Refund over v3: no client certificate (the request signature is the proof). */
 export async function refundAtWechatV3(r: RefundCall): Promise<{ refundId?: string }> {
   const c = getConfig();
-  const res = await getV3Client().refund({
-    out_trade_no: r.outTradeNo,
-    out_refund_no: r.outRefundNo,
-    reason: r.reason || undefined,
-    notify_url: `${c.publicBaseUrl}/api/wechatpay/refund-notify`,
-    amount: { refund: r.refundFee, total: r.totalFee, currency: 'CNY' },
-  });
-  return { refundId: res.refund_id };
+  try {
+    const res = await getV3Client().refund({
+      out_trade_no: r.outTradeNo,
+      out_refund_no: r.outRefundNo,
+      reason: r.reason || undefined,
+      notify_url: `${c.publicBaseUrl}/api/wechatpay/refund-notify`,
+      amount: { refund: r.refundFee, total: r.totalFee, currency: 'CNY' },
+    });
+    return { refundId: res.refund_id };
+  } catch (e) {
+    // v3's NOT_ENOUGH is v2's NOTENOUGH: the same refund is re-sent once the balance allows (refundRefusal).
+    throw asDomainCode(e, 'NOT_ENOUGH', 'NOTENOUGH');
+  }
 }
 
 /** Refund query over v3; null when WeChat has no such refund (RESOURCE_NOT_EXISTS). */

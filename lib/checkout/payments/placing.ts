@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
+import { MIN_ORDER_TTL_MINUTES } from '../../config';
 import { type Database, nowIso } from '../../db';
 import type { Order, PaymentAttempt, TradeType } from '../../db/schema';
-import { type AttemptSignType, jsapiPayParams, type JsapiPayParams, outcomeUnknown, placeOrder, WechatPayError } from '../gateway';
+import { type AttemptSignType, jsapiPayParams, type JsapiPayParams, outcomeUnknown, placeOrder, WechatPayError, WechatPayRequestError } from '../gateway';
 import { newOutTradeNo } from '../kernel';
 import { answerUnanswered, awaitClaim, dropClaim, findClaim, findReusableAttempt, findUnanswered, keepUnanswered, openClaim, retireUnanswered } from './attempts';
 import { qrSvg } from './qr';
@@ -25,9 +26,10 @@ export type StartPaymentResult =
 
 /**
  * An attempt needs at least this much of its order's payment window left: WeChat refuses a time_expire
- * within a minute (docs/wechatpay-v2.md), and a buyer needs time to scan or confirm.
+ * under 5 minutes away (time_expire时间过短，刷卡至少1分钟，其他5分钟; docs/wechatpay-v2.md), plus a
+ * minute for clock skew, as ORDER_TTL_MINUTES's floor (MIN_ORDER_TTL_MINUTES).
  */
-export const MIN_ATTEMPT_WINDOW_MS = 2 * 60_000;
+export const MIN_ATTEMPT_WINDOW_MS = MIN_ORDER_TTL_MINUTES * 60_000;
 
 /** What the decision under the lock came to. */
 export type Plan =
@@ -148,7 +150,8 @@ async function place(plan: Extract<Plan, { kind: 'place' }>, details: PlaceDetai
     await dropClaim(a.out_trade_no, plan.orderId, plan.orderIsNew);
     if (e instanceof WechatPayError) {
       console.warn(`unifiedorder ${a.out_trade_no} failed: ${e.code} ${e.message}`);
-      return upstream(e.code);
+      // A refused request names its problem (return_msg): say it, it is what the operator must fix.
+      return upstream(e instanceof WechatPayRequestError ? `${e.code}: ${e.returnMsg}` : e.code);
     }
     throw e;
   }
@@ -178,7 +181,8 @@ async function resubmit(
       return undefined;
     });
     if (closed === 'paid') return { ok: false, code: 'ALREADY_PAID', message: 'this order is already paid', orderId: plan.orderId };
-    if (closed === undefined) await retireUnanswered(a.out_trade_no);
+    // Not closed at WeChat (no answer, or too young to close): retire it here; its time_expire ends it there.
+    if (closed === undefined || closed === 'too_early') await retireUnanswered(a.out_trade_no);
     return again();
   }
   const opened = await answerUnanswered(a.out_trade_no, res.prepayId, res.codeUrl);

@@ -1,6 +1,7 @@
 import { getDb, nowIso } from '../../db';
 import type { ClosedReason, OrderStatus } from '../../db/schema';
-import { closeAtWechat, queryPayment, WechatPayApiError, WechatPayError } from '../gateway';
+import { CLOSE_MIN_AGE_MS, closeAtWechat, queryPayment, WechatPayApiError, WechatPayError } from '../gateway';
+import { formatChinaTime } from '../../china-time';
 import { recordEvent, writeTransaction } from '../kernel';
 import { followRefund, submitRefund } from '../refunds';
 import { applyPayment, type PaymentOutcome } from './apply';
@@ -52,9 +53,14 @@ async function markAttempt(outTradeNo: string, status: 'closed' | 'failed', sour
   });
 }
 
-/** closeorder at WeChat, then the attempt closed here; ORDERPAID means it was paid after all. */
-export async function closeAttempt(outTradeNo: string): Promise<'closed' | 'paid'> {
+/**
+ * closeorder at WeChat, then the attempt closed here; ORDERPAID means it was paid after all.
+ * `too_early`: WeChat does not close a trade in its first 5 minutes; the attempt stays open (and the
+ * reconciler, which closes expired and stray attempts, asks again on a later sweep).
+ */
+export async function closeAttempt(outTradeNo: string): Promise<'closed' | 'paid' | 'too_early'> {
   const r = await closeAtWechat(outTradeNo);
+  if (r === 'too_early') return r;
   if (r === 'paid') {
     await confirmAttempt(outTradeNo, 'query');
     return 'paid';
@@ -85,6 +91,12 @@ export async function closeOrderIfUnpaid(orderId: string, why: string, reason: C
   });
 }
 
+/** What a merchant is told when WeChat will not close a trade yet: when to try again, and when it ends anyway. */
+function tooEarly(a: { out_trade_no: string; created_at: string; expires_at: string }): string {
+  const after = formatChinaTime(new Date(Date.parse(a.created_at) + CLOSE_MIN_AGE_MS).toISOString());
+  return `WeChat does not close a payment in its first 5 minutes (订单生成后不能马上调用关单接口，最短调用时间间隔为5分钟): ${a.out_trade_no} can be closed after ${after} (UTC+8), and it closes by itself when its window ends at ${formatChinaTime(a.expires_at)}`;
+}
+
 /** A merchant close: the order's status after it, or why it could not be closed. */
 export type CloseResult = { ok: true; status: OrderStatus } | { ok: false; code: string; message: string };
 
@@ -98,15 +110,19 @@ export async function closeUnpaidOrder(orderId: string, by: 'merchant' | 'api' =
   if (!order) return { ok: false, code: 'NOT_FOUND', message: `no order ${orderId}` };
   if (order.status === 'closed') return { ok: true, status: 'closed' };
   if (order.status !== 'pending') return { ok: false, code: 'NOT_PENDING', message: `order is ${order.status}; only a pending order can be closed` };
-  const open = await db.selectFrom('payment_attempts').select('out_trade_no').where('order_id', '=', orderId).where('status', '=', 'open').execute();
+  const open = await db.selectFrom('payment_attempts').select(['out_trade_no', 'created_at', 'expires_at']).where('order_id', '=', orderId).where('status', '=', 'open').execute();
   for (const a of open) {
     try {
-      if ((await closeAttempt(a.out_trade_no)) === 'paid') {
+      const r = await closeAttempt(a.out_trade_no);
+      if (r === 'paid') {
         return { ok: false, code: 'ORDER_PAID', message: `WeChat says ${a.out_trade_no} was paid: the order is now marked paid, not closed` };
       }
+      if (r === 'too_early') return { ok: false, code: 'CLOSE_TOO_EARLY', message: `${tooEarly(a)}. The order stays pending until then` };
     } catch (e) {
       const code = e instanceof WechatPayError ? e.code : 'ERROR';
-      return { ok: false, code, message: `closeorder for ${a.out_trade_no} failed: ${(e as Error).message}; the order stays pending` };
+      // A young trade: WeChat's 5-minute rule is the likely cause of an unexplained failure, so say it.
+      const young = Date.now() - Date.parse(a.created_at) < CLOSE_MIN_AGE_MS ? `; ${tooEarly(a)}` : '';
+      return { ok: false, code, message: `closeorder for ${a.out_trade_no} failed: ${(e as Error).message}; the order stays pending${young}` };
     }
   }
   // A session whose window already ended was expired, whoever closes it now.

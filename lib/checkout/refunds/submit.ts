@@ -1,7 +1,7 @@
 import { getConfig } from '../../config';
 import { getDb, nowIso } from '../../db';
 import type { Refund } from '../../db/schema';
-import { queryRefund, refundAtWechat, WechatPayApiError, WechatPayError } from '../gateway';
+import { queryRefund, refundAtWechat, refundRefusal } from '../gateway';
 import { recordEvent, writeTransaction } from '../kernel';
 import { emitRefundEvent } from '../webhooks';
 import { applyRefundResult, type RefundOrigin, reserveRefund } from './ledger';
@@ -23,9 +23,6 @@ export interface RefundRequest {
  * refused (now failed), when one was reserved before the refusal.
  */
 export type RefundResult = { ok: true; refund: Refund; confirmed: boolean } | { ok: false; code: string; message: string; refund?: Refund };
-
-/** err_codes after which the same out_refund_no may be sent again later (docs/wechatpay-v2.md §7). */
-const RETRYABLE = new Set(['SYSTEMERROR', 'BIZERR_NEED_RETRY', 'FREQUENCY_LIMITED']);
 
 /** Live refunds go over mutual TLS with apiclient_cert.p12: without it, say exactly what is missing. */
 export function refundsUnavailable(): string | null {
@@ -70,23 +67,26 @@ export async function submitRefund(refund: Refund): Promise<RefundResult> {
     const fresh = await db.selectFrom('refunds').selectAll().where('out_refund_no', '=', refund.out_refund_no).executeTakeFirstOrThrow();
     return { ok: true, refund: fresh, confirmed: true };
   } catch (e) {
-    const code = e instanceof WechatPayError ? e.code : 'ERROR';
-    const message = e instanceof Error ? e.message : String(e);
-    if (e instanceof WechatPayApiError && !RETRYABLE.has(code)) {
+    const refusal = refundRefusal(e);
+    const { code, reason: message } = refusal;
+    // A final refusal (a business err_code, or return_code=FAIL on the request: bad parameter, 签名错误)
+    // ends the refund failed with WeChat's reason and frees its amount; left processing, the reconciler
+    // would resubmit it every sweep for ever and get the same answer.
+    if (refusal.kind === 'final') {
       await writeTransaction(async (trx) => {
         const upd = await trx
           .updateTable('refunds')
-          .set({ status: 'failed', detail: `${code}: ${e.errCodeDes ?? message}`, updated_at: nowIso() })
+          .set({ status: 'failed', detail: `${code}: ${message}`, updated_at: nowIso() })
           .where('out_refund_no', '=', refund.out_refund_no)
           .where('status', '=', 'processing')
           .executeTakeFirst();
         if (Number(upd.numUpdatedRows) > 0) {
-          await recordEvent(trx, { ...ev, outcome: 'error', detail: `refund ${refund.out_refund_no} refused by WeChat: ${code} ${e.errCodeDes ?? message}` });
+          await recordEvent(trx, { ...ev, outcome: 'error', detail: `refund ${refund.out_refund_no} refused by WeChat: ${code} ${message}` });
           await emitRefundEvent(trx, 'refund.failed', refund.out_refund_no);
         }
       });
       const failed = await db.selectFrom('refunds').selectAll().where('out_refund_no', '=', refund.out_refund_no).executeTakeFirst();
-      return { ok: false, code, message: e.errCodeDes ?? message, refund: failed };
+      return { ok: false, code, message, refund: failed };
     }
     const detail = `not confirmed yet (${code}: ${message}); will retry`;
     await db.updateTable('refunds').set({ detail, updated_at: nowIso() })

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MIN_ORDER_TTL_MINUTES } from '../../config';
 import { BODY_MAX_BYTES } from '../payments';
 import { ORDER_ID_RE } from '../kernel';
 import { SESSION_STATUSES } from '../objects';
@@ -9,8 +10,8 @@ import { SESSION_STATUSES } from '../objects';
  * server refuses, or the other way round.
  */
 
-/** Shortest payment window: WeChat refuses a time_expire under 5 minutes on some accounts (older docs). */
-export const MIN_EXPIRES_MINUTES = 5;
+/** Shortest payment window: WeChat refuses a time_expire under 5 minutes; one more for clock skew (as ORDER_TTL_MINUTES). */
+export const MIN_EXPIRES_MINUTES = MIN_ORDER_TTL_MINUTES;
 /** Longest payment window: 7 days, as ORDER_TTL_MINUTES. */
 export const MAX_EXPIRES_MINUTES = 7 * 24 * 60;
 /** The largest amount: what a PostgreSQL integer column holds (21,474,836.47 yuan). */

@@ -58,6 +58,10 @@ async function handle(req: Request, url: URL, raw: Buffer): Promise<V3Reply> {
   }
   if (fault.failure === 'SYSTEMERROR') return v3Error(500, 'SYSTEM_ERROR', '系统错误');
   if (fault.failure === 'FREQUENCY_LIMITED') return v3Error(429, 'FREQUENCY_LIMITED', '请求频率超限，请降低频率后重试');
+  // v2's faults in v3's words: the transient refusal is a 500 SYSTEM_ERROR; the refund refusals keep their codes.
+  if (fault.failure === 'RETURN_SYSTEMERROR' || fault.failure === 'BIZERR_NEED_RETRY') return v3Error(500, 'SYSTEM_ERROR', '系统错误稍后再试');
+  if (fault.failure === 'NOTENOUGH') return v3Error(403, 'NOT_ENOUGH', '基本账户余额不足，请充值后重新发起');
+  if (fault.failure === 'USER_ACCOUNT_ABNORMAL') return v3Error(403, 'USER_ACCOUNT_ABNORMAL', '用户账户异常或已注销，不能原路退回，请使用其他方式进行退款。');
   let body: Record<string, unknown> = {};
   if (r.method === 'POST') {
     try {

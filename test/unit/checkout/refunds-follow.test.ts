@@ -56,8 +56,8 @@ describe('followRefund', () => {
     const paid = await seedPaidOrder(app.db, { amountFen: 100 });
     const no = await seedProcessingRefund(app.db, paid);
     wx.answer('/pay/refundquery', wxFail('REFUNDNOTEXIST'));
-    wx.answer('/secapi/pay/refund', wxFail('NOTENOUGH', '余额不足'));
-    expect(await follow(no)).toBe(`resubmit of ${no} refused: NOTENOUGH`);
+    wx.answer('/secapi/pay/refund', wxFail('USER_ACCOUNT_ABNORMAL', '用户账户异常或已注销'));
+    expect(await follow(no)).toBe(`resubmit of ${no} refused: USER_ACCOUNT_ABNORMAL`);
     expect((await refundRow(app.db, no)).status).toBe('failed');
     expect((await orderRow(app.db, paid.orderId)).refunded_fen).toBe(0);
   });

@@ -93,19 +93,22 @@ describe('submitRefund: failures', () => {
     expect((await refundRow(app.db, p.outRefundNo)).detail).toMatch(/HTTP 503/);
   });
 
-  it.each(['NOTENOUGH', 'USER_ACCOUNT_ABNORMAL', 'INVALID_REQUEST'])('terminal %s: failed, amount freed, ok:false with the code', async (errCode) => {
+  // NOTENOUGH is not terminal: the same refund goes through once the balance is topped up (wx-refund-errors.test.ts).
+  it.each(['USER_ACCOUNT_ABNORMAL', 'INVALID_REQUEST'])('terminal %s: failed, amount freed, ok:false with the code', async (errCode) => {
     const p = await paidWithRefund(100);
     // Before: the whole payment is reserved by the processing refund.
     expect(await reserve(p.orderId, 1)).toMatchObject({ ok: false, code: 'AMOUNT_EXCEEDS' });
     wx.answer('/secapi/pay/refund', wxFail(errCode, `${errCode} 描述`));
 
     const r = await submit(p.outRefundNo);
-    expect(r).toMatchObject({ ok: false, code: errCode, refund: { status: "failed" }, message: `${errCode} 描述` });
+    // USER_ACCOUNT_ABNORMAL also tells the merchant what to do.
+    const said = errCode === 'USER_ACCOUNT_ABNORMAL' ? `${errCode} 描述 (the buyer's WeChat Pay account is abnormal or closed, so WeChat cannot refund the original way: refund the buyer another way (bank transfer, cash); nothing was refunded)` : `${errCode} 描述`;
+    expect(r).toMatchObject({ ok: false, code: errCode, message: said, refund: { status: 'failed' } });
     expect(wx.to('/secapi/pay/refund')).toHaveLength(1); // a business refusal is not retried
     const row = await refundRow(app.db, p.outRefundNo);
-    expect([row.status, row.detail]).toEqual(['failed', `${errCode}: ${errCode} 描述`]);
+    expect([row.status, row.detail]).toEqual(['failed', `${errCode}: ${said}`]);
     const ev = await errorEvents(p.orderId);
-    expect(ev.map((e) => e.detail)).toEqual([`refund ${p.outRefundNo} refused by WeChat: ${errCode} ${errCode} 描述`]);
+    expect(ev.map((e) => e.detail)).toEqual([`refund ${p.outRefundNo} refused by WeChat: ${errCode} ${said}`]);
     const order = await orderRow(app.db, p.orderId);
     expect([order.status, order.refunded_fen]).toEqual(['paid', 0]);
 

@@ -16,6 +16,8 @@ const ZH_REFUND_ERRORS: Record<string, string> = {
   NOT_PAID: '订单未支付，没有可退的款项',
   CERT_REQUIRED: '缺少商户 API 证书，无法退款',
   ORDER_NOT_FOUND: '订单不存在',
+  USER_ACCOUNT_ABNORMAL: '买家的微信支付账户异常或已注销，无法原路退回，请用其他方式（如银行转账）退款给买家',
+  RETURN_FAIL: '微信拒绝了这笔退款请求',
 };
 
 function page(orderId: string) {
@@ -37,6 +39,7 @@ const ZH_CLOSE_ERRORS: Record<string, string> = {
   ORDER_PAID: '买家已付款，订单已标记为已支付，未关闭',
   NOT_PENDING: '只有待支付的订单可以关闭',
   NOT_FOUND: '订单不存在',
+  CLOSE_TOO_EARLY: '微信支付不允许在下单后5分钟内关单，订单仍为待支付，请稍后再试',
 };
 
 /** closeorder at WeChat for every open attempt, then the order closed (ORDERPAID: it is paid instead). */

@@ -51,11 +51,11 @@ module.exports = {
       severity: 'error',
       comment:
         'app/ (outside app/sandbox/) may import from lib/ only lib/checkout/<cap>/index.ts, ' +
-        'lib/session.ts, lib/config.ts, lib/i18n.ts, lib/money.ts, lib/china-time.ts.',
+        'lib/session.ts, lib/config.ts, lib/i18n.ts, lib/money.ts, lib/china-time.ts, lib/log/index.ts.',
       from: { path: '^app/', pathNot: '^app/sandbox/' },
       to: {
         path: '^lib/',
-        pathNot: ['^lib/checkout/[^/]+/index\\.ts$', '^lib/session\\.ts$', UI_SAFE_LIB],
+        pathNot: ['^lib/checkout/[^/]+/index\\.ts$', '^lib/session\\.ts$', '^lib/log/index\\.ts$', UI_SAFE_LIB],
       },
     },
     {
@@ -156,6 +156,16 @@ module.exports = {
         path: REPO,
         pathNot: ['^lib/db/', '^lib/config\\.ts$'],
       },
+    },
+    {
+      // 8b. The logger and the metrics registry are used by every layer (checkout, sandbox, startup,
+      //     routes), so they must depend on none of them: otherwise a log line could drag the domain
+      //     into the database layer or a cycle into a route.
+      name: 'observability-leaves',
+      severity: 'error',
+      comment: 'lib/log/** and lib/metrics/** import nothing from the repo outside their own folder.',
+      from: { path: '^lib/(log|metrics)/' },
+      to: { path: REPO, pathNot: '^lib/$1/' },
     },
     {
       // 9. An import that does not resolve is either a typo, a deleted file or a path alias

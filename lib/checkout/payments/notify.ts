@@ -1,3 +1,5 @@
+import { log } from '../../log';
+import { metrics } from '../../metrics';
 import { NOTIFY_SUCCESS_XML, notifyFailXml, readPaymentNotify } from '../gateway';
 import { type ClientAddress, recordRefusal } from '../kernel';
 import { submitRefund } from '../refunds';
@@ -18,8 +20,35 @@ export interface NotifyReply {
  * `sender` is where the request came from (the client-IP rule), which tells senders apart for the rate limit.
  */
 export async function refusePaymentNotify(code: string, text: string, head: string | null, sender: ClientAddress = {}): Promise<NotifyReply> {
+  const started = performance.now();
   await recordRefusal({ source: 'notify', code, text, raw: head, verified: false, sender });
+  noteNotify(started, { outcome: 'refused', code });
   return { xml: notifyFailXml(code) };
+}
+
+/** What one notify line says beyond the timing. */
+interface NotifyNote {
+  outcome: string;
+  code?: string;
+  orderId?: string | null;
+  outTradeNo?: string | null;
+  transactionId?: string;
+}
+
+/** One log line and the counters for every payment notify, whatever became of it. */
+function noteNotify(started: number, n: NotifyNote): void {
+  const seconds = (performance.now() - started) / 1000;
+  const m = metrics();
+  m.notifies.inc({ kind: 'payment', outcome: n.outcome });
+  m.notifyDuration.observe({ kind: 'payment' }, seconds);
+  const line = {
+    event: 'notify', kind: 'payment', order_id: n.orderId ?? null, out_trade_no: n.outTradeNo ?? null, transaction_id: n.transactionId,
+    outcome: n.outcome, code: n.code, duration_ms: Math.round(seconds * 10_000) / 10,
+  };
+  // Unverified junk is counted, not shouted about: a flood of it must not flood the log at warn.
+  if (n.outcome === 'error') log().error(line, 'payment notify not stored');
+  else if (n.outcome === 'rejected') log().warn(line, 'payment notify rejected');
+  else log().info(line, 'payment notify');
 }
 
 /**
@@ -31,15 +60,18 @@ export async function refusePaymentNotify(code: string, text: string, head: stri
  * recordRefusal): it proves nothing, and a flood of them must not fill the disk or slow real notifies.
  */
 export async function receivePaymentNotify(raw: string, sender: ClientAddress = {}): Promise<NotifyReply> {
+  const started = performance.now();
   const read = readPaymentNotify(raw);
   if (!read.ok) {
     const { verified } = read;
     await recordRefusal({ source: 'notify', code: read.code, text: read.text, raw, outTradeNo: read.outTradeNo, verified, sender });
+    noteNotify(started, { outcome: verified ? 'rejected' : 'refused', code: read.code, outTradeNo: read.outTradeNo });
     return { xml: notifyFailXml(read.code) };
   }
   const p = read.payment;
   try {
     const r = await applyPayment({ source: 'notify', ...p, raw });
+    noteNotify(started, { outcome: r.outcome, code: r.outcome === 'rejected' ? r.code : undefined, orderId: r.orderId, outTradeNo: p.outTradeNo, transactionId: p.transactionId });
     if (r.outcome === 'rejected') return { xml: notifyFailXml(r.code) };
     const refund = r.outcome === 'duplicate_payment' ? r.refund : null;
     return {
@@ -48,12 +80,15 @@ export async function receivePaymentNotify(raw: string, sender: ClientAddress = 
       // processing refund with the same out_refund_no.
       afterResponse: refund
         ? async () => {
-            await submitRefund(refund).catch((e) => console.error('[notify] duplicate refund submit failed', e));
+            await submitRefund(refund).catch((e) =>
+              log().error({ event: 'refund', order_id: refund.order_id, out_trade_no: refund.out_trade_no, out_refund_no: refund.out_refund_no, err: e }, 'duplicate payment refund not submitted; the reconciler retries it'),
+            );
           }
         : undefined,
     };
   } catch (e) {
-    console.error(`[notify] ${p.outTradeNo}: not stored, answering FAIL so WeChat retries:`, (e as Error).message);
+    noteNotify(started, { outcome: 'error', code: 'SYSTEMERROR', outTradeNo: p.outTradeNo, transactionId: p.transactionId });
+    log().error({ event: 'notify', out_trade_no: p.outTradeNo, err: e }, 'payment notify not stored, answering FAIL so WeChat retries');
     return { xml: notifyFailXml('SYSTEMERROR') };
   }
 }

@@ -1,5 +1,7 @@
 import { getConfig } from '../../config';
 import { nowIso } from '../../db';
+import { log } from '../../log';
+import { metrics } from '../../metrics';
 import type { Order, PaymentAttempt, TradeType } from '../../db/schema';
 import type { PayMode } from '../buyer';
 import { getActiveProduct } from '../catalog';
@@ -86,6 +88,36 @@ const rateLimited = (v: Exclude<OrderRateVerdict, { ok: true }>): StartPaymentRe
  * next tap, so one attempt is one WeChat trade (./attempts.ts).
  */
 export async function startPayment(input: StartPaymentInput, now: number = Date.now()): Promise<StartPaymentResult> {
+  const started = performance.now();
+  const trace: Trace = {};
+  let r: StartPaymentResult;
+  try {
+    r = await decideAndPlace(input, now, trace);
+  } catch (e) {
+    log().error({ event: 'start_payment', sku: input.sku, order_id: input.orderId, out_trade_no: trace.outTradeNo, outcome: 'error', err: e }, 'startPayment failed');
+    metrics().startPayments.inc({ outcome: 'error' });
+    throw e;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const outcome = r.ok ? r.kind : r.code;
+  metrics().startPayments.inc({ outcome });
+  metrics().startPaymentDuration.observe(seconds);
+  const line = {
+    event: 'start_payment', sku: input.sku, quantity: input.quantity, mode: input.mode, order_id: r.orderId ?? null, out_trade_no: trace.outTradeNo ?? null,
+    step: trace.step, amount_fen: r.ok ? r.amountFen : undefined, outcome, duration_ms: Math.round(seconds * 10_000) / 10,
+  };
+  if (r.ok || r.code === 'INVALID_INPUT' || r.code === 'NOT_FOUND' || r.code === 'OAUTH_REQUIRED' || r.code === 'ALREADY_PAID') log().info(line, 'startPayment');
+  else log().warn(line, r.message);
+  return r;
+}
+
+/** Which attempt a startPayment ended on and how (reuse, wait, resubmit, place), for its log line. */
+interface Trace {
+  outTradeNo?: string;
+  step?: Plan['kind'];
+}
+
+async function decideAndPlace(input: StartPaymentInput, now: number, trace: Trace): Promise<StartPaymentResult> {
   const { sku, quantity, buyerId, openid, mode } = input;
   if (!Number.isInteger(quantity) || quantity < 1 || quantity > MAX_QUANTITY) {
     return { ok: false, code: 'INVALID_INPUT', message: `quantity must be an integer from 1 to ${MAX_QUANTITY}` };
@@ -142,6 +174,9 @@ export async function startPayment(input: StartPaymentInput, now: number = Date.
     return { kind: 'place', orderId, orderIsNew: !order, attempt, description: order?.name ?? product.name };
   });
 
+  trace.step = plan.kind;
+  if (plan.kind === 'wait') trace.outTradeNo = plan.outTradeNo;
+  else if (plan.kind !== 'done') trace.outTradeNo = plan.attempt.out_trade_no;
   switch (plan.kind) {
     case 'done':
       return plan.result;
@@ -152,7 +187,7 @@ export async function startPayment(input: StartPaymentInput, now: number = Date.
       return a ? present(plan.orderId, a, amountFen) : upstream('a concurrent attempt failed');
     }
     case 'resubmit':
-      return resubmit(plan, input);
+      return resubmit(plan, input, trace);
     case 'place':
       return place(plan, input, now);
   }
@@ -168,12 +203,12 @@ async function place(plan: Extract<Plan, { kind: 'place' }>, input: StartPayment
     if (outcomeUnknown(e)) {
       // WeChat may hold this trade: keep it (./attempts.ts), so the next tap re-submits it instead of placing another.
       await keepUnanswered(a.out_trade_no);
-      console.warn(`unifiedorder ${a.out_trade_no}: no answer (${(e as WechatPayError).code}); kept for re-submission`);
+      log().warn({ event: 'unifiedorder', order_id: plan.orderId, out_trade_no: a.out_trade_no, outcome: 'no_answer', code: (e as WechatPayError).code }, 'unifiedorder got no answer; kept for re-submission');
       return noAnswer((e as WechatPayError).code);
     }
     await dropClaim(a.out_trade_no, plan.orderId, plan.orderIsNew);
     if (e instanceof WechatPayError) {
-      console.warn(`unifiedorder ${a.out_trade_no} failed: ${e.code} ${e.message}`);
+      log().warn({ event: 'unifiedorder', order_id: plan.orderId, out_trade_no: a.out_trade_no, outcome: 'refused', code: e.code, err: e }, 'unifiedorder failed');
       return upstream(e.code);
     }
     throw e;
@@ -196,7 +231,7 @@ function unifiedOrderOf(a: PaymentAttempt, description: string, input: StartPaym
  * unanswered. A refusal (e.g. ORDERCLOSED, or fields that differ because the buyer's IP changed): it is
  * closed at WeChat, or here when WeChat cannot be asked, and the buyer gets a fresh trade.
  */
-async function resubmit(plan: Extract<Plan, { kind: 'resubmit' }>, input: StartPaymentInput): Promise<StartPaymentResult> {
+async function resubmit(plan: Extract<Plan, { kind: 'resubmit' }>, input: StartPaymentInput, trace: Trace): Promise<StartPaymentResult> {
   const a = plan.attempt;
   let res;
   try {
@@ -204,14 +239,14 @@ async function resubmit(plan: Extract<Plan, { kind: 'resubmit' }>, input: StartP
   } catch (e) {
     if (!(e instanceof WechatPayError)) throw e;
     if (outcomeUnknown(e)) return noAnswer(e.code);
-    console.warn(`unifiedorder ${a.out_trade_no} re-submitted: ${e.code} ${e.message}; closing it`);
+    log().warn({ event: 'unifiedorder', order_id: plan.orderId, out_trade_no: a.out_trade_no, outcome: 'resubmit_refused', code: e.code, err: e }, 're-submitted unifiedorder refused; closing it');
     const closed = await closeAttempt(a.out_trade_no).catch((c) => {
-      console.warn(`closeorder ${a.out_trade_no}: ${(c as Error).message}`);
+      log().warn({ event: 'closeorder', order_id: plan.orderId, out_trade_no: a.out_trade_no, err: c }, 'closeorder failed');
       return undefined;
     });
     if (closed === 'paid') return { ok: false, code: 'ALREADY_PAID', message: 'this order is already paid', orderId: plan.orderId };
     if (closed === undefined) await retireUnanswered(a.out_trade_no);
-    return startPayment(input);
+    return decideAndPlace(input, Date.now(), trace);
   }
   const opened = await answerUnanswered(a.out_trade_no, res.prepayId, res.codeUrl);
   if (opened.status !== 'open' || !(opened.prepay_id || opened.code_url)) return upstream(`attempt ${a.out_trade_no} is ${opened.status}`);

@@ -29,8 +29,18 @@ export function doctorReport(env: Record<string, string | undefined> = process.e
     `  Payment notify URL (sent as notify_url): ${c.publicBaseUrl}/api/wechatpay/notify`,
     `  Refund notify URL (sent with each refund): ${c.publicBaseUrl}/api/wechatpay/refund-notify`,
   ];
+  lines.push(
+    '',
+    'Operations (docs/operations.md):',
+    `  Liveness: ${c.publicBaseUrl}/api/health   Readiness: ${c.publicBaseUrl}/api/ready`,
+    `  Metrics: ${c.publicBaseUrl}/api/metrics (${c.metricsToken ? 'Authorization: Bearer $METRICS_TOKEN' : c.mode === 'live' ? 'NOT served: METRICS_TOKEN is not set' : 'open: sandbox mode without METRICS_TOKEN'})`,
+    `  Log level: ${c.logLevel}`,
+  );
   if (c.mode === 'live' && !c.certP12Path) {
     lines.push('', 'Warning: WECHATPAY_CERT_P12 is not set: refunds will be refused until apiclient_cert.p12 is configured.');
+  }
+  if (c.mode === 'live' && !c.metricsToken) {
+    lines.push('', 'Warning: METRICS_TOKEN is not set: GET /api/metrics answers 403 in live mode until it is (at least 16 characters; give it to your Prometheus as a bearer token).');
   }
   if (c.mode === 'sandbox') {
     lines.push('', `Sandbox: WeChat is simulated at ${c.publicBaseUrl}/sandbox (dashboard); nothing needs registering.`);

@@ -74,8 +74,11 @@ export function scrub(value: unknown, name = '', depth = 0): unknown {
   return out;
 }
 
+/** pino's error shape (type, message, stack, cause, own fields such as `code`) as a plain object, scrubbed. */
 function scrubError(e: Error, depth: number): unknown {
-  return scrub(pino.stdSerializers.err(e), '', depth + 1);
+  // The serializer's object has pino's own prototype, which scrub() would flatten to a string.
+  const { raw: _raw, ...plain } = { ...pino.stdSerializers.err(e) } as Record<string, unknown>;
+  return scrub(plain, '', depth + 1);
 }
 
 /** Options for createLogger: the level and, for tests, where lines go (default stdout, written synchronously). */

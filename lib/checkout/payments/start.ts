@@ -103,7 +103,8 @@ export async function startPayment(input: StartPaymentInput, now: number = Date.
   metrics().startPayments.inc({ outcome });
   metrics().startPaymentDuration.observe(seconds);
   const line = {
-    event: 'start_payment', sku: input.sku, quantity: input.quantity, mode: input.mode, order_id: r.orderId ?? null, out_trade_no: trace.outTradeNo ?? null,
+    // The openid is masked by the logger (lib/log): enough to match a line to the order page, not an identity.
+    event: 'start_payment', sku: input.sku, quantity: input.quantity, mode: input.mode, openid: input.openid, order_id: r.orderId ?? null, out_trade_no: trace.outTradeNo ?? null,
     step: trace.step, amount_fen: r.ok ? r.amountFen : undefined, outcome, duration_ms: Math.round(seconds * 10_000) / 10,
   };
   if (r.ok || r.code === 'INVALID_INPUT' || r.code === 'NOT_FOUND' || r.code === 'OAUTH_REQUIRED' || r.code === 'ALREADY_PAID') log().info(line, 'startPayment');

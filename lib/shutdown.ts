@@ -9,7 +9,8 @@ import { log } from './log';
  * that handler closes the HTTP server (no new connections; server.close() waits for the requests in
  * flight), awaits the server's close (pending `after()` work included), then calls process.exit(143).
  * On its own it would exit while a webhook delivery or a reconciler round is still running, and
- * without closing the database.
+ * without closing the database. NEXT_MANUAL_SIG_HANDLE is no way out: it drops Next's handler and with
+ * it the only code that can close Next's HTTP server (vercel/next.js#56810, #83667).
  *
  * So this takes Next's handlers off the signal and runs them itself, as one step of the shutdown:
  *   1. mark the instance as shutting down (/api/ready answers 503) and stop the background workers

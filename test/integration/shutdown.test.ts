@@ -23,6 +23,12 @@ import { signedPaymentNotify } from '../helpers/wechatpay-fixtures';
  *    a lease before another instance may retry it);
  *  - log no error, say it shut down cleanly, and exit 0.
  * A notify that found the server closed got no answer at all: WeChat retries it, like after a crash.
+ *
+ * Why SUCCESS must be durable and a missing answer is safe: WeChat re-sends a notify whose answer was not
+ * SUCCESS or timed out (15s/15s/30s/3m/... over 24h) and never re-sends one answered SUCCESS
+ * (https://pay.weixin.qq.com/wiki/doc/api/jsapi.php?chapter=9_7, 支付结果通知, 注意). Why the app must
+ * drive Next's own handler: Next registers SIGTERM/SIGINT itself and a manual handler cannot trigger its
+ * server cleanup (vercel/next.js#56810, #83667); see lib/shutdown.ts.
  */
 
 const TRADES = 16;

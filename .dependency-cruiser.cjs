@@ -9,8 +9,9 @@
  *   lib/wechatpay/, lib/wechat/  framework-free WeChat protocol layers
  *   lib/sandbox/              the WeChat simulator engine
  *   lib/db/                   Kysely; lib/config.ts; lib/session.ts (iron-session + next/headers)
+ *   lib/log/, lib/metrics/    the logger and the metrics registry every layer uses (leaves)
  *   lib/i18n.ts, lib/money.ts, lib/china-time.ts   UI-safe helpers
- *   lib/startup.ts, lib/doctor.ts, instrumentation.ts   process boot and the doctor script
+ *   lib/startup.ts, lib/shutdown.ts, lib/doctor.ts, instrumentation.ts   process boot and stop, the doctor script
  *
  * Paths are relative to the directory depcruise runs in (the repo root). Package imports are
  * matched both as resolved files under node_modules and, should they ever fail to resolve, by

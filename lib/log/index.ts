@@ -143,11 +143,6 @@ export function getLogger(): Logger {
 /** Shorthand for the process's logger; child loggers per component via `log().child({component})`. */
 export const log = (): Logger => getLogger();
 
-/** Milliseconds since `start` (a Date.now() or performance.now() reading of the same clock), rounded for a log line. */
-export function since(start: number, now: number = performance.now()): number {
-  return Math.round((now - start) * 10) / 10;
-}
-
 export type { Logger } from 'pino';
 
 /**

@@ -82,8 +82,3 @@ export async function metricsText(): Promise<{ contentType: string; body: string
   const { registry } = metrics();
   return { contentType: registry.contentType, body: await registry.metrics() };
 }
-
-/** Seconds since `start`, a performance.now() reading, for a histogram. */
-export function secondsSince(start: number): number {
-  return (performance.now() - start) / 1000;
-}

@@ -45,9 +45,11 @@ function noteNotify(started: number, n: NotifyNote): void {
     event: 'notify', kind: 'payment', order_id: n.orderId ?? null, out_trade_no: n.outTradeNo ?? null, transaction_id: n.transactionId,
     outcome: n.outcome, code: n.code, duration_ms: Math.round(seconds * 10_000) / 10,
   };
-  // Unverified junk is counted, not shouted about: a flood of it must not flood the log at warn.
+  // Unverified junk is counted (metrics, refused_notifies), and logged at debug only: anyone can send
+  // it, and a flood of it must not become a flood of log lines.
   if (n.outcome === 'error') log().error(line, 'payment notify not stored');
   else if (n.outcome === 'rejected') log().warn(line, 'payment notify rejected');
+  else if (n.outcome === 'refused') log().debug(line, 'payment notify refused (unverified)');
   else log().info(line, 'payment notify');
 }
 

@@ -209,7 +209,7 @@ async function place(plan: Extract<Plan, { kind: 'place' }>, input: StartPayment
     }
     await dropClaim(a.out_trade_no, plan.orderId, plan.orderIsNew);
     if (e instanceof WechatPayError) {
-      log().warn({ event: 'unifiedorder', order_id: plan.orderId, out_trade_no: a.out_trade_no, outcome: 'refused', code: e.code, err: e }, 'unifiedorder failed');
+      log().warn({ event: 'unifiedorder', order_id: plan.orderId, out_trade_no: a.out_trade_no, outcome: 'refused', code: e.code, detail: e.message }, 'unifiedorder failed');
       return upstream(e.code);
     }
     throw e;
@@ -240,7 +240,7 @@ async function resubmit(plan: Extract<Plan, { kind: 'resubmit' }>, input: StartP
   } catch (e) {
     if (!(e instanceof WechatPayError)) throw e;
     if (outcomeUnknown(e)) return noAnswer(e.code);
-    log().warn({ event: 'unifiedorder', order_id: plan.orderId, out_trade_no: a.out_trade_no, outcome: 'resubmit_refused', code: e.code, err: e }, 're-submitted unifiedorder refused; closing it');
+    log().warn({ event: 'unifiedorder', order_id: plan.orderId, out_trade_no: a.out_trade_no, outcome: 'resubmit_refused', code: e.code, detail: e.message }, 're-submitted unifiedorder refused; closing it');
     const closed = await closeAttempt(a.out_trade_no).catch((c) => {
       log().warn({ event: 'closeorder', order_id: plan.orderId, out_trade_no: a.out_trade_no, err: c }, 'closeorder failed');
       return undefined;

@@ -24,6 +24,7 @@ export async function receiveRefundNotify(raw: string, sender: ClientAddress = {
     };
     if (outcome === 'error') log().error(line, 'refund notify not stored');
     else if (outcome === 'rejected') log().warn(line, 'refund notify rejected');
+    else if (outcome === 'refused') log().debug(line, 'refund notify refused (unverified)'); // anyone can send these: counted, not logged at info
     else log().info(line, 'refund notify');
   };
   if (!read.ok) {
@@ -51,6 +52,6 @@ export async function receiveRefundNotify(raw: string, sender: ClientAddress = {
 export async function refuseRefundNotify(code: string, text: string, head: string | null, sender: ClientAddress = {}): Promise<string> {
   await recordRefusal({ source: 'refund_notify', code, text, raw: head, verified: false, sender });
   metrics().notifies.inc({ kind: 'refund', outcome: 'refused' });
-  log().info({ event: 'notify', kind: 'refund', order_id: null, out_trade_no: null, outcome: 'refused', code }, 'refund notify refused');
+  log().debug({ event: 'notify', kind: 'refund', order_id: null, out_trade_no: null, outcome: 'refused', code }, 'refund notify refused (unverified)');
   return notifyFailXml(code);
 }

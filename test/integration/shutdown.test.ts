@@ -34,8 +34,9 @@ import { signedPaymentNotify } from '../helpers/wechatpay-fixtures';
 const TRADES = 16;
 const COPIES = 2;
 const CONCURRENCY = 8;
-/** The receiver holds each webhook this long, so deliveries are in flight when SIGTERM lands. */
-const RECEIVER_DELAY_MS = 1500;
+/** The receiver holds each webhook this long; with EVENTS events two at a time, deliveries are in flight for ~10 s. */
+const RECEIVER_DELAY_MS = 2500;
+const EVENTS = 8;
 
 interface Trade extends TestAttempt {
   transactionId: string;
@@ -79,7 +80,7 @@ describe.each(ENGINES)('SIGTERM during a notify burst, on %s', (engine) => {
   }
 
   it('every answered notify is applied, in-flight webhooks are recorded, nothing is logged as an error, exit 0', async () => {
-    const app = await startApp({ engine, env: { RECONCILE_INTERVAL_MS: '20', RECONCILE_GRACE_MS: '600000', WEBHOOK_POLL_MS: '50', WEBHOOK_CONCURRENCY: '4' } });
+    const app = await startApp({ engine, env: { RECONCILE_INTERVAL_MS: '20', RECONCILE_GRACE_MS: '600000', WEBHOOK_POLL_MS: '50', WEBHOOK_CONCURRENCY: '2' } });
     apps.push(app);
     const h = openDb(app.databaseUrl);
     handles.push(h);
@@ -90,8 +91,10 @@ describe.each(ENGINES)('SIGTERM during a notify burst, on %s', (engine) => {
     const cookie = login.headers.getSetCookie().find((c) => c.startsWith('wxcheckout_session='))!.split(';')[0];
     const ep = await fetch(`${app.baseUrl}/api/merchant/webhook-endpoints`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ url: `${rx.base}/slow` }) });
     expect(ep.status).toBe(201);
-    for (let i = 0; i < 6; i++) await emitEvent(h.db, { type: 'checkout.session.paid', data: { object: { id: `cs_shutdown_${engine}_${i}` } } });
-    await expect.poll(() => rx.hits.filter((x) => x.body.includes(`cs_shutdown_${engine}_`)).length, { timeout: 10_000 }).toBeGreaterThan(0);
+    for (let i = 0; i < EVENTS; i++) await emitEvent(h.db, { type: 'checkout.session.paid', data: { object: { id: `cs_shutdown_${engine}_${i}` } } });
+    const leased = async () => (await h.db.selectFrom('webhook_deliveries').select('id').where('claimed_by', 'is not', null).execute()).map((d) => d.id);
+    await expect.poll(leased, { timeout: 10_000 }).not.toEqual([]);
+    let inFlightAtSignal: string[] = [];
 
     // The burst; SIGTERM once a third of it was answered, while the rest keeps coming.
     const copies = trades.flatMap((t) => Array.from({ length: COPIES }, () => t)).sort(() => Math.random() - 0.5);
@@ -115,6 +118,7 @@ describe.each(ENGINES)('SIGTERM during a notify burst, on %s', (engine) => {
         sent.push(s);
         if (s.answer !== 'cut' && ++answered === Math.floor(copies.length / 3) && !signalled) {
           signalled = true;
+          inFlightAtSignal = await leased();
           app.signal('SIGTERM');
         }
       }
@@ -142,7 +146,9 @@ describe.each(ENGINES)('SIGTERM during a notify burst, on %s', (engine) => {
 
     // Webhook attempts in flight were finished and recorded: no lease left, each attempt has its row.
     const deliveries = await h.db.selectFrom('webhook_deliveries').selectAll().execute();
-    expect(deliveries.length).toBe(6);
+    expect(deliveries.length).toBe(EVENTS);
+    expect(inFlightAtSignal.length, 'webhook attempts in flight when SIGTERM was sent').toBeGreaterThan(0);
+    for (const id of inFlightAtSignal) expect(deliveries.find((d) => d.id === id)).toMatchObject({ status: 'delivered', attempts: 1 });
     for (const d of deliveries) {
       expect(d.locked_until, d.id).toBeNull();
       expect(d.claimed_by, d.id).toBeNull();
@@ -159,4 +165,33 @@ describe.each(ENGINES)('SIGTERM during a notify burst, on %s', (engine) => {
     expect(lines.filter((l) => l.event === 'shutdown').map((l) => l.phase)).toEqual(['start', 'done']);
     expect(logs).not.toMatch(/Error:|⨯/);
   });
+
+  if (engine === 'sqlite') {
+    it('a shutdown that cannot finish within SHUTDOWN_TIMEOUT_MS says what it waited for and exits 1', async () => {
+      rx.answer('/stuck', async () => {
+        await new Promise((r) => setTimeout(r, 8000));
+        return 200;
+      });
+      const app = await startApp({ engine, env: { RECONCILE_INTERVAL_MS: '0', WEBHOOK_POLL_MS: '50', SHUTDOWN_TIMEOUT_MS: '1000' } });
+      apps.push(app);
+      const h = openDb(app.databaseUrl);
+      handles.push(h);
+      const login = await fetch(`${app.baseUrl}/api/merchant/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: 'sandbox' }) });
+      const cookie = login.headers.getSetCookie().find((c) => c.startsWith('wxcheckout_session='))!.split(';')[0];
+      const ep = await fetch(`${app.baseUrl}/api/merchant/webhook-endpoints`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ url: `${rx.base}/stuck` }) });
+      expect(ep.status).toBe(201);
+      await emitEvent(h.db, { type: 'checkout.session.paid', data: { object: { id: 'cs_stuck' } } });
+      // Claimed (leased) by the deliverer: the attempt is in flight, the receiver holding it.
+      await expect.poll(async () => (await h.db.selectFrom('webhook_deliveries').select('claimed_by').executeTakeFirst())?.claimed_by ?? null, { timeout: 10_000 }).not.toBeNull();
+
+      app.signal('SIGTERM');
+      const exit = await app.exited;
+      expect(exit, app.logs()).toEqual({ code: 1, signal: null });
+      const timeout = jsonLines(app.logs()).find((l) => l.event === 'shutdown' && l.phase === 'timeout');
+      expect(timeout).toMatchObject({ level: 'error', waiting: ['workers'], duration_ms: expect.any(Number) });
+      // The delivery keeps its lease: another instance (or this one restarted) retries it once the lease ends.
+      const d = await h.db.selectFrom('webhook_deliveries').selectAll().executeTakeFirstOrThrow();
+      expect(d).toMatchObject({ status: 'pending', attempts: 0, claimed_by: expect.any(String) });
+    });
+  }
 });

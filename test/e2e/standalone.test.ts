@@ -131,11 +131,23 @@ describe('the standalone server (output: standalone)', () => {
   });
 
   it('the log of the whole run: JSON lines with the fields, and no secret anywhere in the output', async () => {
-    // A scrape with the token, and a forged notify: both leave traces that must not carry secrets either.
-    await scrape(app.baseUrl, { authorization: `Bearer ${SECRETS.METRICS_TOKEN}` });
+    // A forged notify carrying the API key, and a scrape with the token: neither may leave a secret behind.
     await fetch(`${app.baseUrl}/api/wechatpay/notify`, { method: 'POST', body: `<xml><sign>${SECRETS.WECHATPAY_API_KEY}</sign></xml>` });
     await waitFor(async () => jsonLines(app.logs()).some((l) => l.event === 'webhook_delivery' && l.outcome === 'delivered'), 10_000, 'the delivery logged');
     await waitFor(async () => jsonLines(app.logs()).some((l) => l.event === 'notify' && l.kind === 'refund' && l.outcome === 'applied'), 20_000, 'the refund notify logged');
+    await waitFor(async () => jsonLines(app.logs()).some((l) => l.event === 'refund' && l.action === 'submit'), 20_000, 'the refund call logged');
+    const m = await scrape(app.baseUrl, { authorization: `Bearer ${SECRETS.METRICS_TOKEN}` });
+    // This run's counts, as Prometheus would see them.
+    expect(m.get('wxcheckout_start_payments_total{outcome="jsapi"}')).toBe(1);
+    expect(m.get('wxcheckout_start_payments_total{outcome="native"}')).toBe(1);
+    expect(m.get('wxcheckout_payment_transitions_total{source="notify",outcome="applied"}')).toBe(2);
+    expect(m.get('wxcheckout_merchant_logins_total{result="bad_password"}')).toBe(1);
+    expect(m.get('wxcheckout_merchant_logins_total{result="ok"}')).toBe(1);
+    expect(m.get('wxcheckout_refunds_total{status="processing"}')).toBe(1);
+    expect(m.get('wxcheckout_refunds_total{status="succeeded"}')).toBe(1);
+    expect(m.get('wxcheckout_webhook_deliveries_total{result="delivered"}')).toBe(1);
+    expect(m.get('wxcheckout_webhook_delivery_duration_seconds_count')).toBe(1);
+    expect(m.get('wxcheckout_wechat_api_calls_total{api="refund",result="success"}')).toBe(1);
     const out = app.logs();
     const lines = jsonLines(out);
     const has = (event: string, match: Partial<LogLine> = {}) => lines.filter((l) => l.event === event && Object.entries(match).every(([k, v]) => l[k] === v));

@@ -200,6 +200,25 @@ describe('reconciler', () => {
     expect((await orderRow(app.db, as[1].orderId)).status).toBe('closed');
   });
 
+  it('reconcileRound: one log line per round with what it found, and the sweep counters moved', async () => {
+    const { getConfig } = await import('@/lib/config');
+    const { metrics } = await import('@/lib/metrics');
+    const ran = async () => (await metrics().reconcilerSweeps.get()).values.find((v) => v.labels.result === 'ran')?.value ?? 0;
+    const expiredFound = async () => (await metrics().reconcilerFindings.get()).values.find((v) => v.labels.kind === 'expired')?.value ?? 0;
+    const [ran0, expired0] = [await ran(), await expiredFound()];
+    const as = await expired(1);
+    wx.answer('/pay/closeorder', wxOk());
+    const r = await reconciler.reconcileRound(getConfig(), S);
+    expect(r).toMatchObject({ ran: true, done: [expect.stringContaining(`expired ${as[0].outTradeNo}`)] });
+    expect(await ran()).toBe(ran0 + 1);
+    expect(await expiredFound()).toBe(expired0 + 1);
+    const lines = logs.lines.filter((l) => l.event === 'reconciler_sweep');
+    expect(lines).toEqual([expect.objectContaining({ level: 'info', outcome: 'ran', findings: { expired: 1 }, duration_ms: expect.any(Number) })]);
+    // A round with nothing to do says so at debug only.
+    await reconciler.reconcileRound(getConfig(), S);
+    expect(logs.lines.filter((l) => l.event === 'reconciler_sweep').map((l) => [l.level, l.findings])).toEqual([['info', { expired: 1 }], ['debug', {}]]);
+  });
+
   it('startReconciler: a round that fails is logged, and the next round still runs (the running flag is released)', async () => {
     const { getConfig } = await import('@/lib/config');
     const quiet = await insertOrder(app.db, { amountFen: 100, createdAgoMs: 2 * 60_000, codeUrl: QR });

@@ -10,8 +10,9 @@
  *   lib/wechatpay/, lib/wechat/  framework-free WeChat protocol layers
  *   lib/sandbox/              the WeChat simulator engine
  *   lib/db/                   Kysely; lib/config.ts; lib/session.ts (iron-session + next/headers)
+ *   lib/log/, lib/metrics/    the logger and the metrics registry every layer uses (leaves)
  *   lib/i18n.ts, lib/money.ts, lib/china-time.ts   UI-safe helpers
- *   lib/startup.ts, lib/doctor.ts, instrumentation.ts   process boot and the doctor script
+ *   lib/startup.ts, lib/shutdown.ts, lib/doctor.ts, instrumentation.ts   process boot and stop, the doctor script
  *
  * Paths are relative to the directory depcruise runs in (the repo root). Package imports are
  * matched both as resolved files under node_modules and, should they ever fail to resolve, by
@@ -52,11 +53,11 @@ module.exports = {
       severity: 'error',
       comment:
         'app/ (outside app/sandbox/) may import from lib/ only lib/checkout/<cap>/index.ts, ' +
-        'lib/session.ts, lib/config.ts, lib/i18n.ts, lib/money.ts, lib/china-time.ts.',
+        'lib/session.ts, lib/config.ts, lib/i18n.ts, lib/money.ts, lib/china-time.ts, lib/log/index.ts.',
       from: { path: '^app/', pathNot: '^app/sandbox/' },
       to: {
         path: '^lib/',
-        pathNot: ['^lib/checkout/[^/]+/index\\.ts$', '^lib/session\\.ts$', UI_SAFE_LIB],
+        pathNot: ['^lib/checkout/[^/]+/index\\.ts$', '^lib/session\\.ts$', '^lib/log/index\\.ts$', UI_SAFE_LIB],
       },
     },
     {
@@ -171,6 +172,16 @@ module.exports = {
         path: REPO,
         pathNot: ['^lib/db/', '^lib/config\\.ts$'],
       },
+    },
+    {
+      // 8b. The logger and the metrics registry are used by every layer (checkout, sandbox, startup,
+      //     routes), so they must depend on none of them: otherwise a log line could drag the domain
+      //     into the database layer or a cycle into a route.
+      name: 'observability-leaves',
+      severity: 'error',
+      comment: 'lib/log/** and lib/metrics/** import nothing from the repo outside their own folder.',
+      from: { path: '^lib/(log|metrics)/' },
+      to: { path: REPO, pathNot: '^lib/$1/' },
     },
     {
       // 9. An import that does not resolve is either a typo, a deleted file or a path alias

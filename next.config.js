@@ -26,7 +26,12 @@ const nextConfig = {
   distDir: process.env.NEXT_DIST_DIR || '.next',
   poweredByHeader: false,
   reactStrictMode: true,
-  serverExternalPackages: ['better-sqlite3', 'pg'],
+  // `node <distDir>/standalone/server.js` runs with only the files the server traced (README, "Deploy");
+  // `next start` still serves the same build. scripts/standalone-assets.mjs copies the static files in.
+  output: 'standalone',
+  // Loaded by Node from node_modules, not bundled: native code (better-sqlite3), and modules whose
+  // state must be one per process (prom-client's registry, pino's streams) however many bundles use them.
+  serverExternalPackages: ['better-sqlite3', 'pg', 'prom-client', 'pino'],
   async headers() {
     return [{ source: '/:path*', headers: SECURITY_HEADERS }];
   },

@@ -9,6 +9,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   resolve: { alias: { '@': path.dirname(fileURLToPath(import.meta.url)) } },
   test: {
+    // lib/checkout run inside a test process logs through lib/log: only what went wrong reaches the
+    // test output (servers started by test/helpers/server.ts log at info into their captured output).
+    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
     include: ['test/unit/**/*.test.ts'],
     testTimeout: 30_000,
     pool: 'forks',

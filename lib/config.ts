@@ -95,7 +95,16 @@ export interface AppConfig {
   reconcile: ReconcilerSettings;
   orderRate: OrderRateSettings;
   webhooks: WebhookSettings;
+  /** METRICS_TOKEN: the Bearer token GET /api/metrics asks for; live mode serves no metrics without one. */
+  metricsToken?: string;
+  /** LOG_LEVEL (lib/log reads it itself; checked here so a typo refuses to start). */
+  logLevel: string;
+  /** SHUTDOWN_TIMEOUT_MS: how long a SIGTERM may wait for in-flight work before the process gives up and exits 1. */
+  shutdownTimeoutMs: number;
 }
+
+/** LOG_LEVEL's values (pino's levels). */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export type ConfigResult = { ok: true; config: AppConfig } | { ok: false; errors: string[] };
 
@@ -215,6 +224,13 @@ export function parseConfig(env: Env = process.env): ConfigResult {
 
   const v3 = apiVersion === 'v3' ? parseV3Settings(val, live, dataDir, mchId, errors) : undefined;
 
+  const metricsToken = val('METRICS_TOKEN');
+  // A scrape token is a password for the instance's internals: short ones are guessable.
+  if (metricsToken !== undefined && metricsToken.length < 16) errors.push('METRICS_TOKEN: must be at least 16 characters');
+  const logLevel = val('LOG_LEVEL') ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) errors.push(`LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  const shutdownTimeoutMs = intVar(val('SHUTDOWN_TIMEOUT_MS'), 25_000, 'SHUTDOWN_TIMEOUT_MS', 1_000, 600_000, errors);
+
   if (errors.length > 0) return { ok: false, errors };
   const internal = `http://127.0.0.1:${port}/sandbox`;
   return {
@@ -231,6 +247,9 @@ export function parseConfig(env: Env = process.env): ConfigResult {
       reconcile,
       orderRate,
       webhooks,
+      metricsToken,
+      logLevel,
+      shutdownTimeoutMs,
     },
   };
 }

@@ -34,8 +34,18 @@ export function doctorReport(env: Record<string, string | undefined> = process.e
   ];
   const v3 = v3DoctorLines(c);
   lines.push(...v3.lines);
+  lines.push(
+    '',
+    'Operations (docs/operations.md):',
+    `  Liveness: ${c.publicBaseUrl}/api/health   Readiness: ${c.publicBaseUrl}/api/ready`,
+    `  Metrics: ${c.publicBaseUrl}/api/metrics (${c.metricsToken ? 'Authorization: Bearer $METRICS_TOKEN' : c.mode === 'live' ? 'NOT served: METRICS_TOKEN is not set' : 'open: sandbox mode without METRICS_TOKEN'})`,
+    `  Log level: ${c.logLevel}`,
+  );
   if (c.mode === 'live' && c.apiVersion === 'v2' && !c.certP12Path) {
     lines.push('', 'Warning: WECHATPAY_CERT_P12 is not set: refunds will be refused until apiclient_cert.p12 is configured.');
+  }
+  if (c.mode === 'live' && !c.metricsToken) {
+    lines.push('', 'Warning: METRICS_TOKEN is not set: GET /api/metrics answers 403 in live mode until it is (at least 16 characters; give it to your Prometheus as a bearer token).');
   }
   if (c.mode === 'sandbox') {
     lines.push(

@@ -88,7 +88,20 @@ export function nowIso(ms: number = Date.now()): string {
 }
 
 export type { Database } from './schema';
-export { migrate } from './migrations';
+export { migrate, migrationStatus, type MigrationStatus } from './migrations';
+
+/**
+ * Closes the process-wide database (graceful shutdown, after the last request): the pg pool ends its
+ * sessions cleanly, SQLite checkpoints and closes the file. A later getDbHandle() would open it again.
+ */
+export async function closeDbHandle(): Promise<void> {
+  const g = globalThis as Holder;
+  const opening = g[globalKey];
+  if (!opening) return;
+  delete g[globalKey];
+  const handle = await opening.catch(() => undefined);
+  await handle?.close();
+}
 
 /** Cheap liveness probe for /api/health: one `select 1` on the process's database. */
 export async function pingDb(): Promise<DbKind> {

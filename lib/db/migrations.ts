@@ -280,3 +280,31 @@ export async function migrate(db: Kysely<any>, to?: string): Promise<string[]> {
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
+
+/** Which migrations the database has compared with the ones this code ships (/api/ready). */
+export interface MigrationStatus {
+  /** Every shipped migration is applied and the database knows none this code does not. */
+  ok: boolean;
+  applied: number;
+  shipped: number;
+  /** Shipped but not applied (start-up had not finished, or failed). */
+  pending: string[];
+  /** Applied but not shipped: the database was migrated by a newer version of the app. */
+  unknown: string[];
+}
+
+/**
+ * Reads Kysely's migration table (no lock taken, nothing written) and compares it with MIGRATIONS. A
+ * database never migrated has no table yet: everything is pending.
+ */
+export async function migrationStatus(db: Kysely<any>): Promise<MigrationStatus> {
+  const shipped = Object.keys(MIGRATIONS).sort();
+  const tables = await db.introspection.getTables({ withInternalKyselyTables: true });
+  const names = tables.some((t) => t.name === 'kysely_migration')
+    ? (await db.selectFrom('kysely_migration').select('name').execute()).map((r: { name: string }) => r.name)
+    : [];
+  const applied = new Set(names);
+  const pending = shipped.filter((n) => !applied.has(n));
+  const unknown = names.filter((n) => !(n in MIGRATIONS)).sort();
+  return { ok: pending.length === 0 && unknown.length === 0, applied: names.length, shipped: shipped.length, pending, unknown };
+}

@@ -2,6 +2,7 @@ import type { AppConfig } from '../config';
 import { parseXml } from '../wechatpay/xml';
 import { type SandboxDb, sandboxDb } from './db';
 import { nowIso } from '../db';
+import { log } from '../log';
 import { registerKick, RETRY_SCHEDULE_S } from './deliveries';
 import { newRowId } from './ids';
 import { refundNotifyXml } from './notify-body';
@@ -17,7 +18,7 @@ const TIMEOUT_MS = 5000;
 /** Even with nothing due, look again this often (a row written by another process, a clock jump). */
 const IDLE_MS = 30_000;
 
-type State = { wake?: Wake; running: boolean; again: boolean; inFlight: Set<string>; config: AppConfig };
+type State = { wake?: Wake; running: boolean; again: boolean; inFlight: Set<string>; sends: Set<Promise<void>>; passing?: Promise<void>; stopped?: boolean; config: AppConfig };
 const key = Symbol.for('wechat-checkout.sandbox-notifier');
 
 /**
@@ -28,18 +29,42 @@ const key = Symbol.for('wechat-checkout.sandbox-notifier');
 export function startSandboxNotifier(config: AppConfig): void {
   const g = globalThis as { [key]?: State };
   if (g[key]) return;
-  const st: State = { running: false, again: false, inFlight: new Set(), config };
+  const st: State = { running: false, again: false, inFlight: new Set(), sends: new Set(), config };
   g[key] = st;
   registerKick(() => schedule(st, 0));
   schedule(st, 0);
 }
 
+/**
+ * Stops the notifier (graceful shutdown): no new delivery starts, and the promise settles once the
+ * ones in flight have been sent and logged (a restart resumes the rest from sandbox_deliveries).
+ */
+export async function stopSandboxNotifier(): Promise<void> {
+  const g = globalThis as { [key]?: State };
+  const st = g[key];
+  if (!st) return;
+  st.stopped = true;
+  st.wake?.cancel();
+  delete g[key];
+  registerKick(() => {});
+  await st.passing;
+  while (st.sends.size > 0) await Promise.allSettled([...st.sends]);
+}
+
 function schedule(st: State, ms: number): void {
-  st.wake ??= createWake(() => void pass(st), IDLE_MS);
+  if (st.stopped) return;
+  st.wake ??= createWake(() => {
+    const p = pass(st);
+    st.passing = p;
+    void p.finally(() => {
+      if (st.passing === p) st.passing = undefined;
+    });
+  }, IDLE_MS);
   st.wake.in(ms);
 }
 
 async function pass(st: State): Promise<void> {
+  if (st.stopped) return;
   if (st.running) {
     st.again = true;
     return;
@@ -51,17 +76,20 @@ async function pass(st: State): Promise<void> {
     const now = nowIso();
     const due = await db.selectFrom('sandbox_deliveries').selectAll().where('status', '=', 'pending').where('next_at', '<=', now).orderBy('next_at', 'asc').limit(50).execute();
     for (const d of due) {
+      if (st.stopped) break;
       if (st.inFlight.has(d.id)) continue;
       st.inFlight.add(d.id);
-      void deliver(st, db, d).catch((e) => console.error('[sandbox notifier]', e)).finally(() => {
+      const send: Promise<void> = deliver(st, db, d).catch((e) => log().error({ event: 'sandbox_notify', delivery_id: d.id, err: e }, 'sandbox notifier delivery failed')).finally(() => {
         st.inFlight.delete(d.id);
+        st.sends.delete(send);
         schedule(st, 0);
       });
+      st.sends.add(send);
     }
     const next = await db.selectFrom('sandbox_deliveries').select('next_at').where('status', '=', 'pending').where('next_at', '>', now).orderBy('next_at', 'asc').limit(1).executeTakeFirst();
     if (next?.next_at) wait = Date.parse(next.next_at) - Date.now();
   } catch (e) {
-    console.error('[sandbox notifier]', e);
+    log().error({ event: 'sandbox_notify', err: e }, 'sandbox notifier pass failed');
     wait = 1000;
   } finally {
     st.running = false;

@@ -1,3 +1,4 @@
+import { log } from '../log';
 import { randomBytes } from 'node:crypto';
 import { sandboxDb } from './db';
 import type { SandboxRequestsTable } from './schema';
@@ -49,7 +50,7 @@ export async function recordRefusal(api: string, reason: string, diag?: SignDiag
       .where('id', '<', (eb) => eb.selectFrom('sandbox_requests').select('id').orderBy('id', 'desc').limit(1).offset(REQUESTS_KEPT - 1))
       .execute();
   } catch (e) {
-    console.error('[sandbox requests] could not record a refused request', e);
+    log().error({ event: 'sandbox_request', err: e }, 'could not record a refused sandbox request');
   }
 }
 

@@ -9,6 +9,8 @@ export interface Wake {
   in(ms: number): void;
   /** When the pending wake-up is due (epoch ms), or undefined. */
   dueAt(): number | undefined;
+  /** Drops the pending wake-up (shutdown). */
+  cancel(): void;
 }
 
 export function createWake(run: () => void, maxMs: number): Wake {
@@ -29,5 +31,10 @@ export function createWake(run: () => void, maxMs: number): Wake {
       timer.unref?.();
     },
     dueAt: () => at,
+    cancel() {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      at = undefined;
+    },
   };
 }

@@ -41,9 +41,25 @@ export interface WechatPayClientOptions {
   passphrase?: string;
   /** Extra CA to trust for the refund host (tests; live uses the system roots). */
   ca?: Buffer | string;
+  /** Told about every finished call (retries included), for metrics and logs; its exceptions are ignored. */
+  onCall?: (call: WechatPayCallRecord) => void;
 }
 
-type Api = 'unifiedorder' | 'orderquery' | 'closeorder' | 'refund' | 'refundquery' | 'downloadbill';
+/**
+ * One finished API call as onCall sees it. `result`: `success`; `fail` when WeChat answered with a
+ * signed result_code FAIL (an err_code such as ORDERPAID); `error` when there was no trustworthy answer
+ * (network, timeout, HTTP error, bad signature, malformed XML).
+ */
+export interface WechatPayCallRecord {
+  api: Api;
+  result: 'success' | 'fail' | 'error';
+  /** The error's code (WeChat's err_code, or TIMEOUT, NETWORK, BAD_SIGN...) when not a success. */
+  code?: string;
+  durationMs: number;
+}
+
+/** The v2 APIs this client calls. */
+export type Api = 'unifiedorder' | 'orderquery' | 'closeorder' | 'refund' | 'refundquery' | 'downloadbill';
 
 /** Paths under baseUrl (docs/wechatpay-v2.md §3, §6, §7, §8). */
 export const WECHATPAY_PATHS: Record<Api, string> = {
@@ -136,7 +152,27 @@ export class WechatPayClient {
     return buildXml(out);
   }
 
+  /** send() with its outcome and duration reported to onCall. */
   private async call(api: Api, fields: Record<string, WxRequestValue>, bill = false): Promise<Record<string, string> | WxBill> {
+    const started = performance.now();
+    const report = (result: WechatPayCallRecord['result'], code?: string) => {
+      try {
+        this.opts.onCall?.({ api, result, code, durationMs: performance.now() - started });
+      } catch {
+        /* an observer must never change a payment call's outcome */
+      }
+    };
+    try {
+      const out = await this.send(api, fields, bill);
+      report('success');
+      return out;
+    } catch (e) {
+      report(e instanceof WechatPayApiError ? 'fail' : 'error', e instanceof WechatPayError ? e.code : 'ERROR');
+      throw e;
+    }
+  }
+
+  private async send(api: Api, fields: Record<string, WxRequestValue>, bill: boolean): Promise<Record<string, string> | WxBill> {
     const url = this.baseUrl + WECHATPAY_PATHS[api];
     const { post, mtls } = this.poster(api, url);
     const body = this.envelope(fields);

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 import { inject } from 'vitest';
 import { type Engine, freshDatabaseUrl } from './db';
@@ -12,6 +13,10 @@ export interface AppServer {
   stop: () => Promise<void>;
   /** SIGKILL, as a crash or an OOM kill would: no shutdown hooks, no `after()` work; resolves once it has exited. */
   kill: () => Promise<void>;
+  /** Sends a signal (SIGTERM: the graceful shutdown) without waiting; see `exited`. */
+  signal: (sig: NodeJS.Signals) => void;
+  /** Settles when the server process has exited, with its exit code or the signal that ended it. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 const root = path.resolve(__dirname, '../..');
@@ -20,9 +25,11 @@ const root = path.resolve(__dirname, '../..');
  * Serves the production build (`next start`) on a free port with its own fresh database, in sandbox
  * mode unless `env` says otherwise, and waits for /api/health. SANDBOX_TIME_SCALE defaults to 1000 so
  * notify retries take milliseconds. `databaseUrl` serves an existing database (a second instance, or a
- * restart); `port` a given port (a restart at the address WeChat already knows).
+ * restart); `port` a given port (a restart at the address WeChat already knows). `standalone` serves the
+ * same build with `node <distDir>/standalone/server.js` instead, as a deployment does (README, "Deploy"),
+ * from a working directory outside the repository so nothing but the standalone folder can be used.
  */
-export async function startApp(opts: { engine?: Engine; env?: Record<string, string>; databaseUrl?: string; port?: number } = {}): Promise<AppServer> {
+export async function startApp(opts: { engine?: Engine; env?: Record<string, string>; databaseUrl?: string; port?: number; standalone?: boolean } = {}): Promise<AppServer> {
   const port = opts.port ?? (await freePort());
   const databaseUrl = opts.databaseUrl ?? (await freshDatabaseUrl(opts.engine ?? 'sqlite'));
   const env: NodeJS.ProcessEnv = {
@@ -33,13 +40,20 @@ export async function startApp(opts: { engine?: Engine; env?: Record<string, str
     PORT: String(port),
     DATABASE_URL: databaseUrl,
     SANDBOX_TIME_SCALE: '1000',
+    LOG_LEVEL: 'info',
+    // The standalone server listens on HOSTNAME (a shell may export the machine's name there).
+    HOSTNAME: '::',
     ...opts.env,
   };
-  const child = spawn(process.execPath, [path.join(root, 'node_modules/next/dist/bin/next'), 'start', '-p', String(port)], {
-    cwd: root,
+  const args = opts.standalone
+    ? [path.join(root, inject('distDir'), 'standalone', 'server.js')]
+    : [path.join(root, 'node_modules/next/dist/bin/next'), 'start', '-p', String(port)];
+  const child = spawn(process.execPath, args, {
+    cwd: opts.standalone ? os.tmpdir() : root,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
@@ -52,6 +66,8 @@ export async function startApp(opts: { engine?: Engine; env?: Record<string, str
     logs: () => out,
     stop: () => stopChild(child),
     kill: () => killChild(child),
+    signal: (sig) => child.kill(sig),
+    exited,
   };
 }
 

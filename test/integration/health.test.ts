@@ -2,6 +2,8 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { Client } from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { type DbHandle, openDb } from '@/lib/db';
+import { MIGRATIONS } from '@/lib/db/migrations';
 import { ENGINES } from '../helpers/db';
 import { type AppServer, startApp } from '../helpers/server';
 
@@ -21,6 +23,73 @@ describe.each(ENGINES)('/api/health on %s', (engine) => {
     expect(html).toContain('href="/shop/test-1fen"');
     expect(html).toContain('¥<!-- -->0.01');
   });
+});
+
+/** The migrations this code ships: /api/ready compares the database with these. */
+const SHIPPED = Object.keys(MIGRATIONS).length;
+
+describe.each(ENGINES)('/api/ready on %s', (engine) => {
+  let app: AppServer;
+  let h: DbHandle;
+  afterAll(async () => {
+    await h?.close();
+    await app?.stop();
+  });
+  const ready = async () => {
+    const r = await fetch(`${app.baseUrl}/api/ready`);
+    return { status: r.status, body: (await r.json()) as Record<string, any> };
+  };
+
+  it('200 with the database, every shipped migration applied, and where the reconciler and its lock stand', async () => {
+    app = await startApp({ engine });
+    h = openDb(app.databaseUrl);
+    const r = await ready();
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual({
+      ok: true, mode: 'sandbox', shuttingDown: false, db: { ok: true, kind: engine },
+      migrations: { ok: true, applied: SHIPPED, shipped: SHIPPED, pending: [], unknown: [] },
+      reconciler: { enabled: true, intervalMs: 30_000, lock: engine === 'postgres' ? 'free' : 'not_used', lastRound: null },
+    });
+  });
+
+  it('503 naming the migration when one is not applied, or when the database knows one this code does not', async () => {
+    const migrations = h.db.withTables<{ kysely_migration: { name: string; timestamp: string } }>();
+    const row = await migrations.selectFrom('kysely_migration').selectAll().where('name', '=', '0007_webhooks').executeTakeFirstOrThrow();
+    await migrations.deleteFrom('kysely_migration').where('name', '=', '0007_webhooks').execute();
+    try {
+      const r = await ready();
+      expect(r.status).toBe(503);
+      expect(r.body).toMatchObject({ ok: false, db: { ok: true }, migrations: { ok: false, applied: SHIPPED - 1, pending: ['0007_webhooks'], unknown: [] } });
+    } finally {
+      await migrations.insertInto('kysely_migration').values(row).execute();
+    }
+    await migrations.insertInto('kysely_migration').values({ name: '9999_from_a_newer_version', timestamp: new Date().toISOString() }).execute();
+    try {
+      const r = await ready();
+      expect(r.status).toBe(503);
+      expect(r.body).toMatchObject({ ok: false, migrations: { ok: false, pending: [], unknown: ['9999_from_a_newer_version'] } });
+    } finally {
+      await migrations.deleteFrom('kysely_migration').where('name', '=', '9999_from_a_newer_version').execute();
+    }
+    expect((await ready()).status).toBe(200);
+  });
+
+  if (engine === 'postgres') {
+    it("reports the reconciler lock another instance holds, and stays ready: one instance sweeping is enough", async () => {
+      const other = new Client({ connectionString: app.databaseUrl });
+      await other.connect();
+      try {
+        await other.query('select pg_advisory_lock(727300611)');
+        const r = await ready();
+        expect(r.status).toBe(200);
+        expect(r.body.reconciler.lock).toBe('held_elsewhere');
+        await other.query('select pg_advisory_unlock(727300611)');
+        expect((await ready()).body.reconciler.lock).toBe('free');
+      } finally {
+        await other.end();
+      }
+    });
+  }
 });
 
 describe('live mode start-up', () => {
@@ -51,10 +120,14 @@ describe('/api/health when PostgreSQL goes away', () => {
       const down = await fetch(`${app.baseUrl}/api/health`);
       expect(down.status).toBe(503);
       expect(await down.json()).toMatchObject({ ok: false, mode: 'sandbox', db: 'postgres' });
+      const notReady = await fetch(`${app.baseUrl}/api/ready`);
+      expect(notReady.status).toBe(503);
+      expect(await notReady.json()).toMatchObject({ ok: false, db: { ok: false, kind: 'postgres', error: expect.stringContaining('database unavailable') }, migrations: null });
       await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
       const up = await fetch(`${app.baseUrl}/api/health`);
       expect(up.status).toBe(200);
       expect(await up.json()).toEqual({ ok: true, mode: 'sandbox', db: 'postgres' });
+      expect((await fetch(`${app.baseUrl}/api/ready`)).status).toBe(200);
     } finally {
       await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`).catch(() => {});
       await admin.end();

@@ -16,7 +16,8 @@ export default async function setup(project: TestProject) {
   const pg = await startPostgres();
   project.provide('pgUrl', pg.url);
   project.provide('distDir', distDir);
-  if (process.env.TEST_BUILD !== '0' || !existsSync(path.join(root, distDir, 'BUILD_ID'))) {
+  const build = process.env.TEST_BUILD !== '0' || !existsSync(path.join(root, distDir, 'BUILD_ID'));
+  if (build) {
     console.log(`[setup] next build into ${distDir} ...`);
     const r = spawnSync(process.execPath, [path.join(root, 'node_modules/next/dist/bin/next'), 'build'], {
       cwd: root,
@@ -26,6 +27,14 @@ export default async function setup(project: TestProject) {
     if (r.status !== 0) {
       await pg.stop();
       throw new Error(`next build failed:\n${r.stdout}\n${r.stderr}`);
+    }
+  }
+  // The standalone server's static files, as `npm run build` copies them (scripts/standalone-assets.mjs).
+  if (build || !existsSync(path.join(root, distDir, 'standalone', distDir, 'static'))) {
+    const r = spawnSync(process.execPath, [path.join(root, 'scripts/standalone-assets.mjs')], { cwd: root, env: { ...process.env, NEXT_DIST_DIR: distDir }, encoding: 'utf8' });
+    if (r.status !== 0) {
+      await pg.stop();
+      throw new Error(`standalone assets failed:\n${r.stdout}\n${r.stderr}`);
     }
   }
   return async () => {

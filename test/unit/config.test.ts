@@ -110,4 +110,18 @@ describe('config', () => {
     });
     expect(live.ok && live.config.webhooks.timeScale).toBe(1);
   });
+
+  it('operations settings: METRICS_TOKEN length, LOG_LEVEL names, SHUTDOWN_TIMEOUT_MS bounds', () => {
+    const d = parseConfig({ DATABASE_URL: tmpDb() });
+    if (!d.ok) throw new Error(d.errors.join('; '));
+    expect({ token: d.config.metricsToken, level: d.config.logLevel, shutdown: d.config.shutdownTimeoutMs }).toEqual({ token: undefined, level: 'info', shutdown: 25_000 });
+    const ok = parseConfig({ DATABASE_URL: tmpDb(), METRICS_TOKEN: 'm'.repeat(16), LOG_LEVEL: 'debug', SHUTDOWN_TIMEOUT_MS: '5000' });
+    expect(ok.ok && [ok.config.metricsToken, ok.config.logLevel, ok.config.shutdownTimeoutMs]).toEqual(['m'.repeat(16), 'debug', 5000]);
+    const bad = parseConfig({ DATABASE_URL: tmpDb(), METRICS_TOKEN: 'short', LOG_LEVEL: 'verbose', SHUTDOWN_TIMEOUT_MS: '10' });
+    expect(bad.ok).toBe(false);
+    const errors = (bad as { errors: string[] }).errors.join('\n');
+    expect(errors).toMatch(/METRICS_TOKEN: must be at least 16 characters/);
+    expect(errors).toMatch(/LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"/);
+    expect(errors).toMatch(/SHUTDOWN_TIMEOUT_MS: must be an integer from 1000 to 600000, got "10"/);
+  });
 });

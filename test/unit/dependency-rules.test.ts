@@ -72,6 +72,10 @@ const FIXTURE: Record<string, string> = {
     `import Link from 'next/link';\nimport { start } from '@/lib/checkout/payments';\nimport { session } from '@/lib/session';\n` +
     `import { yuan } from '@/lib/money';\nimport { t } from '@/lib/i18n';\nimport { cn } from '@/lib/china-time';\nimport { config } from '../lib/config';\n` +
     `export default function P() { return [Link, start, session, yuan, t, cn, config]; }\n`,
+  'lib/log/index.ts': `import pino from 'pino';\nexport const log = pino;\n`,
+  'lib/metrics/index.ts': `import { Registry } from 'prom-client';\nexport const registry = new Registry();\n`,
+  'lib/checkout/kernel/logs.ts': `import { log } from '@/lib/log';\nimport { registry } from '@/lib/metrics';\nexport const x = [log, registry];\n`,
+  'app/logs.ts': `import { log } from '@/lib/log';\nexport const x = log;\n`,
   'app/sandbox/page.tsx': `import { engine } from '@/lib/sandbox/engine';\nimport { config } from '@/lib/config';\nimport { yuan } from '@/lib/money';\nexport default function S() { return [engine, config, yuan]; }\n`,
 
   // ---- violations ----
@@ -97,6 +101,9 @@ const FIXTURE: Record<string, string> = {
   'lib/sandbox/bad-wechat.ts': `import { isWechat } from '@/lib/wechat/ua';\nexport const x = isWechat;\n`, // 7
   'lib/checkout/objects/bad.ts': `import { start } from '@/lib/checkout/payments';\nexport const x = start;\n`, // 5c
   'lib/db/bad.ts': `import { yuan } from '../money';\nexport const x = yuan;\n`, // 8
+  'lib/log/bad.ts': `import { config } from '../config';\nexport const x = config;\n`, // 8b
+  'lib/metrics/bad.ts': `import { db } from '@/lib/db';\nexport const x = db;\n`, // 8b
+  'app/bad-metrics.ts': `import { registry } from '@/lib/metrics';\nexport const x = registry;\n`, // 2
   'app/bad-missing.ts': `import { nope } from '@/lib/nope';\nexport const x = nope;\n`, // 9
 };
 
@@ -127,6 +134,9 @@ const EXPECTED = [
   'sandbox-is-wechat: lib/sandbox/bad-checkout.ts → lib/checkout/payments/index.ts',
   'sandbox-is-wechat: lib/sandbox/bad-wechat.ts → lib/wechat/ua.ts',
   'db-below-domain: lib/db/bad.ts → lib/money.ts',
+  'observability-leaves: lib/log/bad.ts → lib/config.ts',
+  'observability-leaves: lib/metrics/bad.ts → lib/db/index.ts',
+  'app-uses-checkout-public-surface: app/bad-metrics.ts → lib/metrics/index.ts',
   'not-to-unresolvable: app/bad-missing.ts → @/lib/nope',
 ];
 

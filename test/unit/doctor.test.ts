@@ -26,6 +26,17 @@ describe('npm run doctor', () => {
     expect(text).toContain('payment window (ORDER_TTL_MINUTES): 15 min; WeChat refuses windows under 5 min, so at least 6');
   });
 
+  it('says metrics are not served in live mode without METRICS_TOKEN, and how they are guarded with one', () => {
+    const without = doctorReport(live).lines.join('\n');
+    expect(without).toContain('Metrics: https://pay.example.com/api/metrics (NOT served: METRICS_TOKEN is not set)');
+    expect(without).toContain('Warning: METRICS_TOKEN is not set: GET /api/metrics answers 403 in live mode');
+    expect(without).toContain('Readiness: https://pay.example.com/api/ready');
+    const withToken = doctorReport({ ...live, METRICS_TOKEN: 't'.repeat(24) }).lines.join('\n');
+    expect(withToken).toContain('Metrics: https://pay.example.com/api/metrics (Authorization: Bearer $METRICS_TOKEN)');
+    expect(withToken).not.toContain('METRICS_TOKEN is not set');
+    expect(withToken).not.toContain('t'.repeat(24));
+  });
+
   it('lists every problem of a broken configuration and exits 1 from the command line', () => {
     const root = path.resolve(__dirname, '../..');
     const r = spawnSync(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), 'scripts/doctor.ts'], {

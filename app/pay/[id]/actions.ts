@@ -7,6 +7,7 @@ import { buyerIp, detectClient, payModeFor } from '@/lib/checkout/buyer';
 import { ORDER_ID_RE } from '@/lib/checkout/kernel';
 import { startSessionPayment as startSessionPaymentFor, type StartPaymentResult } from '@/lib/checkout/payments';
 import { pickLocale } from '@/lib/i18n';
+import { log } from '@/lib/log';
 import { getSession } from '@/lib/session';
 
 const Input = z.object({ sessionId: z.string().regex(ORDER_ID_RE) });
@@ -44,7 +45,7 @@ export async function startSessionPayment(raw: unknown): Promise<StartPaymentRes
     }[r.code];
     return { ...r, message };
   } catch (e) {
-    console.error('startSessionPayment failed', e);
+    log().error({ event: 'start_payment', session_id: parsed.data.sessionId, err: e }, 'startSessionPayment failed');
     return { ok: false, code: 'INTERNAL', message: c.genericError };
   }
 }

@@ -1,4 +1,5 @@
 'use server';
+import { log } from '@/lib/log';
 import { cookies, headers } from 'next/headers';
 import { z } from 'zod';
 import { checkoutCopy } from '@/app/_components/checkout-copy';
@@ -52,7 +53,7 @@ export async function startPayment(raw: unknown): Promise<StartPaymentResult> {
     }[r.code];
     return { ...r, message };
   } catch (e) {
-    console.error('startPayment failed', e);
+    log().error({ event: 'start_payment', sku: parsed.data.sku, outcome: 'error', err: e }, 'startPayment action failed');
     return { ok: false, code: 'INTERNAL', message: c.genericError };
   }
 }

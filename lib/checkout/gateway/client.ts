@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { getConfig } from '../../config';
-import { WechatPayClient } from '../../wechatpay/client';
+import { log } from '../../log';
+import { metrics } from '../../metrics';
+import { WechatPayClient, type WechatPayCallRecord } from '../../wechatpay/client';
 
 const key = Symbol.for('wechat-checkout.pay-client');
 type Holder = { [key]?: WechatPayClient };
@@ -18,6 +20,19 @@ export function getPayClient(): WechatPayClient {
     baseUrl: c.mchBaseUrl,
     pfx: c.certP12Path ? readFileSync(c.certP12Path) : undefined,
     passphrase: c.mchId,
+    onCall: observeCall,
   });
   return g[key];
+}
+
+/** Every WeChat Pay call counted by api and result, timed, and logged (debug when it succeeded). */
+function observeCall(call: WechatPayCallRecord): void {
+  const m = metrics();
+  m.wechatCalls.inc({ api: call.api, result: call.result });
+  m.wechatDuration.observe({ api: call.api }, call.durationMs / 1000);
+  const line = { event: 'wechat_call', api: call.api, outcome: call.result, code: call.code, duration_ms: Math.round(call.durationMs) };
+  // A signed FAIL (ORDERPAID on a close, REFUNDNOTEXIST) is an answer the caller handles; no answer is worth a warning.
+  if (call.result === 'success') log().debug(line, `wechat ${call.api}`);
+  else if (call.result === 'fail') log().info(line, `wechat ${call.api}: ${call.code}`);
+  else log().warn(line, `wechat ${call.api}: ${call.code}`);
 }

@@ -1,3 +1,4 @@
+import { log } from '../../log';
 import { getDb, nowIso } from '../../db';
 import type { EventOutcome, EventSource } from '../../db/schema';
 import type { ClientAddress } from './client-ip';
@@ -88,6 +89,6 @@ export async function recordRefusal(r: Refusal): Promise<void> {
     }
     await recordEvent(db, { orderId, outTradeNo, source: r.source, outcome: 'rejected', detail: `${r.code}: ${r.text}`, raw: r.raw });
   } catch (e) {
-    console.error(`[${r.source}] could not record a refused notify:`, (e as Error).message);
+    log().error({ event: 'refusal', source: r.source, code: r.code, err: e }, 'could not record a refused notify');
   }
 }

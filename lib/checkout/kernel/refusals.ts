@@ -1,3 +1,4 @@
+import { log } from '../../log';
 import { type Kysely, sql } from 'kysely';
 import { getConfig } from '../../config';
 import { nowIso } from '../../db';
@@ -169,7 +170,7 @@ export async function flushRefusals(keys?: string[]): Promise<void> {
     });
     if (prune) state.lastPrune = Date.now();
   } catch (e) {
-    console.error('[notify] could not store refused-notify counts, keeping them for the next flush:', (e as Error).message);
+    log().error({ event: 'refused_notifies_flush', err: e }, 'could not store refused-notify counts; kept for the next flush');
     for (const p of taken) merge(p);
     scheduleFlush();
   }

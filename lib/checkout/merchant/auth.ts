@@ -1,5 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { getConfig } from '../../config';
+import { log } from '../../log';
+import { metrics } from '../../metrics';
 import { type ClientAddress, clientBlock, clientIp } from '../kernel';
 import { createMerchantSession, deviceKey, isKnownDevice, rememberDevice } from './sessions';
 import { MAX_FAILURES, releaseAttempt, reserveAttempt, sweepStale, type ThrottleScope, WINDOW_MS } from './throttle';
@@ -72,6 +74,17 @@ function wrongMessage(left: number, en: boolean): string {
  * outrun the count. Does not touch any cookie: the caller stores sessionId and deviceId.
  */
 export async function logInMerchant(input: LoginInput): Promise<LoginResult> {
+  const r = await checkLogin(input);
+  const result = r.ok ? 'ok' : r.code === 'THROTTLED' ? 'throttled' : r.code === 'BAD_PASSWORD' ? 'bad_password' : 'bad_request';
+  metrics().logins.inc({ result });
+  // Never the password, the session or the device id: only what happened and to whom it was counted.
+  const line = { event: 'merchant_login', outcome: result, scope: !r.ok && r.code === 'THROTTLED' ? r.scope : undefined, client: clientIp(input.client, getConfig().trustProxy) };
+  if (r.ok) log().info(line, 'merchant logged in');
+  else log().warn(line, 'merchant login refused');
+  return r;
+}
+
+async function checkLogin(input: LoginInput): Promise<LoginResult> {
   const en = input.locale === 'en';
   const now = input.now ?? Date.now();
   const { password } = input;

@@ -1,3 +1,4 @@
+import { log } from '../../log';
 import type { Viewer } from '../buyer';
 import { confirmPendingOrder } from '../payments';
 import { getOrderForViewer, listAttempts, orderStatusJson, type OrderStatusJson } from './view';
@@ -15,7 +16,7 @@ export async function orderStatusForViewer(orderId: string, viewer: Viewer, conf
     try {
       await confirmPendingOrder(order.id);
     } catch (e) {
-      console.warn(`confirmPendingOrder ${order.id}: ${(e as Error).message}`);
+      log().warn({ event: 'order_poll', order_id: order.id, err: e }, 'confirmPendingOrder failed; answering the stored state');
     }
     order = (await getOrderForViewer(orderId, viewer)) ?? order;
   }

@@ -1,4 +1,6 @@
 import { nowIso } from '../../db';
+import { log } from '../../log';
+import { metrics } from '../../metrics';
 import type { Refund } from '../../db/schema';
 import { recordEvent, writeTransaction } from '../kernel';
 import { refundsUnavailable, reserveRefund } from '../refunds';
@@ -51,6 +53,23 @@ const EVENT_SOURCE = { notify: 'notify', query: 'query', merchant: 'merchant' } 
  * and the reconciler resubmits it if this process dies first.
  */
 export async function applyPayment(input: PaymentInput): Promise<PaymentOutcome> {
+  const started = performance.now();
+  const r = await applyPaymentTx(input);
+  // Counted and logged after the commit: a transaction that rolled back changed nothing to report.
+  const ms = Math.round((performance.now() - started) * 10) / 10;
+  metrics().paymentTransitions.inc({ source: input.source, outcome: r.outcome });
+  if (r.outcome === 'duplicate_payment' && r.refund) metrics().refunds.inc({ status: 'processing' });
+  const line = {
+    event: 'payment_transition', source: input.source, order_id: r.orderId, out_trade_no: input.outTradeNo, transaction_id: input.transactionId,
+    amount_fen: input.totalFee, outcome: r.outcome, code: r.outcome === 'rejected' ? r.code : undefined,
+    out_refund_no: r.outcome === 'duplicate_payment' ? r.refund?.out_refund_no : undefined, duration_ms: ms,
+  };
+  if (r.outcome === 'rejected' || r.outcome === 'duplicate_payment') log().warn(line, r.detail);
+  else log().info(line, r.outcome === 'applied' ? 'order paid' : 'payment already applied');
+  return r;
+}
+
+async function applyPaymentTx(input: PaymentInput): Promise<PaymentOutcome> {
   const source = EVENT_SOURCE[input.source];
   return writeTransaction(async (trx): Promise<PaymentOutcome> => {
     const attempt = await trx.selectFrom('payment_attempts').selectAll().where('out_trade_no', '=', input.outTradeNo).executeTakeFirst();

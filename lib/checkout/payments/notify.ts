@@ -1,3 +1,5 @@
+import { log } from '../../log';
+import { metrics } from '../../metrics';
 import { isV3Head, notifyAck, notifyFail, readAnyPaymentNotify, type NotifyAnswer, type NotifyHeaders } from '../gateway';
 import { type ClientAddress, recordRefusal } from '../kernel';
 import { submitRefund } from '../refunds';
@@ -19,8 +21,37 @@ export interface NotifyReply {
  * `sender` is where the request came from (the client-IP rule), which tells senders apart for the rate limit.
  */
 export async function refusePaymentNotify(code: string, text: string, head: string | null, sender: ClientAddress = {}, status?: number): Promise<NotifyReply> {
+  const started = performance.now();
   await recordRefusal({ source: 'notify', code, text, raw: head, verified: false, sender });
+  noteNotify(started, { outcome: 'refused', code });
   return { answer: notifyFail(isV3Head(head), code, { verified: false, status }) };
+}
+
+/** What one notify line says beyond the timing. */
+interface NotifyNote {
+  outcome: string;
+  code?: string;
+  orderId?: string | null;
+  outTradeNo?: string | null;
+  transactionId?: string;
+}
+
+/** One log line and the counters for every payment notify, whatever became of it. */
+function noteNotify(started: number, n: NotifyNote): void {
+  const seconds = (performance.now() - started) / 1000;
+  const m = metrics();
+  m.notifies.inc({ kind: 'payment', outcome: n.outcome });
+  m.notifyDuration.observe({ kind: 'payment' }, seconds);
+  const line = {
+    event: 'notify', kind: 'payment', order_id: n.orderId ?? null, out_trade_no: n.outTradeNo ?? null, transaction_id: n.transactionId,
+    outcome: n.outcome, code: n.code, duration_ms: Math.round(seconds * 10_000) / 10,
+  };
+  // Unverified junk is counted (metrics, refused_notifies), and logged at debug only: anyone can send
+  // it, and a flood of it must not become a flood of log lines.
+  if (n.outcome === 'error') log().error(line, 'payment notify not stored');
+  else if (n.outcome === 'rejected') log().warn(line, 'payment notify rejected');
+  else if (n.outcome === 'refused') log().debug(line, 'payment notify refused (unverified)');
+  else log().info(line, 'payment notify');
 }
 
 /**
@@ -34,15 +65,18 @@ export async function refusePaymentNotify(code: string, text: string, head: stri
  * both go through the same checks and the same applyPayment, and are answered in their own form.
  */
 export async function receivePaymentNotify(raw: string, sender: ClientAddress = {}, headers: NotifyHeaders = {}): Promise<NotifyReply> {
+  const started = performance.now();
   const { v3, read } = await readAnyPaymentNotify(raw, headers);
   if (!read.ok) {
     const { verified } = read;
     await recordRefusal({ source: 'notify', code: read.code, text: read.text, raw, outTradeNo: read.outTradeNo, verified, sender });
+    noteNotify(started, { outcome: verified ? 'rejected' : 'refused', code: read.code, outTradeNo: read.outTradeNo });
     return { answer: notifyFail(v3, read.code, { verified }) };
   }
   const p = read.payment;
   try {
     const r = await applyPayment({ source: 'notify', ...p, raw: read.stored ?? raw });
+    noteNotify(started, { outcome: r.outcome, code: r.outcome === 'rejected' ? r.code : undefined, orderId: r.orderId, outTradeNo: p.outTradeNo, transactionId: p.transactionId });
     if (r.outcome === 'rejected') return { answer: notifyFail(v3, r.code) };
     const refund = r.outcome === 'duplicate_payment' ? r.refund : null;
     return {
@@ -51,12 +85,15 @@ export async function receivePaymentNotify(raw: string, sender: ClientAddress = 
       // processing refund with the same out_refund_no.
       afterResponse: refund
         ? async () => {
-            await submitRefund(refund).catch((e) => console.error('[notify] duplicate refund submit failed', e));
+            await submitRefund(refund).catch((e) =>
+              log().error({ event: 'refund', order_id: refund.order_id, out_trade_no: refund.out_trade_no, out_refund_no: refund.out_refund_no, err: e }, 'duplicate payment refund not submitted; the reconciler retries it'),
+            );
           }
         : undefined,
     };
   } catch (e) {
-    console.error(`[notify] ${p.outTradeNo}: not stored, answering FAIL so WeChat retries:`, (e as Error).message);
+    noteNotify(started, { outcome: 'error', code: 'SYSTEMERROR', outTradeNo: p.outTradeNo, transactionId: p.transactionId });
+    log().error({ event: 'notify', out_trade_no: p.outTradeNo, err: e }, 'payment notify not stored, answering FAIL so WeChat retries');
     return { answer: notifyFail(v3, 'SYSTEMERROR') };
   }
 }

@@ -5,6 +5,7 @@ import type { Order, PaymentAttempt, TradeType } from '../../db/schema';
 import { type AttemptSignType, jsapiPayParams, type JsapiPayParams, outcomeUnknown, placeOrder, WechatPayError, WechatPayRequestError } from '../gateway';
 import { newOutTradeNo } from '../kernel';
 import { answerUnanswered, awaitClaim, dropClaim, findClaim, findReusableAttempt, findUnanswered, keepUnanswered, openClaim, retireUnanswered } from './attempts';
+import { log } from '../../log';
 import { qrSvg } from './qr';
 import { closeAttempt } from './sync';
 
@@ -144,12 +145,12 @@ async function place(plan: Extract<Plan, { kind: 'place' }>, details: PlaceDetai
     if (outcomeUnknown(e)) {
       // WeChat may hold this trade: keep it (./attempts.ts), so the next tap re-submits it instead of placing another.
       await keepUnanswered(a.out_trade_no);
-      console.warn(`unifiedorder ${a.out_trade_no}: no answer (${(e as WechatPayError).code}); kept for re-submission`);
+      log().warn({ event: 'unifiedorder', out_trade_no: a.out_trade_no, order_id: plan.orderId, outcome: 'no_answer', code: (e as WechatPayError).code }, 'unifiedorder: no answer; kept for re-submission');
       return noAnswer((e as WechatPayError).code);
     }
     await dropClaim(a.out_trade_no, plan.orderId, plan.orderIsNew);
     if (e instanceof WechatPayError) {
-      console.warn(`unifiedorder ${a.out_trade_no} failed: ${e.code} ${e.message}`);
+      log().warn({ event: 'unifiedorder', out_trade_no: a.out_trade_no, order_id: plan.orderId, outcome: 'refused', code: e.code, err: e }, 'unifiedorder refused');
       // A refused request names its problem (return_msg): say it, it is what the operator must fix.
       return upstream(e instanceof WechatPayRequestError ? `${e.code}: ${e.returnMsg}` : e.code);
     }
@@ -175,9 +176,9 @@ async function resubmit(
   } catch (e) {
     if (!(e instanceof WechatPayError)) throw e;
     if (outcomeUnknown(e)) return noAnswer(e.code);
-    console.warn(`unifiedorder ${a.out_trade_no} re-submitted: ${e.code} ${e.message}; closing it`);
+    log().warn({ event: 'unifiedorder', out_trade_no: a.out_trade_no, order_id: plan.orderId, outcome: 'resubmit_refused', code: e.code, err: e }, 'unifiedorder re-submission refused; closing the trade');
     const closed = await closeAttempt(a.out_trade_no).catch((c) => {
-      console.warn(`closeorder ${a.out_trade_no}: ${(c as Error).message}`);
+      log().warn({ event: 'closeorder', out_trade_no: a.out_trade_no, order_id: plan.orderId, err: c }, 'closeorder of a refused re-submission failed');
       return undefined;
     });
     if (closed === 'paid') return { ok: false, code: 'ALREADY_PAID', message: 'this order is already paid', orderId: plan.orderId };

@@ -4,6 +4,7 @@ import type { PayMode } from '../buyer';
 import { attemptSignType } from '../gateway';
 import { withBuyerLock } from './buyer-lock';
 import { type AttemptWanted, carryOut, type Plan, reuseOrWait, type StartPaymentResult, windowOpen, writeClaim } from './placing';
+import { loggedStart, type StartTrace, tracePlan } from './start-log';
 import { truncateUtf8 } from './start';
 
 /** Paying an existing checkout session at /pay/{id}: which one, and who is paying how. */
@@ -27,7 +28,11 @@ const PAID_LIKE = new Set(['paid', 'partially_refunded', 'refunded']);
  * unifiedorder per trade type. No order is made here, so the order-creation rate limit does not apply.
  * A session whose window is (nearly) over, or that was closed, cannot be paid.
  */
-export async function startSessionPayment(input: StartSessionPaymentInput, now: number = Date.now()): Promise<StartPaymentResult> {
+export function startSessionPayment(input: StartSessionPaymentInput, now: number = Date.now()): Promise<StartPaymentResult> {
+  return loggedStart({ session_id: input.orderId, mode: input.mode, openid: input.openid }, (trace) => decideAndPlace(input, now, trace));
+}
+
+async function decideAndPlace(input: StartSessionPaymentInput, now: number, trace: StartTrace): Promise<StartPaymentResult> {
   if (input.mode === 'jsapi' && !input.openid) return { ok: false, code: 'OAUTH_REQUIRED', message: 'JSAPI needs the buyer openid' };
   const tradeType: TradeType = input.mode === 'jsapi' ? 'JSAPI' : 'NATIVE';
   const config = getConfig();
@@ -51,5 +56,6 @@ export async function startSessionPayment(input: StartSessionPaymentInput, now: 
     return writeClaim(db, { orderId: o.id, orderIsNew: false, amountFen, orderExpiresAt: o.expires_at, ttlMinutes: config.orderTtlMinutes }, want);
   });
   // product_id (Native, <= 32 characters): the session id, 27 characters.
-  return carryOut(plan, { description, productId: input.orderId.slice(0, 32), clientIp: input.clientIp }, amountFen, now, () => startSessionPayment(input));
+  tracePlan(trace, plan);
+  return carryOut(plan, { description, productId: input.orderId.slice(0, 32), clientIp: input.clientIp }, amountFen, now, () => decideAndPlace(input, Date.now(), trace));
 }

@@ -9,6 +9,7 @@ import { findOpenOrder } from './attempts';
 import { withBuyerLock } from './buyer-lock';
 import { checkOrderRate, noteOrderStart, ORDER_RATE_WINDOW_MS, type OrderRateVerdict } from './order-rate';
 import { type AttemptWanted, carryOut, type Plan, reuseOrWait, type StartPaymentResult, windowOpen, writeClaim } from './placing';
+import { loggedStart, type StartTrace, tracePlan } from './start-log';
 
 export type { StartPaymentErrorCode, StartPaymentResult } from './placing';
 
@@ -68,7 +69,12 @@ const rateLimited = (v: Exclude<OrderRateVerdict, { ok: true }>): StartPaymentRe
  * A shop order's payment window is ORDER_TTL_MINUTES from its creation (orders.expires_at); an order
  * whose window is (nearly) over is not resumed, a new one is made instead.
  */
-export async function startPayment(input: StartPaymentInput, now: number = Date.now()): Promise<StartPaymentResult> {
+export function startPayment(input: StartPaymentInput, now: number = Date.now()): Promise<StartPaymentResult> {
+  const fields = { sku: input.sku, quantity: input.quantity, mode: input.mode, openid: input.openid };
+  return loggedStart(fields, (trace) => decideAndPlace(input, now, trace));
+}
+
+async function decideAndPlace(input: StartPaymentInput, now: number, trace: StartTrace): Promise<StartPaymentResult> {
   const { sku, quantity, buyerId, openid, mode } = input;
   if (!Number.isInteger(quantity) || quantity < 1 || quantity > MAX_QUANTITY) {
     return { ok: false, code: 'INVALID_INPUT', message: `quantity must be an integer from 1 to ${MAX_QUANTITY}` };
@@ -118,5 +124,6 @@ export async function startPayment(input: StartPaymentInput, now: number = Date.
     }
     return writeClaim(db, { orderId, orderIsNew: !order, amountFen, orderExpiresAt: expiresAt, ttlMinutes: config.orderTtlMinutes }, want);
   });
-  return carryOut(plan, { description: truncateUtf8(description), productId: sku, clientIp: input.clientIp }, amountFen, now, () => startPayment(input));
+  tracePlan(trace, plan);
+  return carryOut(plan, { description: truncateUtf8(description), productId: sku, clientIp: input.clientIp }, amountFen, now, () => decideAndPlace(input, Date.now(), trace));
 }

@@ -1,3 +1,4 @@
+import { log } from '../../log';
 import { getDb, nowIso } from '../../db';
 import type { ClosedReason, OrderStatus } from '../../db/schema';
 import { CLOSE_MIN_AGE_MS, closeAtWechat, queryPayment, WechatPayApiError, WechatPayError } from '../gateway';
@@ -146,7 +147,7 @@ export async function confirmPendingOrder(orderId: string): Promise<OrderStatus 
   if (Number(claim.numUpdatedRows) > 0) {
     const open = await db.selectFrom('payment_attempts').select('out_trade_no').where('order_id', '=', orderId).where('status', '=', 'open').execute();
     for (const a of open) {
-      await confirmAttempt(a.out_trade_no, 'query').catch((e) => console.error(`[poll] orderquery ${a.out_trade_no}:`, (e as Error).message));
+      await confirmAttempt(a.out_trade_no, 'query').catch((e) => log().warn({ event: 'order_poll', order_id: orderId, out_trade_no: a.out_trade_no, err: e }, 'orderquery failed'));
     }
   }
   const o = await db.selectFrom('orders').select('status').where('id', '=', orderId).executeTakeFirst();

@@ -1,6 +1,8 @@
 import { type ExpressionBuilder, sql } from 'kysely';
 import { type AppConfig, getConfig, type ReconcilerSettings } from '../../config';
-import { type Database, getDb, nowIso } from '../../db';
+import { type Database, getDb, getDbHandle, nowIso } from '../../db';
+import { log } from '../../log';
+import { metrics } from '../../metrics';
 import { closeAttempt, closeOrderIfUnpaid, confirmAttempt } from '../payments';
 import { followRefund } from '../refunds';
 
@@ -22,33 +24,102 @@ import { followRefund } from '../refunds';
 /** Arbitrary but fixed: every instance of this app contends for the same PostgreSQL advisory lock. */
 const LOCK_KEY = 727_300_611;
 const key = Symbol.for('wechat-checkout.reconciler');
-type Holder = { [key]?: { stop: () => void } };
 
-/** Starts the periodic reconciler once per process; returns a stop function. */
-export function startReconciler(config: AppConfig, settings: ReconcilerSettings = config.reconcile): () => void {
+/** This process's reconciler: its timer, the round in progress, and what the last round did (for /api/ready). */
+interface State {
+  timer: NodeJS.Timeout;
+  round?: Promise<void>;
+  /** True while this process holds the advisory lock (PostgreSQL) or runs a round (SQLite). */
+  holding: boolean;
+  last?: { at: string; result: 'ran' | 'skipped' | 'failed' };
+}
+type Holder = { [key]?: State; [lastKey]?: State['last'] };
+const lastKey = Symbol.for('wechat-checkout.reconciler-last');
+
+/** Starts the periodic reconciler once per process; returns a stop function (stopReconciler). */
+export function startReconciler(config: AppConfig, settings: ReconcilerSettings = config.reconcile): () => Promise<void> {
   const g = globalThis as Holder;
-  if (g[key]) return g[key].stop;
-  if (settings.intervalMs <= 0) return () => {};
-  let running = false;
-  const tick = async () => {
-    if (running) return;
-    running = true;
-    try {
-      await reconcileRound(config, settings);
-    } catch (e) {
-      console.error('[reconciler] round failed:', (e as Error).message);
-    } finally {
-      running = false;
-    }
+  if (g[key]) return stopReconciler;
+  if (settings.intervalMs <= 0) return async () => {};
+  const tick = () => {
+    const st = g[key];
+    if (!st || st.round) return;
+    st.round = reconcileRound(config, settings)
+      .then(() => undefined, (e) => {
+        metrics().reconcilerSweeps.inc({ result: 'failed' });
+        g[lastKey] = { at: nowIso(), result: 'failed' };
+        log().error({ event: 'reconciler_sweep', outcome: 'failed', err: e }, 'reconciler round failed');
+      })
+      .finally(() => {
+        st.round = undefined;
+      });
   };
   const timer = setInterval(tick, settings.intervalMs);
   timer.unref();
-  const stop = () => {
-    clearInterval(timer);
-    delete g[key];
-  };
-  g[key] = { stop };
-  return stop;
+  g[key] = { timer, holding: false };
+  return stopReconciler;
+}
+
+/**
+ * Stops this process's reconciler: no new round starts, and the promise settles once the round in
+ * progress (if any) has finished and released the advisory lock. Used by the graceful shutdown.
+ */
+export async function stopReconciler(): Promise<void> {
+  const g = globalThis as Holder;
+  const st = g[key];
+  if (!st) return;
+  clearInterval(st.timer);
+  delete g[key];
+  await st.round;
+}
+
+/** The reconciler as /api/ready reports it. `lock`: who holds the PostgreSQL advisory lock right now (`not_used` on SQLite). */
+export interface ReconcilerStatus {
+  enabled: boolean;
+  intervalMs: number;
+  lock: 'not_used' | 'free' | 'held_here' | 'held_elsewhere';
+  lastRound: { at: string; result: 'ran' | 'skipped' | 'failed' } | null;
+}
+
+/** Where the reconciler stands in this process, and on PostgreSQL who holds its lock (one query on pg_locks). */
+export async function reconcilerStatus(config: AppConfig = getConfig()): Promise<ReconcilerStatus> {
+  const g = globalThis as Holder;
+  const st = g[key];
+  const base = { enabled: Boolean(st), intervalMs: config.reconcile.intervalMs, lastRound: g[lastKey] ?? null };
+  if (config.dbKind !== 'postgres') return { ...base, lock: 'not_used' };
+  if (st?.holding) return { ...base, lock: 'held_here' };
+  const { db } = await getDbHandle();
+  // A one-argument bigint advisory lock shows in pg_locks as classid = high 32 bits, objid = low 32 bits, objsubid = 1.
+  const r = await sql<{ n: number | string }>`select count(*) as n from pg_locks where locktype = 'advisory' and classid = 0 and objid = ${LOCK_KEY} and objsubid = 1 and granted and database = (select oid from pg_database where datname = current_database())`.execute(db);
+  return { ...base, lock: Number(r.rows[0]?.n ?? 0) > 0 ? 'held_elsewhere' : 'free' };
+}
+
+function setHolding(holding: boolean): void {
+  const st = (globalThis as Holder)[key];
+  if (st) st.holding = holding;
+}
+
+/** One log line and the counters for a round that ran or was skipped. */
+function noteRound(ran: boolean, started: number, done: string[]): void {
+  const seconds = (performance.now() - started) / 1000;
+  const result = ran ? 'ran' : 'skipped';
+  (globalThis as Holder)[lastKey] = { at: nowIso(), result };
+  metrics().reconcilerSweeps.inc({ result });
+  if (!ran) {
+    log().debug({ event: 'reconciler_sweep', outcome: 'skipped', duration_ms: Math.round(seconds * 1000) }, 'another instance holds the reconciler lock');
+    return;
+  }
+  metrics().reconcilerDuration.observe(seconds);
+  const findings: Record<string, number> = {};
+  for (const d of done) {
+    const kind = d.split(' ', 1)[0];
+    findings[kind] = (findings[kind] ?? 0) + 1;
+    metrics().reconcilerFindings.inc({ kind });
+  }
+  // Quiet rounds at debug: an idle shop would otherwise log a line every RECONCILE_INTERVAL_MS for nothing.
+  const line = { event: 'reconciler_sweep', outcome: 'ran', findings, done: done.slice(0, 50), duration_ms: Math.round(seconds * 10_000) / 10 };
+  if (done.length > 0) log().info(line, 'reconciler round');
+  else log().debug(line, 'reconciler round');
 }
 
 /**
@@ -57,17 +128,31 @@ export function startReconciler(config: AppConfig, settings: ReconcilerSettings 
  * throws (else no instance would ever sweep again). `ran: false` when another instance holds it.
  */
 export async function reconcileRound(config: AppConfig, settings: ReconcilerSettings): Promise<{ ran: false } | { ran: true; done: string[] }> {
-  if (config.dbKind !== 'postgres') return { ran: true, done: await reconcileOnce(settings) };
+  const started = performance.now();
+  if (config.dbKind !== 'postgres') {
+    setHolding(true);
+    try {
+      const done = await reconcileOnce(settings);
+      noteRound(true, started, done);
+      return { ran: true, done };
+    } finally {
+      setHolding(false);
+    }
+  }
   const db = await getDb();
-  return db.connection().execute(async (conn) => {
+  const r = await db.connection().execute(async (conn) => {
     const r = await sql<{ locked: boolean }>`select pg_try_advisory_lock(${LOCK_KEY}) as locked`.execute(conn);
     if (!r.rows[0]?.locked) return { ran: false as const };
+    setHolding(true);
     try {
       return { ran: true as const, done: await reconcileOnce(settings) };
     } finally {
+      setHolding(false);
       await sql`select pg_advisory_unlock(${LOCK_KEY})`.execute(conn);
     }
   });
+  noteRound(r.ran, started, r.ran ? r.done : []);
+  return r;
 }
 
 /** One round; each item's failure is logged and left for the next round. Returns what it did. */
@@ -80,7 +165,7 @@ export async function reconcileOnce(s: ReconcilerSettings): Promise<string[]> {
       const r = await fn();
       done.push(`${what}: ${typeof r === 'string' ? r : JSON.stringify(r)}`);
     } catch (e) {
-      console.error(`[reconciler] ${what}:`, (e as Error).message);
+      log().warn({ event: 'reconciler_item', item: what, err: e }, 'reconciler item failed; left for the next round');
     }
   };
 

@@ -1,5 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import { nowIso } from '../../db';
+import { log } from '../../log';
+import { metrics } from '../../metrics';
 import type { Database, PaymentAttempt, Refund, RefundStatus } from '../../db/schema';
 import type { RefundVerdict } from '../gateway';
 import { type DbOrTrx, newOutRefundNo, recordEvent, writeTransaction } from '../kernel';
@@ -162,6 +164,22 @@ const TRANSITIONS: Record<Exclude<RefundVerdict, 'PROCESSING'>, { from: RefundSt
  * so matching on out_refund_no alone would let one refund's verdict settle another).
  */
 export async function applyRefundResult(input: RefundResultInput): Promise<RefundResultOutcome> {
+  const started = performance.now();
+  const r = await applyRefundResultTx(input);
+  // After the commit, like applyPayment: only what stuck is counted.
+  if (r.outcome === 'applied') metrics().refunds.inc({ status: r.refund.status });
+  const line = {
+    event: 'refund', action: 'result', source: input.source, order_id: r.outcome === 'rejected' ? undefined : r.refund.order_id,
+    out_trade_no: r.outcome === 'rejected' ? input.outTradeNo : r.refund.out_trade_no, out_refund_no: input.outRefundNo,
+    wechat_status: input.status, status: r.outcome === 'rejected' ? undefined : r.refund.status, outcome: r.outcome,
+    code: r.outcome === 'rejected' ? r.code : undefined, duration_ms: Math.round((performance.now() - started) * 10) / 10,
+  };
+  if (r.outcome === 'rejected' || (r.outcome === 'applied' && r.refund.status === 'abnormal')) log().warn(line, 'refund result');
+  else log().info(line, 'refund result');
+  return r;
+}
+
+async function applyRefundResultTx(input: RefundResultInput): Promise<RefundResultOutcome> {
   return writeTransaction(async (trx) => {
     const refund = await trx.selectFrom('refunds').selectAll().where('out_refund_no', '=', input.outRefundNo).executeTakeFirst();
     const reject = async (code: string, text: string, orderId?: string) => {

@@ -1,5 +1,7 @@
 import { getConfig } from '../../config';
 import { getDb, nowIso } from '../../db';
+import { log } from '../../log';
+import { metrics } from '../../metrics';
 import type { Refund } from '../../db/schema';
 import { queryRefund, refundAtWechat, refundRefusal } from '../gateway';
 import { recordEvent, writeTransaction } from '../kernel';
@@ -43,7 +45,11 @@ export async function requestRefund(input: RefundRequest): Promise<RefundResult>
   const missing = refundsUnavailable();
   if (missing) return { ok: false, code: 'CERT_REQUIRED', message: missing };
   const reserved = await writeTransaction((trx) => reserveRefund(trx, input));
-  if (!reserved.ok) return reserved;
+  if (!reserved.ok) {
+    log().info({ event: 'refund', action: 'request', order_id: input.orderId, amount_fen: input.amountFen, origin: input.origin, outcome: 'refused', code: reserved.code }, reserved.message);
+    return reserved;
+  }
+  metrics().refunds.inc({ status: 'processing' });
   return submitRefund(reserved.refund);
 }
 
@@ -53,6 +59,20 @@ export async function requestRefund(input: RefundRequest): Promise<RefundResult>
  * failure or a retryable error leaves it processing for the reconciler.
  */
 export async function submitRefund(refund: Refund): Promise<RefundResult> {
+  const started = performance.now();
+  const r = await submitRefundOnce(refund);
+  const outcome = !r.ok ? 'refused' : r.confirmed ? 'accepted' : 'unconfirmed';
+  if (!r.ok) metrics().refunds.inc({ status: 'failed' });
+  const line = {
+    event: 'refund', action: 'submit', order_id: refund.order_id, out_trade_no: refund.out_trade_no, out_refund_no: refund.out_refund_no,
+    amount_fen: refund.amount_fen, origin: refund.origin, outcome, code: r.ok ? undefined : r.code, duration_ms: Math.round((performance.now() - started) * 10) / 10,
+  };
+  if (outcome === 'accepted') log().info(line, 'refund submitted');
+  else log().warn(line, r.ok ? r.refund.detail ?? 'refund not confirmed' : r.message);
+  return r;
+}
+
+async function submitRefundOnce(refund: Refund): Promise<RefundResult> {
   const db = await getDb();
   const attempt = await db.selectFrom('payment_attempts').select(['amount_fen']).where('out_trade_no', '=', refund.out_trade_no).executeTakeFirstOrThrow();
   const ev = { orderId: refund.order_id, outTradeNo: refund.out_trade_no, source: 'refund' as const };

@@ -4,6 +4,8 @@ import { hostname } from 'node:os';
 import { Webhook } from 'standardwebhooks';
 import { type AppConfig, getConfig } from '../../config';
 import { getDbHandle, nowIso } from '../../db';
+import { log } from '../../log';
+import { metrics } from '../../metrics';
 import type { WebhookDeliveriesTable } from '../../db/schema';
 import { newId, writeTransaction } from '../kernel';
 import { postWebhook, type SendResult } from './send';
@@ -43,6 +45,10 @@ interface State {
   running: boolean;
   again: boolean;
   inFlight: Set<string>;
+  /** The attempts in flight, so a shutdown can wait for each to be sent and recorded. */
+  attempts: Set<Promise<void>>;
+  /** The pass in progress, so a shutdown can wait for the claims it is making. */
+  passing?: Promise<void>;
   expected: Map<string, number>;
   resolve?: Resolver;
 }
@@ -63,7 +69,7 @@ export function startWebhookDeliverer(config: AppConfig = getConfig(), opts: { r
   const g = globalThis as Holder;
   if (g[key]) return stopWebhookDeliverer;
   if (config.webhooks.pollMs <= 0) return () => {};
-  const st: State = { me: instanceName(), config, running: false, again: false, inFlight: new Set(), expected: new Map(), resolve: opts.resolve };
+  const st: State = { me: instanceName(), config, running: false, again: false, inFlight: new Set(), attempts: new Set(), expected: new Map(), resolve: opts.resolve };
   g[key] = st;
   registerWakeTarget({
     expect: (id) => {
@@ -84,9 +90,27 @@ export function stopWebhookDeliverer(): void {
   registerWakeTarget(undefined);
 }
 
+/**
+ * Stops the deliverer and settles once every attempt it had in flight has been sent and recorded
+ * (the graceful shutdown: a delivery cut off here would wait out its lease before anyone retried it).
+ */
+export async function drainWebhookDeliverer(): Promise<void> {
+  const st = (globalThis as Holder)[key];
+  stopWebhookDeliverer();
+  if (!st) return;
+  await st.passing;
+  while (st.attempts.size > 0) await Promise.allSettled([...st.attempts]);
+}
+
 function schedule(st: State, ms: number): void {
   if ((globalThis as Holder)[key] !== st) return;
-  st.wake ??= createWake(() => void pass(st), st.config.webhooks.pollMs);
+  st.wake ??= createWake(() => {
+    const p = pass(st);
+    st.passing = p;
+    void p.finally(() => {
+      if (st.passing === p) st.passing = undefined;
+    });
+  }, st.config.webhooks.pollMs);
   st.wake.in(ms);
 }
 
@@ -110,10 +134,14 @@ async function pass(st: State): Promise<void> {
     if (room > 0) {
       for (const d of await claimDue(st.me, room, kind, now)) {
         st.inFlight.add(d.id);
-        void attemptDelivery(st, d).catch((e) => console.error('[webhooks] attempt failed to record:', (e as Error).message)).finally(() => {
-          st.inFlight.delete(d.id);
-          schedule(st, 0);
-        });
+        const attempt: Promise<void> = attemptDelivery(st, d)
+          .catch((e) => log().error({ event: 'webhook_delivery', delivery_id: d.id, event_id: d.event_id, err: e }, 'webhook attempt not recorded'))
+          .finally(() => {
+            st.inFlight.delete(d.id);
+            st.attempts.delete(attempt);
+            schedule(st, 0);
+          });
+        st.attempts.add(attempt);
       }
     }
     const next = await db.selectFrom('webhook_deliveries').select('next_at').where('status', '=', 'pending').where('next_at', '>', nowIso(now))
@@ -121,7 +149,7 @@ async function pass(st: State): Promise<void> {
     if (next?.next_at) wait = Math.min(wait, Date.parse(next.next_at) - Date.now());
     if (st.expected.size > 0) wait = Math.min(wait, EXPECT_POLL_MS);
   } catch (e) {
-    console.error('[webhooks] deliverer pass failed:', (e as Error).message);
+    log().error({ event: 'webhook_deliverer', err: e }, 'deliverer pass failed');
     wait = Math.min(wait, 1000);
   } finally {
     st.running = false;
@@ -169,7 +197,7 @@ export function signedHeaders(secret: string, eventId: string, payload: string, 
 /** One attempt of a claimed delivery: sign, POST, record the attempt and the delivery's next state. */
 async function attemptDelivery(st: State, d: Claimed): Promise<void> {
   const { db } = await getDbHandle();
-  const ev = await db.selectFrom('webhook_events').select(['id', 'payload']).where('id', '=', d.event_id).executeTakeFirstOrThrow();
+  const ev = await db.selectFrom('webhook_events').select(['id', 'payload', 'order_id']).where('id', '=', d.event_id).executeTakeFirstOrThrow();
   const ep = await db.selectFrom('webhook_endpoints').select(['url', 'secret', 'disabled_at']).where('id', '=', d.endpoint_id).executeTakeFirstOrThrow();
   if (ep.disabled_at) {
     await db.updateTable('webhook_deliveries').set({ status: 'failed', next_at: null, locked_until: null, claimed_by: null, last_error: 'endpoint deleted', updated_at: nowIso() })
@@ -178,10 +206,25 @@ async function attemptDelivery(st: State, d: Claimed): Promise<void> {
   }
   const startedAt = Date.now();
   const res = await postWebhook(ep.url, ev.payload, signedHeaders(ep.secret, ev.id, ev.payload), { guard: st.config.mode === 'live', resolve: st.resolve });
-  await recordAttempt(st, d, startedAt, res);
+  const status = await recordAttempt(st, d, startedAt, res);
+  noteDelivery(d, ev.order_id, status, res);
 }
 
-async function recordAttempt(st: State, d: Claimed, startedAt: number, res: SendResult): Promise<void> {
+/** One log line and the counters per delivery attempt: delivered, retry (pending again) or failed (out of retries). */
+function noteDelivery(d: Claimed, orderId: string | null, status: 'delivered' | 'pending' | 'failed', res: SendResult): void {
+  const result = status === 'pending' ? 'retry' : status;
+  metrics().webhookDeliveries.inc({ result });
+  metrics().webhookDuration.observe(res.durationMs / 1000);
+  // The endpoint's URL stays out: it may carry a token of the merchant's in its query.
+  const line = {
+    event: 'webhook_delivery', delivery_id: d.id, event_id: d.event_id, endpoint_id: d.endpoint_id, order_id: orderId, attempt: d.attempts + 1,
+    status_code: res.statusCode, error: res.error ?? undefined, outcome: result, duration_ms: res.durationMs,
+  };
+  if (result === 'delivered') log().info(line, 'webhook delivered');
+  else log().warn(line, result === 'retry' ? 'webhook not delivered; retrying later' : 'webhook not delivered; out of retries');
+}
+
+async function recordAttempt(st: State, d: Claimed, startedAt: number, res: SendResult): Promise<'delivered' | 'pending' | 'failed'> {
   const n = d.attempts + 1;
   const ok = res.statusCode !== null && res.statusCode >= 200 && res.statusCode < 300;
   const delayS = RETRY_SCHEDULE_S[n - 1];
@@ -199,4 +242,5 @@ async function recordAttempt(st: State, d: Claimed, startedAt: number, res: Send
       locked_until: null, claimed_by: null, last_status: res.statusCode, last_error: res.error, last_response_head: res.head, updated_at: nowIso(now),
     }).where('id', '=', d.id).where('claimed_by', '=', st.me).execute();
   });
+  return status;
 }

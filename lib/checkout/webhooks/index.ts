@@ -14,6 +14,6 @@ export {
   type WebhookEndpointWithSecret,
 } from './endpoints';
 export { getDelivery, listEndpointDeliveries, listOrderDeliveries, parseDeliveryLimit, resendDelivery } from './deliveries';
-export { claimDue, LEASE_MS, signedHeaders, startWebhookDeliverer, stopWebhookDeliverer } from './deliverer';
+export { claimDue, drainWebhookDeliverer, LEASE_MS, signedHeaders, startWebhookDeliverer, stopWebhookDeliverer } from './deliverer';
 export { forbiddenAddressReason, guardedLookup, hostForbidden, type Resolver } from './url-guard';
 export { postWebhook, type SendResult } from './send';

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { attemptRow, type CheckoutUnderTest, checkoutAgainst, eventsOf, orderRow, refundRow, seedPaidOrder, seedProcessingRefund, until } from '../../helpers/checkout-unit';
+import { captureLogs, type LogCapture } from '../../helpers/log-capture';
 import { addAttempt, insertOrder, type TestAttempt } from '../../helpers/orders';
 import { type ScriptedWechat, startScriptedWechat, wxFail, wxHttp, wxOk, wxRefundQuery } from '../../helpers/scripted-wechat';
 
@@ -16,7 +17,7 @@ describe('reconciler', () => {
   let wx: ScriptedWechat;
   let app: CheckoutUnderTest;
   let reconciler: typeof import('@/lib/checkout/reconciler');
-  let errors: MockInstance<typeof console.error>;
+  let logs: LogCapture;
   const S = { intervalMs: 0, graceMs: 60_000, batch: 2 };
   /** A payable attempt holds a code_url (or prepay_id); one without is an unanswered unifiedorder, never queried. */
   const QR = 'weixin://wxpay/bizpayurl?pr=UnitTest';
@@ -36,9 +37,9 @@ describe('reconciler', () => {
     await app.db.updateTable('payment_attempts').set({ status: 'closed' }).where('status', '=', 'open').execute();
     await app.db.updateTable('orders').set({ status: 'closed' }).where('status', '=', 'pending').execute();
     await app.db.updateTable('refunds').set({ status: 'failed' }).where('status', '=', 'processing').execute();
-    errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    logs = captureLogs();
   });
-  afterEach(() => errors.mockRestore());
+  afterEach(() => logs.restore());
 
   /** `n` pending orders, each with one open attempt whose payment window ended, oldest first. */
   const expired = async (n: number): Promise<TestAttempt[]> => {
@@ -188,7 +189,8 @@ describe('reconciler', () => {
     expect(await reconciler.reconcileOnce(S)).toEqual([]);
     expect(wx.to('/pay/closeorder')).toHaveLength(6); // two items, each tried three times by the client
     expect(await statusOf(as)).toEqual(['open', 'open']);
-    expect(errors.mock.calls.map((c) => String(c[0]))).toEqual([`[reconciler] expired ${as[0].outTradeNo}:`, `[reconciler] expired ${as[1].outTradeNo}:`]);
+    const failed = logs.lines.filter((l) => l.event === 'reconciler_item');
+    expect(failed.map((l) => [l.level, l.item])).toEqual([['warn', `expired ${as[0].outTradeNo}`], ['warn', `expired ${as[1].outTradeNo}`]]);
     expect((await orderRow(app.db, as[0].orderId)).status).toBe('pending');
     expect(await eventsOf(app.db, as[0].orderId)).toEqual([]);
 
@@ -196,6 +198,25 @@ describe('reconciler', () => {
     expect(await reconciler.reconcileOnce(S)).toHaveLength(2);
     expect(await statusOf(as)).toEqual(['closed', 'closed']);
     expect((await orderRow(app.db, as[1].orderId)).status).toBe('closed');
+  });
+
+  it('reconcileRound: one log line per round with what it found, and the sweep counters moved', async () => {
+    const { getConfig } = await import('@/lib/config');
+    const { metrics } = await import('@/lib/metrics');
+    const ran = async () => (await metrics().reconcilerSweeps.get()).values.find((v) => v.labels.result === 'ran')?.value ?? 0;
+    const expiredFound = async () => (await metrics().reconcilerFindings.get()).values.find((v) => v.labels.kind === 'expired')?.value ?? 0;
+    const [ran0, expired0] = [await ran(), await expiredFound()];
+    const as = await expired(1);
+    wx.answer('/pay/closeorder', wxOk());
+    const r = await reconciler.reconcileRound(getConfig(), S);
+    expect(r).toMatchObject({ ran: true, done: [expect.stringContaining(`expired ${as[0].outTradeNo}`)] });
+    expect(await ran()).toBe(ran0 + 1);
+    expect(await expiredFound()).toBe(expired0 + 1);
+    const lines = logs.lines.filter((l) => l.event === 'reconciler_sweep');
+    expect(lines).toEqual([expect.objectContaining({ level: 'info', outcome: 'ran', findings: { expired: 1 }, duration_ms: expect.any(Number) })]);
+    // A round with nothing to do says so at debug only.
+    await reconciler.reconcileRound(getConfig(), S);
+    expect(logs.lines.filter((l) => l.event === 'reconciler_sweep').map((l) => [l.level, l.findings])).toEqual([['info', { expired: 1 }], ['debug', {}]]);
   });
 
   it('startReconciler: a round that fails is logged, and the next round still runs (the running flag is released)', async () => {
@@ -207,8 +228,9 @@ describe('reconciler', () => {
     await sql`create trigger refuse_claim before update of last_query_at on orders begin select raise(abort, 'claim refused (test)'); end`.execute(app.db);
     const stop = reconciler.startReconciler(getConfig(), { ...S, intervalMs: 25 });
     try {
-      await until(() => errors.mock.calls.filter((c) => c[0] === '[reconciler] round failed:').length >= 2, 'two failed rounds');
-      expect(errors.mock.calls.find((c) => c[0] === '[reconciler] round failed:')?.[1]).toMatch(/claim refused \(test\)/);
+      const roundFailed = () => logs.lines.filter((l) => l.event === 'reconciler_sweep' && l.outcome === 'failed');
+      await until(() => roundFailed().length >= 2, 'two failed rounds');
+      expect(roundFailed()[0]).toMatchObject({ level: 'error', err: { message: expect.stringMatching(/claim refused \(test\)/) } });
       expect(wx.to('/pay/orderquery')).toEqual([]);
       expect((await orderRow(app.db, quiet.orderId)).status).toBe('pending');
 
@@ -216,7 +238,7 @@ describe('reconciler', () => {
       await until(async () => (await orderRow(app.db, quiet.orderId)).status === 'paid', 'a later round to apply the payment');
       expect(wx.to('/pay/orderquery').map((r) => r.fields.out_trade_no)).toContain(quiet.outTradeNo);
     } finally {
-      stop();
+      await stop();
       await sql`drop trigger if exists refuse_claim`.execute(app.db);
     }
   });

@@ -1,3 +1,4 @@
+import { log } from '@/lib/log';
 import { checkoutCopy } from '@/app/_components/checkout-copy';
 import { htmlPage } from '@/app/_components/html-page';
 import { completeOAuth } from '@/lib/checkout/buyer';
@@ -29,7 +30,7 @@ export async function GET(req: Request) {
     case 'no_code':
       return htmlPage({ locale, title: c.oauthStateTitle, body: c.oauthNoCode, link: back, status: 400, testId: 'oauth-error' });
     default:
-      console.warn(`oauth callback: exchange failed: ${outcome.detail ?? ''}`);
+      log().warn({ event: 'oauth', outcome: 'exchange_failed', detail: outcome.detail }, 'oauth callback: code exchange failed');
       return htmlPage({ locale, title: c.oauthStateTitle, body: c.oauthUpstream, link: back, status: 502, testId: 'oauth-error' });
   }
 }

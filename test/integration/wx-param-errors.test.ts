@@ -121,7 +121,7 @@ describe('parameter errors: unsigned return_code=FAIL', () => {
       const a = await paidOrder();
       const { refunds, reconciler } = await instance({ WECHATPAY_API_KEY: 'f'.repeat(32) });
       const r = await refunds.requestRefund({ orderId: a.orderId, amountFen: 2000, reason: 'x', origin: 'merchant' });
-      expect(r).toEqual({ ok: false, code: 'RETURN_FAIL', message: '签名错误' });
+      expect(r).toMatchObject({ ok: false, code: 'RETURN_FAIL', message: '签名错误', refund: { status: 'failed' } });
       const row = await db.selectFrom('refunds').selectAll().where('order_id', '=', a.orderId).executeTakeFirstOrThrow();
       expect(row).toMatchObject({ status: 'failed', detail: 'RETURN_FAIL: 签名错误' });
       await sweep(reconciler);

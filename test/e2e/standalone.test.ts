@@ -77,7 +77,7 @@ describe('the standalone server (output: standalone)', () => {
     await page.getByTestId('pay-button').click();
     await page.getByTestId('sandbox-sheet-pay').waitFor({ timeout: 15_000 });
     await page.getByTestId('sandbox-sheet-pay').click();
-    await page.waitForURL(/\/orders\/o_[A-Za-z0-9_-]+/, { timeout: 15_000 });
+    await page.waitForURL(/\/orders\/cs_[A-Za-z0-9_-]+/, { timeout: 15_000 });
     await expect.poll(() => page.getByTestId('order-status').getAttribute('data-status'), { timeout: 20_000 }).toBe('paid');
     await page.screenshot({ path: screenshotPath('standalone-wechat-paid'), fullPage: true });
     const id = new URL(page.url()).pathname.split('/').pop()!;

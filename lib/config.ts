@@ -146,7 +146,10 @@ export function parseConfig(env: Env = process.env): ConfigResult {
   const appSecret = need('WECHAT_APP_SECRET', SANDBOX_APP_SECRET);
   const mchId = need('WECHATPAY_MCH_ID', SANDBOX_MCH_ID);
   if (mchId && !/^\d{6,20}$/.test(mchId)) errors.push(`WECHATPAY_MCH_ID: must be digits, got "${mchId}"`);
-  const apiKey = need('WECHATPAY_API_KEY', SANDBOX_API_KEY);
+  // API v3 merchants (registered since late 2024) may have no v2 key at all: with v3 it is optional, and
+  // without it every v2 XML notify is refused as unverifiable (lib/checkout/gateway/notifies.ts).
+  const v3Only = val('WECHATPAY_API_VERSION') === 'v3';
+  const apiKey = v3Only && live ? (val('WECHATPAY_API_KEY') ?? '') : need('WECHATPAY_API_KEY', SANDBOX_API_KEY);
   if (apiKey && Buffer.byteLength(apiKey, 'utf8') !== 32) {
     errors.push(`WECHATPAY_API_KEY: must be exactly 32 bytes (the v2 key set in the merchant portal), got ${Buffer.byteLength(apiKey, 'utf8')}`);
   }

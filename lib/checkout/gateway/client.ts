@@ -7,11 +7,16 @@ import { WechatPayClient, type WechatPayCallRecord } from '../../wechatpay/clien
 const key = Symbol.for('wechat-checkout.pay-client');
 type Holder = { [key]?: WechatPayClient };
 
-/** The process's WeChat Pay client, built once from the configuration (the sandbox's URL in sandbox mode). */
+/**
+ * The process's WeChat Pay v2 client, built once from the configuration (the sandbox's URL in sandbox
+ * mode). An API v3 checkout without a v2 key has none: asking for it is a configuration error, never a
+ * call signed with an empty key.
+ */
 export function getPayClient(): WechatPayClient {
   const g = globalThis as Holder;
   if (g[key]) return g[key];
   const c = getConfig();
+  if (!c.apiKey) throw new Error('WECHATPAY_API_KEY is not set: this API v3 checkout cannot make a v2 call (set the v2 key, or keep WECHATPAY_API_VERSION=v3)');
   g[key] = new WechatPayClient({
     appId: c.appId,
     mchId: c.mchId,

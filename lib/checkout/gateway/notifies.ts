@@ -34,12 +34,21 @@ export interface NotifyRefusal {
 }
 
 /**
+ * An API v3 checkout without a v2 key (WECHATPAY_API_KEY unset) cannot verify a v2 XML notify: it is
+ * refused, unverified, before anything is parsed. An empty key must never be used to check a sign.
+ */
+const NO_V2_KEY: NotifyRefusal = {
+  ok: false, code: 'V2_NOT_CONFIGURED', text: 'a v2 XML notify, but this checkout runs API v3 without WECHATPAY_API_KEY: it cannot be verified', outTradeNo: null, verified: false,
+};
+
+/**
  * Verifies and reads a payment notify body: refuses DOCTYPE/ENTITY/oversized/not-XML, then checks the
  * sign with the payload's sign_type or else the configured one (WeChat's payment notify omits it), then
  * return_code, appid, mch_id and result_code. Nothing is parsed into the domain before the signature holds.
  */
 export function readPaymentNotify(raw: string): { ok: true; payment: NotifiedPayment } | NotifyRefusal {
   const config = getConfig();
+  if (!config.apiKey) return NO_V2_KEY;
   let fields;
   try {
     fields = parsePaymentNotify(raw, { apiKey: config.apiKey, signType: config.signType });
@@ -104,6 +113,7 @@ const FEN = /^\d{1,10}$/;
  */
 export function readRefundNotify(raw: string): ({ ok: true; refund: NotifiedRefund } | NotifyRefusal) & { stored: string } {
   const config = getConfig();
+  if (!config.apiKey) return { ...NO_V2_KEY, stored: raw };
   let outer: Record<string, string>;
   let info: Record<string, string | undefined>;
   try {

@@ -70,6 +70,7 @@ export type JsapiPayParams = WxJsapiParams;
  */
 export function jsapiPayParams(prepayId: string, signType: SignType): JsapiPayParams {
   const config = getConfig();
+  if (!config.apiKey) throw new Error('WECHATPAY_API_KEY is not set: the JSAPI parameters of a v2 attempt cannot be signed');
   return jsapiParams({ appId: config.appId, prepayId, apiKey: config.apiKey, signType });
 }
 

@@ -65,6 +65,8 @@ export interface SandboxDeliveriesTable {
   id: string;
   /** `pay` (payment notify) or `refund` (refund notify). */
   kind: string;
+  /** The merchant whose order it is (out_trade_no is unique per merchant only); null on rows older than several merchants. */
+  mch_id: string | null;
   out_trade_no: string;
   out_refund_no: string | null;
   url: string;
@@ -158,7 +160,28 @@ export interface SandboxWebhookHitsTable {
   answered: number;
 }
 
+/**
+ * A merchant besides the checkout's own (lib/sandbox/merchants.ts): from SANDBOX_MERCHANTS_FILE
+ * (source `file`, rewritten at each start) or created on the dashboard / JSON API (source `api`).
+ */
+export interface SandboxMerchantsTable {
+  mch_id: string;
+  appid: string;
+  app_secret: string;
+  api_key: string;
+  sign_type: string;
+  oauth_domain: string;
+  /** JSON array of directory URLs. */
+  pay_directories: string;
+  name: string;
+  source: string;
+  /** JSON of its API v3 keys (SandboxV3Keys), generated on first v3 use. */
+  v3_keys: string | null;
+  created_at: string;
+}
+
 export type SandboxTables = {
+  sandbox_merchants: SandboxMerchantsTable;
   sandbox_orders: SandboxOrdersTable;
   sandbox_refunds: SandboxRefundsTable;
   sandbox_deliveries: SandboxDeliveriesTable;
@@ -232,6 +255,7 @@ export async function ensureSandboxSchema(db: Kysely<SandboxTables>): Promise<vo
     .createTable('sandbox_deliveries').ifNotExists()
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('kind', 'text', (c) => c.notNull())
+    .addColumn('mch_id', 'text')
     .addColumn('out_trade_no', 'text', (c) => c.notNull())
     .addColumn('out_refund_no', 'text')
     .addColumn('url', 'text', (c) => c.notNull())
@@ -245,6 +269,9 @@ export async function ensureSandboxSchema(db: Kysely<SandboxTables>): Promise<vo
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('updated_at', 'text', (c) => c.notNull())
     .execute();
+  // mch_id came with several merchants: an older database gets it here, probed like final_status.
+  const hasMch = await db.selectFrom('sandbox_deliveries').select('mch_id').limit(1).execute().then(() => true, () => false);
+  if (!hasMch) await s.alterTable('sandbox_deliveries').addColumn('mch_id', 'text').execute();
   await s.createIndex('sandbox_deliveries_due_idx').ifNotExists().on('sandbox_deliveries').columns(['status', 'next_at']).execute();
   await s.createIndex('sandbox_deliveries_trade_idx').ifNotExists().on('sandbox_deliveries').column('out_trade_no').execute();
   await s
@@ -309,6 +336,20 @@ export async function ensureSandboxSchema(db: Kysely<SandboxTables>): Promise<vo
     .addColumn('answered', 'integer', (c) => c.notNull())
     .execute();
   await s.createIndex('sandbox_webhook_hits_wid_idx').ifNotExists().on('sandbox_webhook_hits').column('webhook_id').execute();
+  await s
+    .createTable('sandbox_merchants').ifNotExists()
+    .addColumn('mch_id', 'text', (c) => c.primaryKey())
+    .addColumn('appid', 'text', (c) => c.notNull().unique())
+    .addColumn('app_secret', 'text', (c) => c.notNull())
+    .addColumn('api_key', 'text', (c) => c.notNull())
+    .addColumn('sign_type', 'text', (c) => c.notNull())
+    .addColumn('oauth_domain', 'text', (c) => c.notNull())
+    .addColumn('pay_directories', 'text', (c) => c.notNull())
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('source', 'text', (c) => c.notNull())
+    .addColumn('v3_keys', 'text')
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .execute();
   const existing = await db.selectFrom('sandbox_users').select('id').where('id', '=', DEFAULT_USER_ID).executeTakeFirst();
   if (!existing) {
     await db

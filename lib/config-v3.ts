@@ -51,6 +51,30 @@ function pair(): { privatePem: string; publicPem: string } {
 }
 
 /**
+ * A fresh set of sandbox v3 keys for merchant `mchid`: its RSA key pair and certificate serial, its
+ * APIv3 key, WeChat Pay's key pair with a PUB_KEY_ID_ naming the merchant (as WeChat's do), and a
+ * platform certificate key pair. Three 2048-bit RSA generations: a fraction of a second.
+ */
+export function generateSandboxV3Keys(mchid: string): SandboxV3Keys {
+  const m = pair();
+  const w = pair();
+  const p = pair();
+  return {
+    mchid,
+    serial_no: randomBytes(20).toString('hex').toUpperCase(),
+    merchant_private_key_pem: m.privatePem,
+    merchant_public_key_pem: m.publicPem,
+    apiv3_key: randomBytes(16).toString('hex'),
+    wechatpay_private_key_pem: w.privatePem,
+    wechatpay_public_key_pem: w.publicPem,
+    wechatpay_public_key_id: `PUB_KEY_ID_01${mchid}${randomBytes(8).toString('hex').toUpperCase()}`,
+    platform_serial_no: randomBytes(20).toString('hex').toUpperCase().replace(/^[89A-F]/, '4'),
+    platform_private_key_pem: p.privatePem,
+    created_at: new Date().toISOString(),
+  };
+}
+
+/**
  * The sandbox's v3 keys for `dataDir` and merchant `mchid`: read when present, else generated into a
  * temporary file and hard-linked into place, which is atomic and fails when the file exists: when
  * several instances start at once the first link wins and everyone reads that one. Cached per process.
@@ -67,22 +91,7 @@ export function sandboxV3Keys(dataDir: string, mchid: string): SandboxV3Keys {
     keys = undefined;
   }
   if (!keys) {
-    const m = pair();
-    const w = pair();
-    const p = pair();
-    keys = {
-      mchid,
-      serial_no: randomBytes(20).toString('hex').toUpperCase(),
-      merchant_private_key_pem: m.privatePem,
-      merchant_public_key_pem: m.publicPem,
-      apiv3_key: randomBytes(16).toString('hex'),
-      wechatpay_private_key_pem: w.privatePem,
-      wechatpay_public_key_pem: w.publicPem,
-      wechatpay_public_key_id: `PUB_KEY_ID_01${mchid}${randomBytes(8).toString('hex').toUpperCase()}`,
-      platform_serial_no: randomBytes(20).toString('hex').toUpperCase().replace(/^[89A-F]/, '4'),
-      platform_private_key_pem: p.privatePem,
-      created_at: new Date().toISOString(),
-    };
+    keys = generateSandboxV3Keys(mchid);
     mkdirSync(dataDir, { recursive: true });
     const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
     writeFileSync(tmp, JSON.stringify(keys, null, 2), { mode: 0o600 });

@@ -5,7 +5,7 @@ import type { SignType } from './wechatpay/sign';
 import { type ApiVersion, parseV3Settings, type V3Settings } from './config-v3';
 
 export type { ApiVersion, SandboxV3Keys, V3Settings } from './config-v3';
-export { sandboxV3Keys } from './config-v3';
+export { generateSandboxV3Keys, sandboxV3Keys } from './config-v3';
 
 /** The sandbox's fixed identity: WeChat's own documentation example merchant (docs/wechatpay-v2.md §1). */
 export const SANDBOX_APPID = 'wxd930ea5d5a258f4f';
@@ -122,7 +122,11 @@ export function parseConfig(env: Env = process.env): ConfigResult {
   const mode: WechatMode = modeRaw === 'live' ? 'live' : 'sandbox';
   const live = mode === 'live';
 
-  const port = intVar(val('PORT'), 3000, 'PORT', 1, 65535, errors);
+  // The sandbox on its own (SANDBOX_ONLY=1, `npm run sandbox`) has its own port and database by default,
+  // so it can run beside a checkout on the defaults.
+  const sandboxOnly = env.SANDBOX_ONLY === '1';
+  if (sandboxOnly && live) errors.push('SANDBOX_ONLY: the sandbox on its own runs in sandbox mode only (unset WECHAT_MODE=live)');
+  const port = intVar(val('PORT'), sandboxOnly ? 3100 : 3000, 'PORT', 1, 65535, errors);
   const publicBaseUrl = (val('PUBLIC_BASE_URL') ?? `http://localhost:${port}`).replace(/\/+$/, '');
   if (live && val('PUBLIC_BASE_URL') === undefined) {
     errors.push('PUBLIC_BASE_URL: missing (required in live mode: the https origin buyers and WeChat reach)');
@@ -170,7 +174,7 @@ export function parseConfig(env: Env = process.env): ConfigResult {
   if (versionRaw !== 'v2' && versionRaw !== 'v3') errors.push(`WECHATPAY_API_VERSION: must be v2 or v3, got "${versionRaw}"`);
   const apiVersion: ApiVersion = versionRaw === 'v3' ? 'v3' : 'v2';
 
-  const databaseUrl = val('DATABASE_URL') ?? 'file:./data/checkout.db';
+  const databaseUrl = val('DATABASE_URL') ?? (sandboxOnly ? 'file:./data/sandbox/sandbox.db' : 'file:./data/checkout.db');
   let dbKind: 'sqlite' | 'postgres' = 'sqlite';
   let dataDir = path.resolve('data');
   if (databaseUrl.startsWith('file:')) {

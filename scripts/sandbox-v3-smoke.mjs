@@ -3,11 +3,12 @@
 // repository): it takes the sandbox merchant's keys from GET /sandbox/sim/keys, places a Native order,
 // queries it and closes it, and verifies every answer's Wechatpay-Signature with the WeChat Pay
 // public key. What any SDK does; run it to check a sandbox is reachable the way an SDK needs:
-//   node scripts/sandbox-v3-smoke.mjs http://localhost:3000
+//   node scripts/sandbox-v3-smoke.mjs http://localhost:3000 [mch_id]
+// With an mch_id it acts as that merchant (GET /sandbox/sim/keys?mch_id=), else as the checkout's own.
 import { createSign, createVerify, randomBytes } from 'node:crypto';
 
 const origin = (process.argv[2] ?? 'http://localhost:3000').replace(/\/+$/, '');
-const keys = await (await fetch(`${origin}/sandbox/sim/keys`)).json();
+const keys = await (await fetch(`${origin}/sandbox/sim/keys${process.argv[3] ? `?mch_id=${encodeURIComponent(process.argv[3])}` : ''}`)).json();
 const base = new URL(keys.base_url.replace(/^https?:\/\/[^/]+/, origin));
 
 function authorization(method, path, body) {

@@ -16,8 +16,8 @@ export function OrdersTable({ orders, t }: { orders: OrderView[]; t: Copy }) {
       </thead>
       <tbody>
         {orders.map((o) => (
-          <tr key={o.out_trade_no} data-testid="sandbox-order" data-out-trade-no={o.out_trade_no} data-state={o.state}>
-            <td><div className={s.mono}>{o.out_trade_no}</div><div className={s.muted}>{time(o.created_at)}</div><div className={s.muted}>{o.body}</div></td>
+          <tr key={`${o.mch_id}/${o.out_trade_no}`} data-testid="sandbox-order" data-out-trade-no={o.out_trade_no} data-mch-id={o.mch_id} data-state={o.state}>
+            <td><div className={s.mono}>{o.out_trade_no}</div><div className={s.muted}>mch_id {o.mch_id}</div><div className={s.muted}>{time(o.created_at)}</div><div className={s.muted}>{o.body}</div></td>
             <td>{o.trade_type}<div className={s.muted}>{o.sign_type}</div></td>
             <td>¥{formatYuan(o.total_fee)}{o.refunded_fee > 0 && <div className={s.muted}>-¥{formatYuan(o.refunded_fee)}</div>}</td>
             <td><span className={`${s.badge} ${s[o.state] ?? ''}`}>{o.state}</span>{o.transaction_id && <div className={s.mono}>{o.transaction_id}</div>}</td>

@@ -6,6 +6,7 @@ import { sandboxEnabled, USER_COOKIE, WECHAT_BROWSER_COOKIE } from '@/lib/sandbo
 import { listWebhookHits, WEBHOOK_SECRET_COOKIE, WEBHOOK_SECRET_RE } from '@/lib/sandbox/webhook-receiver';
 import { getConfig } from '@/lib/config';
 import { copyFor } from './copy';
+import { MerchantsSection } from './merchants-section';
 import { OrdersTable } from './orders-table';
 import { RequestsTable } from './requests-table';
 import { WebhooksTable } from './webhooks-table';
@@ -33,6 +34,8 @@ export default async function SandboxDashboard() {
         {t.subtitle} · {t.merchant} appid <span className={s.mono}>{data.appId}</span> · mch_id <span className={s.mono}>{data.mchId}</span>
         {data.timeScale !== 1 ? ` · SANDBOX_TIME_SCALE=${data.timeScale}` : ''}
       </p>
+
+      <MerchantsSection merchants={data.merchants} t={t} />
 
       <h2>{t.browserMode}</h2>
       <form method="post" action="/sandbox/sim/browser-mode" className={s.row}>

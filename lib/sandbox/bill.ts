@@ -53,7 +53,7 @@ export async function downloadBill(ctx: MchCtx): Promise<MchReply> {
   if (!['ALL', 'SUCCESS', 'REFUND'].includes(type)) return paramError('bill_type参数错误：ALL、SUCCESS或REFUND');
   if (f.tar_type && f.tar_type !== 'GZIP') return paramError('tar_type参数错误');
   if (f.tar_type === 'GZIP') return errReply(ctx, 'NOAUTH', '沙箱不支持GZIP账单');
-  const text = await billText(ctx.config.mchId, f.bill_date, type);
+  const text = await billText(ctx.merchant.mchId, f.bill_date, type);
   if (text === undefined) return paramError('bill_date参数格式错误：yyyyMMdd');
   if (text === null) return failReply('No Bill Exist');
   return { status: 200, contentType: 'text/plain; charset=utf-8', body: text };

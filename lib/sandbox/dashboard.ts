@@ -3,15 +3,17 @@ import { sandboxDb } from './db';
 import { activeFaults } from './faults';
 import { listRequests } from './requests';
 import type { SandboxAttemptsTable, SandboxDeliveriesTable, SandboxOrdersTable, SandboxRefundsTable } from './schema';
+import { envMerchant, listMerchants } from './merchants';
 import { listUsers } from './users';
 
 export type DeliveryView = SandboxDeliveriesTable & { log: SandboxAttemptsTable[] };
 export type OrderView = SandboxOrdersTable & { deliveries: DeliveryView[]; refunds: SandboxRefundsTable[] };
 
-/** Orders newest first, each with its notify deliveries (attempt log included) and refunds. */
-export async function listOrders(limit = 100, outTradeNo?: string): Promise<OrderView[]> {
+/** Orders of every merchant (or of `mchId`), newest first, each with its notify deliveries (attempt log included) and refunds. */
+export async function listOrders(limit = 100, outTradeNo?: string, mchId?: string): Promise<OrderView[]> {
   const db = await sandboxDb();
-  let q = db.selectFrom('sandbox_orders').selectAll().where('mch_id', '=', getConfig().mchId);
+  let q = db.selectFrom('sandbox_orders').selectAll();
+  if (mchId) q = q.where('mch_id', '=', mchId);
   if (outTradeNo) q = q.where('out_trade_no', '=', outTradeNo);
   const orders = await q.orderBy('created_at', 'desc').orderBy('out_trade_no', 'desc').limit(limit).execute();
   if (orders.length === 0) return [];
@@ -22,16 +24,19 @@ export async function listOrders(limit = 100, outTradeNo?: string): Promise<Orde
   const refunds = await db.selectFrom('sandbox_refunds').selectAll().where('out_trade_no', 'in', nos).orderBy('created_at', 'asc').execute();
   return orders.map((o) => ({
     ...o,
-    deliveries: deliveries.filter((d) => d.out_trade_no === o.out_trade_no).map((d) => ({ ...d, log: attempts.filter((a) => a.delivery_id === d.id) })),
-    refunds: refunds.filter((r) => r.out_trade_no === o.out_trade_no),
+    // out_trade_no is unique per merchant only; rows from before several merchants carry no mch_id.
+    deliveries: deliveries.filter((d) => d.out_trade_no === o.out_trade_no && (d.mch_id === null || d.mch_id === o.mch_id)).map((d) => ({ ...d, log: attempts.filter((a) => a.delivery_id === d.id) })),
+    refunds: refunds.filter((r) => r.out_trade_no === o.out_trade_no && r.mch_id === o.mch_id),
   }));
 }
 
-/** The JSON of GET /sandbox/sim/orders (docs/http-api.md): snake_case as the wire, newest first (100; or one out_trade_no). */
-export async function ordersJson(outTradeNo?: string) {
-  const orders = await listOrders(100, outTradeNo);
+/** The JSON of GET /sandbox/sim/orders (docs/http-api.md): snake_case as the wire, newest first (100; or one out_trade_no; or one merchant's). */
+export async function ordersJson(outTradeNo?: string, mchId?: string) {
+  const orders = await listOrders(100, outTradeNo, mchId);
   return {
     orders: orders.map((o) => ({
+      mch_id: o.mch_id,
+      appid: o.appid,
       out_trade_no: o.out_trade_no,
       total_fee: o.total_fee,
       trade_type: o.trade_type,
@@ -65,9 +70,10 @@ export async function ordersJson(outTradeNo?: string) {
 export async function dashboardData() {
   const config = getConfig();
   return {
+    merchants: await listMerchants(),
     orders: await listOrders(50),
     requests: await listRequests(50),
-    users: await listUsers(config.appId),
+    users: await listUsers(envMerchant(config).appId),
     faults: activeFaults(),
     appId: config.appId,
     mchId: config.mchId,

@@ -25,7 +25,7 @@ export function registerKick(fn: () => void): void {
  */
 export async function enqueueDelivery(
   db: SandboxDb,
-  d: { kind: 'pay' | 'refund'; outTradeNo: string; outRefundNo?: string; url: string; body: string | null; dueMs?: number },
+  d: { kind: 'pay' | 'refund'; mchId: string; outTradeNo: string; outRefundNo?: string; url: string; body: string | null; dueMs?: number },
 ): Promise<string | undefined> {
   const fault = takeNotifyFault();
   if (fault === 'DROP_NOTIFY') return undefined;
@@ -36,6 +36,7 @@ export async function enqueueDelivery(
     .values({
       id,
       kind: d.kind,
+      mch_id: d.mchId,
       out_trade_no: d.outTradeNo,
       out_refund_no: d.outRefundNo ?? null,
       url: d.url,

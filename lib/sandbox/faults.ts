@@ -57,8 +57,8 @@ export function parseFaultInput(raw: unknown): FaultParse {
   if (api !== '*' && !FAULT_APIS.includes(api as FaultApi)) return { ok: false, message: `api must be '*' or one of ${FAULT_APIS.join(', ')}` };
   if (!Number.isInteger(r.count) || (r.count as number) < 1 || (r.count as number) > 1000) return { ok: false, message: 'count must be an integer from 1 to 1000' };
   const fault = r.fault as FaultKind;
-  // FREQUENCY_LIMITED is any API's rate refusal (v3's 429 too); the others exist only on refund.
-  if ((REFUND_ERRORS[fault] !== undefined || REFUND_OUTCOMES.has(fault)) && fault !== 'FREQUENCY_LIMITED' && api !== 'refund') return { ok: false, message: `${fault} is a refund fault: api must be "refund"` };
+  // FREQUENCY_LIMITED is every API's rate refusal (v2 err_code, v3 429); only on refund does it carry the refund's text.
+  if (((REFUND_ERRORS[fault] !== undefined && fault !== 'FREQUENCY_LIMITED') || REFUND_OUTCOMES.has(fault)) && api !== 'refund') return { ok: false, message: `${fault} is a refund fault: api must be "refund"` };
   let delayMs = 0;
   if (fault === 'DELAY') {
     if (!Number.isInteger(r.delayMs) || (r.delayMs as number) < 1 || (r.delayMs as number) > 120_000) {

@@ -9,7 +9,8 @@ import { refundNotifyXml } from './notify-body';
 import { settleDueRefunds } from './refund';
 import type { SandboxDeliveriesTable } from './schema';
 import { createWake, type Wake } from './wake';
-import { wechatpayHeaders } from './v3/identity';
+import { findMerchant } from './merchants';
+import { envV3Identity, v3IdentityFor, v3IdentityOf, wechatpayHeaders } from './v3/identity';
 import { isV3Body, v3RefundNotifyBody } from './v3/notify-body';
 
 const REPLY_CAP = 2000;
@@ -105,9 +106,13 @@ async function bodyFor(st: State, db: SandboxDb, d: SandboxDeliveriesTable): Pro
   if (d.body) return d.body;
   // A refund notify is written when the refund settles, then kept: every retry sends the same XML.
   await settleDueRefunds(db, { outRefundNo: d.out_refund_no ?? undefined });
-  const r = await db.selectFrom('sandbox_refunds').selectAll().where('out_refund_no', '=', d.out_refund_no!).executeTakeFirstOrThrow();
+  let rq = db.selectFrom('sandbox_refunds').selectAll().where('out_refund_no', '=', d.out_refund_no!);
+  if (d.mch_id) rq = rq.where('mch_id', '=', d.mch_id);
+  const r = await rq.executeTakeFirstOrThrow();
   const o = await db.selectFrom('sandbox_orders').selectAll().where('mch_id', '=', r.mch_id).where('out_trade_no', '=', r.out_trade_no).executeTakeFirstOrThrow();
-  const body = o.sign_type === 'RSA' ? v3RefundNotifyBody(r, o) : refundNotifyXml(r, o, st.config);
+  const merchant = await findMerchant(r.mch_id, db);
+  if (!merchant) throw new Error(`merchant ${r.mch_id} no longer exists`);
+  const body = o.sign_type === 'RSA' ? v3RefundNotifyBody(r, o, await v3IdentityOf(merchant)) : refundNotifyXml(r, o, merchant.apiKey);
   await db.updateTable('sandbox_deliveries').set({ body }).where('id', '=', d.id).execute();
   return body;
 }
@@ -128,11 +133,13 @@ function accepted(status: number, reply: string, v3: boolean): boolean {
   }
 }
 
-async function post(url: string, body: string): Promise<Post> {
+async function post(url: string, body: string, mchId: string | null): Promise<Post> {
   const t0 = Date.now();
   const v3 = isV3Body(body);
-  // A v3 notify is signed afresh for every attempt: its timestamp must be within 5 minutes when it lands.
-  const headers = v3 ? { 'content-type': 'application/json', ...wechatpayHeaders(body) } : { 'content-type': 'text/xml; charset=utf-8' };
+  // A v3 notify is signed afresh for every attempt (its timestamp must be within 5 minutes when it
+  // lands), as WeChat Pay signs to that merchant.
+  const id = v3 ? ((await v3IdentityFor(mchId)) ?? envV3Identity()) : undefined;
+  const headers = id ? { 'content-type': 'application/json', ...wechatpayHeaders(body, id) } : { 'content-type': 'text/xml; charset=utf-8' };
   try {
     const r = await fetch(url, { method: 'POST', body, headers: { ...headers, 'user-agent': 'Mozilla/4.0 (sandbox WeChat Pay notifier)' }, signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'manual' });
     const reply = (await r.text()).slice(0, REPLY_CAP);
@@ -147,7 +154,7 @@ async function deliver(st: State, db: SandboxDb, d: SandboxDeliveriesTable): Pro
   const body = await bodyFor(st, db, d);
   const attemptNo = d.attempts + 1;
   // DUPLICATE_NOTIFY: the first attempt goes out twice at once, as from two WeChat servers.
-  const posts = await Promise.all(d.duplicate && attemptNo === 1 ? [post(d.url, body), post(d.url, body)] : [post(d.url, body)]);
+  const posts = await Promise.all(d.duplicate && attemptNo === 1 ? [post(d.url, body, d.mch_id), post(d.url, body, d.mch_id)] : [post(d.url, body, d.mch_id)]);
   for (const p of posts) {
     await db.insertInto('sandbox_attempts').values({
       id: newRowId('at'), delivery_id: d.id, attempt_no: attemptNo, at: nowIso(Date.now() - p.ms), http_status: p.status,

@@ -1,4 +1,3 @@
-import type { AppConfig } from '../config';
 import { encryptReqInfo } from '../wechatpay/crypto';
 import { isSignType, nonceStr, sign, type WxFields } from '../wechatpay/sign';
 import { formatWxDateTime } from '../wechatpay/time';
@@ -7,10 +6,10 @@ import { paymentFields, type SandboxOrder } from './orders';
 import type { SandboxRefundsTable } from './schema';
 
 /**
- * The payment notify: the full field set, signed with the order's sign_type but carrying no sign_type
- * field, as WeChat does (an HMAC merchant must verify with its configured type).
+ * The payment notify: the full field set, signed with the merchant's key (`apiKey`) and the order's
+ * sign_type but carrying no sign_type field, as WeChat does (an HMAC merchant must verify with its configured type).
  */
-export function paymentNotifyXml(o: SandboxOrder, config: AppConfig): string {
+export function paymentNotifyXml(o: SandboxOrder, apiKey: string): string {
   const fields: WxFields = {
     return_code: 'SUCCESS',
     return_msg: 'OK',
@@ -20,12 +19,12 @@ export function paymentNotifyXml(o: SandboxOrder, config: AppConfig): string {
     result_code: 'SUCCESS',
     ...paymentFields(o),
   };
-  fields.sign = sign(fields, config.apiKey, isSignType(o.sign_type) ? o.sign_type : 'MD5');
+  fields.sign = sign(fields, apiKey, isSignType(o.sign_type) ? o.sign_type : 'MD5');
   return buildXml(fields);
 }
 
-/** The refund notify: outer fields in clear, the refund itself in req_info (AES-256-ECB, key md5(API key)). */
-export function refundNotifyXml(r: SandboxRefundsTable, o: SandboxOrder, config: AppConfig): string {
+/** The refund notify: outer fields in clear, the refund itself in req_info (AES-256-ECB, key md5 of the merchant's API key). */
+export function refundNotifyXml(r: SandboxRefundsTable, o: SandboxOrder, apiKey: string): string {
   const inner: WxFields = {
     transaction_id: o.transaction_id ?? undefined,
     out_trade_no: o.out_trade_no,
@@ -47,6 +46,6 @@ export function refundNotifyXml(r: SandboxRefundsTable, o: SandboxOrder, config:
     appid: o.appid,
     mch_id: o.mch_id,
     nonce_str: nonceStr(),
-    req_info: encryptReqInfo(plain, config.apiKey),
+    req_info: encryptReqInfo(plain, apiKey),
   });
 }

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { getConfig } from '../config';
 import { sandboxDb } from './db';
 import { nowIso } from '../db';
 import { newCode, newToken } from './ids';
+import { merchantByAppId } from './merchants';
 import { ensureOpenid, type SandboxUser } from './users';
 
 /** A code is single-use and lives 5 minutes (docs/wechatpay-v2.md §9). */
@@ -12,15 +12,23 @@ export type AuthorizeCheck =
   | { ok: true; appid: string; redirectUri: string; scope: 'snsapi_base' | 'snsapi_userinfo'; state: string }
   | { ok: false; errcode: number; message: string };
 
-/** Checks an authorize request as WeChat's page does; errors are the numbers WeChat shows on its error page. */
-export function checkAuthorize(q: URLSearchParams): AuthorizeCheck {
-  const config = getConfig();
+/**
+ * True when `url` is on the web-auth domain (网页授权域名) `domain`: the same host, and the same port
+ * when the domain names one (the checkout's own domain is its PUBLIC_BASE_URL host, port included).
+ */
+function onDomain(url: URL, domain: string): boolean {
+  return domain.includes(':') ? url.host === domain : url.hostname === domain;
+}
+
+/** Checks an authorize request as WeChat's page does, for the official account `appid` names; errors are the numbers WeChat shows on its error page. */
+export async function checkAuthorize(q: URLSearchParams): Promise<AuthorizeCheck> {
   const appid = q.get('appid') ?? '';
   const redirectUri = q.get('redirect_uri') ?? '';
   const scope = q.get('scope') ?? '';
   const state = q.get('state') ?? '';
   if (!appid) return { ok: false, errcode: 10012, message: 'appid不能为空' };
-  if (appid !== config.appId) return { ok: false, errcode: 40013, message: 'invalid appid：不存在的公众号' };
+  const merchant = await merchantByAppId(appid);
+  if (!merchant) return { ok: false, errcode: 40013, message: 'invalid appid：不存在的公众号' };
   if (!redirectUri) return { ok: false, errcode: 10011, message: 'redirect_uri不能为空' };
   let url: URL;
   try {
@@ -28,9 +36,9 @@ export function checkAuthorize(q: URLSearchParams): AuthorizeCheck {
   } catch {
     return { ok: false, errcode: 10003, message: 'redirect_uri参数错误' };
   }
-  // The web-auth domain configured for this account is the app's own public origin.
-  if (url.host !== new URL(config.publicBaseUrl).host || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    return { ok: false, errcode: 10003, message: `redirect_uri域名与后台配置不一致（应为 ${new URL(config.publicBaseUrl).host}）` };
+  // The web-auth domain configured for this account: the checkout's own public origin, or the merchant's oauth_domain.
+  if (!onDomain(url, merchant.oauthDomain) || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    return { ok: false, errcode: 10003, message: `redirect_uri域名与后台配置不一致（应为 ${merchant.oauthDomain}）` };
   }
   if ((q.get('response_type') ?? '') !== 'code') return { ok: false, errcode: 10001, message: 'response_type必须为code' };
   if (!scope) return { ok: false, errcode: 10010, message: 'scope不能为空' };
@@ -60,13 +68,13 @@ function err(errcode: number, errmsg: string) {
   return { errcode, errmsg: `${errmsg}, rid: ${randomBytes(6).toString('hex')}` };
 }
 
-/** GET /sns/oauth2/access_token: WeChat's JSON answer or {errcode, errmsg}. Always HTTP 200, like WeChat. */
+/** GET /sns/oauth2/access_token: WeChat's JSON answer or {errcode, errmsg}, checked against that appid's AppSecret. Always HTTP 200, like WeChat. */
 export async function exchangeCode(q: URLSearchParams): Promise<Record<string, unknown>> {
-  const config = getConfig();
   const appid = q.get('appid') ?? '';
   const code = q.get('code') ?? '';
-  if (appid !== config.appId) return err(40013, 'invalid appid');
-  if ((q.get('secret') ?? '') !== config.appSecret) return err(40125, 'invalid appsecret');
+  const merchant = appid ? await merchantByAppId(appid) : undefined;
+  if (!merchant) return err(40013, 'invalid appid');
+  if ((q.get('secret') ?? '') !== merchant.appSecret) return err(40125, 'invalid appsecret');
   if ((q.get('grant_type') ?? '') !== 'authorization_code') return err(40002, 'invalid grant_type');
   if (!code) return err(41008, 'missing code');
   const db = await sandboxDb();

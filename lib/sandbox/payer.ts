@@ -1,4 +1,3 @@
-import { getConfig } from '../config';
 import { formatWxTime } from '../wechatpay/time';
 import { sandboxDb } from './db';
 import { nowIso } from '../db';
@@ -6,6 +5,8 @@ import { enqueueDelivery } from './deliveries';
 import { newTransactionId } from './ids';
 import { type SandboxOrder } from './orders';
 import { paymentNotifyXml } from './notify-body';
+import { findMerchant } from './merchants';
+import { v3IdentityOf } from './v3/identity';
 import { v3PaymentNotifyBody } from './v3/notify-body';
 import { DEFAULT_USER_ID } from './schema';
 import { ensureOpenid, userByOpenid } from './users';
@@ -38,7 +39,6 @@ export function unpayableReason(o: SandboxOrder, now = Date.now()): { code: stri
  * The state change is conditional, so two concurrent payments of one order pay it once.
  */
 export async function payOrder(order: SandboxOrder, result: PayResult, openid?: string): Promise<PayOutcome> {
-  const config = getConfig();
   const db = await sandboxDb();
   const refuse = unpayableReason(order);
   if (refuse) return { ok: false, status: 409, ...refuse };
@@ -72,6 +72,11 @@ export async function payOrder(order: SandboxOrder, result: PayResult, openid?: 
     .where('mch_id', '=', order.mch_id).where('out_trade_no', '=', order.out_trade_no).where('state', 'in', ['NOTPAY', 'PAYERROR']).executeTakeFirst();
   if (Number(r.numUpdatedRows) === 0) return { ok: false, status: 409, code: 'ORDERPAID', message: '该订单已支付或已关闭' };
   const updated = { ...order, ...paid } as SandboxOrder;
-  await enqueueDelivery(db, { kind: 'pay', outTradeNo: order.out_trade_no, url: order.notify_url, body: updated.sign_type === 'RSA' ? v3PaymentNotifyBody(updated) : paymentNotifyXml(updated, config) });
+  // Signed (v3: encrypted) with the order's merchant's keys. A merchant removed from the file since is not notified.
+  const merchant = await findMerchant(order.mch_id, db);
+  if (merchant) {
+    const body = updated.sign_type === 'RSA' ? v3PaymentNotifyBody(updated, await v3IdentityOf(merchant)) : paymentNotifyXml(updated, merchant.apiKey);
+    await enqueueDelivery(db, { kind: 'pay', mchId: order.mch_id, outTradeNo: order.out_trade_no, url: order.notify_url, body });
+  }
   return { ok: true, out_trade_no: order.out_trade_no, state: 'SUCCESS', transaction_id: updated.transaction_id! };
 }

@@ -75,7 +75,7 @@ export async function refund(ctx: MchCtx): Promise<MchReply> {
   if (!POSINT.test(f.refund_fee)) return paramError('refund_fee参数格式错误');
   if (f.notify_url && !/^https?:\/\/[^?]+$/.test(f.notify_url)) return paramError('notify_url参数格式错误');
   const db = await sandboxDb();
-  const o = await findOrder(db, ctx.config.mchId, { transaction_id: f.transaction_id, out_trade_no: f.out_trade_no });
+  const o = await findOrder(db, ctx.merchant.mchId, { transaction_id: f.transaction_id, out_trade_no: f.out_trade_no });
   if (!o) return errReply(ctx, 'ORDERNOTEXIST', '订单不存在');
   const r = await createRefund(db, o, { outRefundNo: f.out_refund_no, refundFee: Number(f.refund_fee), totalFee: Number(f.total_fee), desc: f.refund_desc || null, notifyUrl: f.notify_url || null });
   switch (r.kind) {
@@ -150,7 +150,7 @@ export async function createRefund(db: SandboxDb, o: SandboxOrder, req: { outRef
     return 'ok' as const;
   });
   if (outcome !== 'ok') return { kind: outcome };
-  if (row.notify_url) await enqueueDelivery(db, { kind: 'refund', outTradeNo: o.out_trade_no, outRefundNo: row.out_refund_no, url: row.notify_url, body: null, dueMs: Date.parse(row.settle_at) });
+  if (row.notify_url) await enqueueDelivery(db, { kind: 'refund', mchId: o.mch_id, outTradeNo: o.out_trade_no, outRefundNo: row.out_refund_no, url: row.notify_url, body: null, dueMs: Date.parse(row.settle_at) });
   return { kind: 'ok', row };
 }
 
@@ -161,11 +161,11 @@ export async function refundQuery(ctx: MchCtx): Promise<MchReply> {
   if (f.offset !== undefined && f.offset !== '' && !/^\d{1,4}$/.test(f.offset)) return failReply('offset参数格式错误');
   const db = await sandboxDb();
   await settleDueRefunds(db);
-  let q = db.selectFrom('sandbox_refunds').selectAll().where('mch_id', '=', ctx.config.mchId);
+  let q = db.selectFrom('sandbox_refunds').selectAll().where('mch_id', '=', ctx.merchant.mchId);
   if (f.refund_id) q = q.where('refund_id', '=', f.refund_id);
   else if (f.out_refund_no) q = q.where('out_refund_no', '=', f.out_refund_no);
   else {
-    const o = await findOrder(db, ctx.config.mchId, { transaction_id: f.transaction_id, out_trade_no: f.out_trade_no });
+    const o = await findOrder(db, ctx.merchant.mchId, { transaction_id: f.transaction_id, out_trade_no: f.out_trade_no });
     if (!o) return errReply(ctx, 'REFUNDNOTEXIST', '退款订单查询失败');
     q = q.where('out_trade_no', '=', o.out_trade_no);
   }
@@ -175,7 +175,7 @@ export async function refundQuery(ctx: MchCtx): Promise<MchReply> {
   const offset = f.offset ? Number(f.offset) : 0;
   if (offset >= all.length) return errReply(ctx, 'REFUNDNOTEXIST', '退款订单查询失败');
   const refunds = all.slice(offset, offset + REFUNDQUERY_PAGE);
-  const o = (await findOrder(db, ctx.config.mchId, { out_trade_no: refunds[0].out_trade_no }))!;
+  const o = (await findOrder(db, ctx.merchant.mchId, { out_trade_no: refunds[0].out_trade_no }))!;
   const fields: Record<string, string> = {
     transaction_id: o.transaction_id ?? '',
     out_trade_no: o.out_trade_no,

@@ -1,4 +1,5 @@
 import type { AppConfig } from '../config';
+import type { SandboxMerchant } from './merchants';
 import { nonceStr, sign, type SignType, type WxFields } from '../wechatpay/sign';
 import { buildXml } from '../wechatpay/xml';
 
@@ -13,10 +14,11 @@ export interface MchReply {
   refusal?: string;
 }
 
-/** A verified request: its fields and the sign_type every answer must be signed with. */
+/** A verified request: its fields, the merchant its mch_id names (whose key signed it), and the sign_type every answer must be signed with. */
 export interface MchCtx {
   fields: Record<string, string>;
   signType: SignType;
+  merchant: SandboxMerchant;
   config: AppConfig;
 }
 
@@ -45,13 +47,13 @@ function signed(ctx: MchCtx, body: WxFields): MchReply {
   const fields: WxFields = {
     return_code: 'SUCCESS',
     return_msg: 'OK',
-    appid: ctx.config.appId,
-    mch_id: ctx.config.mchId,
+    appid: ctx.merchant.appId,
+    mch_id: ctx.merchant.mchId,
     nonce_str: nonceStr(),
     ...body,
   };
   // WeChat's answers do not echo sign_type; they are signed with the request's type.
-  fields.sign = sign(fields, ctx.config.apiKey, ctx.signType);
+  fields.sign = sign(fields, ctx.merchant.apiKey, ctx.signType);
   return { status: 200, contentType: XML, body: buildXml(fields) };
 }
 
@@ -68,4 +70,13 @@ export function lackParams(field: string): MchReply {
 /** A malformed parameter (format, length, notify_url, time): unsigned return_code=FAIL, like lackParams. */
 export function paramError(des: string): MchReply {
   return failReply(des);
+}
+
+/**
+ * An mch_id the sandbox does not know: WeChat's documented MCHID_NOT_EXIST (商户号不存在, "请检查MCHID是否
+ * 正确"). Unsigned: there is no merchant key to sign with (how live WeChat signs it is UNVERIFIED,
+ * docs/sandbox.md "Conservative choices"). A result_code=FAIL, not a return_code=FAIL.
+ */
+export function unknownMerchantReply(): MchReply {
+  return { status: 200, contentType: XML, body: buildXml({ return_code: 'SUCCESS', return_msg: 'OK', result_code: 'FAIL', err_code: 'MCHID_NOT_EXIST', err_code_des: '商户号不存在' }) };
 }

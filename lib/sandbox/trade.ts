@@ -8,7 +8,7 @@ export async function orderQuery(ctx: MchCtx): Promise<MchReply> {
   const f = ctx.fields;
   if (!f.transaction_id && !f.out_trade_no) return lackParams('out_trade_no');
   const db = await sandboxDb();
-  const o = await findOrder(db, ctx.config.mchId, { transaction_id: f.transaction_id, out_trade_no: f.out_trade_no });
+  const o = await findOrder(db, ctx.merchant.mchId, { transaction_id: f.transaction_id, out_trade_no: f.out_trade_no });
   if (!o) return errReply(ctx, 'ORDERNOTEXIST', '订单不存在');
   const common = { trade_state: o.state, trade_state_desc: STATE_DESC[o.state] };
   if (isPaid(o)) return okReply(ctx, { ...paymentFields(o), ...common });
@@ -36,7 +36,7 @@ export async function closeOrder(ctx: MchCtx): Promise<MchReply> {
   const f = ctx.fields;
   if (!f.out_trade_no) return lackParams('out_trade_no');
   const db = await sandboxDb();
-  const o = await findOrder(db, ctx.config.mchId, { out_trade_no: f.out_trade_no });
+  const o = await findOrder(db, ctx.merchant.mchId, { out_trade_no: f.out_trade_no });
   if (!o) return errReply(ctx, 'ORDERNOTEXIST', '订单不存在');
   if (isPaid(o)) return errReply(ctx, 'ORDERPAID', '订单已支付，不能发起关单');
   if (o.state === 'CLOSED') return errReply(ctx, 'ORDERCLOSED', '订单已关闭，无法重复关闭');
@@ -50,7 +50,7 @@ export async function closeOrder(ctx: MchCtx): Promise<MchReply> {
     .executeTakeFirst();
   if (Number(r.numUpdatedRows) === 0) {
     // Paid (or closed) between our read and the update: answer what it is now.
-    const now = await findOrder(db, ctx.config.mchId, { out_trade_no: f.out_trade_no });
+    const now = await findOrder(db, ctx.merchant.mchId, { out_trade_no: f.out_trade_no });
     return now && isPaid(now) ? errReply(ctx, 'ORDERPAID', '订单已支付，不能发起关单') : errReply(ctx, 'ORDERCLOSED', '订单已关闭，无法重复关闭');
   }
   return okReply(ctx, {});

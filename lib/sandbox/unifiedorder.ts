@@ -53,7 +53,7 @@ async function validate(ctx: MchCtx, now: number): Promise<MchReply | undefined>
   if (f.trade_type !== 'JSAPI' && f.trade_type !== 'NATIVE') return paramError('trade_type参数错误');
   if (f.trade_type === 'JSAPI') {
     if (!f.openid) return lackParams('openid');
-    if (!(await userByOpenid(ctx.config.appId, f.openid))) return errReply(ctx, 'PARAM_ERROR', 'appid和openid不匹配'); // signed, as merchants see it live
+    if (!(await userByOpenid(ctx.merchant.appId, f.openid))) return errReply(ctx, 'PARAM_ERROR', 'appid和openid不匹配'); // signed, as merchants see it live
   }
   if (f.trade_type === 'NATIVE') {
     if (!f.product_id) return lackParams('product_id');
@@ -88,7 +88,7 @@ export async function unifiedOrder(ctx: MchCtx): Promise<MchReply> {
   const f = ctx.fields;
   const db = await sandboxDb();
   const params = paramsJson(f);
-  const existing = await findOrder(db, ctx.config.mchId, { out_trade_no: f.out_trade_no });
+  const existing = await findOrder(db, ctx.merchant.mchId, { out_trade_no: f.out_trade_no });
   if (existing) {
     if (isPaid(existing)) return errReply(ctx, 'ORDERPAID', '该订单已支付');
     if (existing.state === 'CLOSED') return errReply(ctx, 'ORDERCLOSED', '该订单已关闭');
@@ -108,7 +108,7 @@ export async function unifiedOrder(ctx: MchCtx): Promise<MchReply> {
   }
   const order: SandboxOrder = {
     out_trade_no: f.out_trade_no,
-    mch_id: ctx.config.mchId,
+    mch_id: ctx.merchant.mchId,
     appid: f.appid,
     params_json: params,
     sign_type: ctx.signType,
@@ -138,7 +138,7 @@ export async function unifiedOrder(ctx: MchCtx): Promise<MchReply> {
     await db.insertInto('sandbox_orders').values(order).execute();
   } catch {
     // A concurrent identical request won the insert: answer as for a re-submission.
-    const again = await findOrder(db, ctx.config.mchId, { out_trade_no: f.out_trade_no });
+    const again = await findOrder(db, ctx.merchant.mchId, { out_trade_no: f.out_trade_no });
     if (again && again.params_json === params && again.state === 'NOTPAY') return answer(ctx, again);
     return errReply(ctx, 'INVALID_REQUEST', '201 商户订单号重复');
   }

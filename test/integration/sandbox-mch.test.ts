@@ -82,8 +82,12 @@ describe('sandbox WeChat Pay API (SQLite)', () => {
       expect((await wxPost(base, 'unifiedorder', {}, { rawBody: '{"json":true}' })).fields.return_code).toBe('FAIL');
     });
 
-    it('knows only its merchant: unknown mch_id and appid', async () => {
-      await expectErr({ ...native(), mch_id: '19999999' }, 'MCHID_NOT_EXIST');
+    it('knows only its merchants: unknown mch_id and appid', async () => {
+      // WeChat's unifiedorder error list: "MCHID_NOT_EXIST 商户号不存在 请检查MCHID是否正确". There is no merchant
+      // key to sign it with, so the answer is unsigned (docs/sandbox.md, Conservative choices).
+      const unknown = await wxPost(base, 'unifiedorder', { ...native(), mch_id: '19999999' });
+      expect(unknown.fields).toMatchObject({ return_code: 'SUCCESS', result_code: 'FAIL', err_code: 'MCHID_NOT_EXIST' });
+      expect(unknown.fields.sign).toBeUndefined();
       await expectErr({ ...native(), appid: 'wx0000000000000000' }, 'APPID_NOT_EXIST');
       await expectFail({ ...native(), nonce_str: '' }, /nonce_str/);
     });

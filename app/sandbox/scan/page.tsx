@@ -4,7 +4,7 @@ import { requestLocale } from '@/app/_components/locale';
 import { getConfig } from '@/lib/config';
 import { sandboxDb } from '@/lib/sandbox/db';
 import { sandboxEnabled, USER_COOKIE } from '@/lib/sandbox/guard';
-import { merchantName } from '@/lib/sandbox/jsapi-check';
+import { envMerchant, findMerchant } from '@/lib/sandbox/merchants';
 import { formatYuan } from '@/lib/money';
 import { findByTarget } from '@/lib/sandbox/payer';
 import { currentUser, ensureOpenid } from '@/lib/sandbox/users';
@@ -22,7 +22,9 @@ export default async function ScanPage({ searchParams }: Props) {
   const { code_url: codeUrl = '', done, error } = await searchParams;
   const order = codeUrl ? await findByTarget({ code_url: codeUrl }) : undefined;
   const user = await currentUser((await cookies()).get(USER_COOKIE)?.value);
-  const openid = await ensureOpenid(await sandboxDb(), user.id, getConfig().appId);
+  // The payer's openid under the order's merchant's official account (a Native code may be any merchant's).
+  const merchant = (order ? await findMerchant(order.mch_id) : undefined) ?? envMerchant();
+  const openid = await ensureOpenid(await sandboxDb(), user.id, order?.appid ?? getConfig().appId);
   const outcome = done === 'SUCCESS' ? t.paid : done === 'CANCEL' ? t.cancelled : done === 'FAIL' ? t.failed : undefined;
   return (
     <main className={s.page}>
@@ -37,7 +39,7 @@ export default async function ScanPage({ searchParams }: Props) {
         {codeUrl && !order && <p data-testid="sandbox-scan-error">{t.unknownCode}</p>}
         {order && (
           <>
-            <div>{merchantName()}</div>
+            <div>{merchant.name}</div>
             <div className={s.muted}>{order.body}</div>
             <div className={s.amount}>¥{formatYuan(order.total_fee)}</div>
             <div className={s.muted}>{t.state}: <span data-testid="sandbox-scan-state">{order.state}</span> · {t.payer}: {user.name}</div>

@@ -4,7 +4,7 @@ import { formatRfc3339Cst } from '../../wechatpay/v3/time';
 import type { SandboxOrder } from '../orders';
 import { STATE_DESC } from '../orders';
 import type { SandboxRefundsTable } from '../schema';
-import { v3Identity } from './identity';
+import type { V3Identity } from './identity';
 
 /** The v3 trade type of a sandbox order (MWEB is v3's H5). */
 const tradeType = (o: SandboxOrder) => o.trade_type;
@@ -44,8 +44,8 @@ export function refundJson(r: SandboxRefundsTable, o: SandboxOrder): Record<stri
   };
 }
 
-function envelope(eventType: string, summary: string, resourceType: 'transaction' | 'refund', plaintext: Record<string, unknown>): string {
-  const enc = encryptResource(JSON.stringify(plaintext), v3Identity().raw.apiv3_key, resourceType, resourceType);
+function envelope(id: V3Identity, eventType: string, summary: string, resourceType: 'transaction' | 'refund', plaintext: Record<string, unknown>): string {
+  const enc = encryptResource(JSON.stringify(plaintext), id.raw.apiv3_key, resourceType, resourceType);
   return JSON.stringify({
     id: randomUUID(),
     create_time: formatRfc3339Cst(Date.now()),
@@ -56,16 +56,16 @@ function envelope(eventType: string, summary: string, resourceType: 'transaction
   });
 }
 
-/** TRANSACTION.SUCCESS for a paid order, its resource encrypted with the APIv3 key (AAD "transaction"). */
-export function v3PaymentNotifyBody(o: SandboxOrder): string {
-  return envelope('TRANSACTION.SUCCESS', '支付成功', 'transaction', transactionJson(o));
+/** TRANSACTION.SUCCESS for a paid order, its resource encrypted with its merchant's APIv3 key (AAD "transaction"). */
+export function v3PaymentNotifyBody(o: SandboxOrder, id: V3Identity): string {
+  return envelope(id, 'TRANSACTION.SUCCESS', '支付成功', 'transaction', transactionJson(o));
 }
 
 /** REFUND.SUCCESS (or ABNORMAL / CLOSED) for a settled refund (AAD "refund"). */
-export function v3RefundNotifyBody(r: SandboxRefundsTable, o: SandboxOrder): string {
+export function v3RefundNotifyBody(r: SandboxRefundsTable, o: SandboxOrder, id: V3Identity): string {
   const status: string = r.status;
   const summary = status === 'SUCCESS' ? '退款成功' : status === 'CLOSED' ? '退款关闭' : '退款异常';
-  return envelope(`REFUND.${status}`, summary, 'refund', {
+  return envelope(id, `REFUND.${status}`, summary, 'refund', {
     mchid: o.mch_id,
     out_trade_no: o.out_trade_no,
     transaction_id: o.transaction_id,

@@ -1,10 +1,9 @@
 import { createHash, createHmac } from 'node:crypto';
-import { getConfig } from '../../config';
 import { billText } from '../bill';
 import { sandboxDb } from '../db';
 import { findOrder } from '../orders';
 import { createRefund, settleDueRefunds } from '../refund';
-import { v3Identity } from './identity';
+import type { V3Identity } from './identity';
 import { refundJson } from './notify-body';
 import { v3Error, v3Json, v3ParamError, type V3Reply } from './reply';
 
@@ -17,7 +16,7 @@ const FEN = (v: unknown) => Number.isInteger(v) && (v as number) > 0 && (v as nu
  * refund table and rules as v2 (lib/sandbox/refund.ts createRefund); answers PROCESSING, settles a
  * moment later, and the refund notify follows.
  */
-export async function createV3Refund(b: Obj): Promise<V3Reply> {
+export async function createV3Refund(id: V3Identity, b: Obj): Promise<V3Reply> {
   if (typeof b.out_trade_no !== 'string' && typeof b.transaction_id !== 'string') return v3ParamError('/out_trade_no', 'out_trade_no和transaction_id必填其一');
   if (typeof b.out_refund_no !== 'string' || !/^[0-9A-Za-z_\-|*@]{1,64}$/.test(b.out_refund_no)) return v3ParamError('/out_refund_no', '1-64位数字、大小写字母或_-|*@', 'body', b.out_refund_no);
   const amount = b.amount;
@@ -27,7 +26,7 @@ export async function createV3Refund(b: Obj): Promise<V3Reply> {
   if (amount.currency !== 'CNY') return v3ParamError('/amount/currency', '仅支持CNY', 'body', amount.currency);
   if (b.notify_url !== undefined && (typeof b.notify_url !== 'string' || !/^https?:\/\/[^?#\s]+$/.test(b.notify_url))) return v3ParamError('/notify_url', '必须是不带参数的http(s)完整地址');
   const db = await sandboxDb();
-  const mchId = getConfig().mchId;
+  const mchId = id.merchant.mchId;
   const o = await findOrder(db, mchId, { out_trade_no: b.out_trade_no as string | undefined, transaction_id: b.transaction_id as string | undefined });
   if (!o) return v3Error(404, 'RESOURCE_NOT_EXISTS', '订单不存在');
   const r = await createRefund(db, o, { outRefundNo: b.out_refund_no, refundFee: amount.refund as number, totalFee: amount.total as number, desc: typeof b.reason === 'string' ? b.reason : null, notifyUrl: (b.notify_url as string) ?? null });
@@ -47,38 +46,38 @@ export async function createV3Refund(b: Obj): Promise<V3Reply> {
 }
 
 /** GET /v3/refund/domestic/refunds/{out_refund_no}. */
-export async function queryV3Refund(outRefundNo: string): Promise<V3Reply> {
+export async function queryV3Refund(id: V3Identity, outRefundNo: string): Promise<V3Reply> {
   const db = await sandboxDb();
   await settleDueRefunds(db, { outRefundNo });
-  const r = await db.selectFrom('sandbox_refunds').selectAll().where('mch_id', '=', getConfig().mchId).where('out_refund_no', '=', outRefundNo).executeTakeFirst();
+  const r = await db.selectFrom('sandbox_refunds').selectAll().where('mch_id', '=', id.merchant.mchId).where('out_refund_no', '=', outRefundNo).executeTakeFirst();
   if (!r) return v3Error(404, 'RESOURCE_NOT_EXISTS', '退款单不存在');
   const o = (await findOrder(db, r.mch_id, { out_trade_no: r.out_trade_no }))!;
   return v3Json(200, refundJson(r, o));
 }
 
 /** The download token names the bill (date, type) and is keyed with the APIv3 key, so nobody guesses another. */
-function billToken(date: string, type: string): string {
-  const mac = createHmac('sha256', v3Identity().raw.apiv3_key).update(`${date}|${type}`).digest('base64url').slice(0, 22);
+function billToken(id: V3Identity, date: string, type: string): string {
+  const mac = createHmac('sha256', id.raw.apiv3_key).update(`${date}|${type}`).digest('base64url').slice(0, 22);
   return Buffer.from(`${date}|${type}|${mac}`).toString('base64url');
 }
 
 /** GET /v3/bill/tradebill?bill_date=YYYY-MM-DD[&bill_type=]: the SHA1 of the file and where to get it (on the caller's origin). */
-export async function tradeBillV3(q: URLSearchParams, origin: string): Promise<V3Reply> {
+export async function tradeBillV3(id: V3Identity, q: URLSearchParams, origin: string): Promise<V3Reply> {
   const date = q.get('bill_date') ?? '';
   if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return v3ParamError('bill_date', '格式为YYYY-MM-DD', 'query', date);
   const type = q.get('bill_type') ?? 'ALL';
   if (!['ALL', 'SUCCESS', 'REFUND'].includes(type)) return v3ParamError('bill_type', 'ALL、SUCCESS或REFUND', 'query', type);
-  const text = await billText(getConfig().mchId, date.replace(/-/g, ''), type);
+  const text = await billText(id.merchant.mchId, date.replace(/-/g, ''), type);
   if (text === undefined) return v3ParamError('bill_date', '日期不存在', 'query', date);
   if (text === null) return v3Error(400, 'NO_STATEMENT_EXIST', '账单不存在');
-  return v3Json(200, { hash_type: 'SHA1', hash_value: createHash('sha1').update(text, 'utf8').digest('hex'), download_url: `${origin}/sandbox/mch/v3/billdownload/file?token=${billToken(date, type)}` });
+  return v3Json(200, { hash_type: 'SHA1', hash_value: createHash('sha1').update(text, 'utf8').digest('hex'), download_url: `${origin}/sandbox/mch/v3/billdownload/file?token=${billToken(id, date, type)}` });
 }
 
 /** GET /v3/billdownload/file?token=...: the bill file itself, unsigned as WeChat's is. */
-export async function billDownloadV3(q: URLSearchParams): Promise<V3Reply> {
+export async function billDownloadV3(id: V3Identity, q: URLSearchParams): Promise<V3Reply> {
   const [date, type, mac] = Buffer.from(q.get('token') ?? '', 'base64url').toString('utf8').split('|');
-  if (!date || !type || billToken(date, type) !== q.get('token') || !mac) return v3ParamError('token', '无效的token', 'query');
-  const text = await billText(getConfig().mchId, date.replace(/-/g, ''), type);
+  if (!date || !type || billToken(id, date, type) !== q.get('token') || !mac) return v3ParamError('token', '无效的token', 'query');
+  const text = await billText(id.merchant.mchId, date.replace(/-/g, ''), type);
   if (!text) return v3Error(400, 'NO_STATEMENT_EXIST', '账单不存在');
   return { status: 200, body: Buffer.from(text, 'utf8'), contentType: 'text/plain; charset=utf-8', sign: false };
 }

@@ -5,6 +5,7 @@ import { sandboxDb } from '../db';
 import { newCodeUrl, newPrepayId } from '../ids';
 import { findOrder, isPaid, PREPAY_TTL_MS, type SandboxOrder } from '../orders';
 import { userByOpenid } from '../users';
+import type { V3Identity } from './identity';
 import { transactionJson } from './notify-body';
 import { V3_NO_CONTENT, v3Error, v3Json, v3ParamError, type V3Reply } from './reply';
 
@@ -25,12 +26,13 @@ function canonical(v: unknown): string {
 }
 
 /** Validates an order body like WeChat: PARAM_ERROR names the first bad field as a JSON pointer. */
-async function validate(b: Obj, kind: V3OrderKind, now: number): Promise<V3Reply | undefined> {
-  const c = getConfig();
+async function validate(id: V3Identity, b: Obj, kind: V3OrderKind, now: number): Promise<V3Reply | undefined> {
+  const m = id.merchant;
   const str = (k: string) => (typeof b[k] === 'string' ? (b[k] as string) : undefined);
   for (const k of ['appid', 'mchid', 'description', 'out_trade_no', 'notify_url']) if (!str(k)) return v3ParamError(`/${k}`, '必填字段缺失或不是字符串');
-  if (str('mchid') !== c.mchId) return v3Error(400, 'MCH_NOT_EXISTS', '商户号不存在', { field: '/mchid', location: 'body', value: b.mchid });
-  if (str('appid') !== c.appId) return v3Error(400, 'APPID_MCHID_NOT_MATCH', 'appid和mch_id不匹配', { field: '/appid', location: 'body', value: b.appid });
+  // The body's mchid must be the caller's (the Authorization's); WeChat answers another as not its merchant.
+  if (str('mchid') !== m.mchId) return v3Error(400, 'MCH_NOT_EXISTS', '商户号不存在', { field: '/mchid', location: 'body', value: b.mchid });
+  if (str('appid') !== m.appId) return v3Error(400, 'APPID_MCHID_NOT_MATCH', 'appid和mch_id不匹配', { field: '/appid', location: 'body', value: b.appid });
   if (Buffer.byteLength(str('description')!, 'utf8') > 127) return v3ParamError('/description', '长度不能超过127字节');
   if (!OUT_TRADE_NO.test(str('out_trade_no')!)) return v3ParamError('/out_trade_no', '6-32位数字、大小写字母或_-|*', 'body', b.out_trade_no);
   if (b.attach !== undefined && (typeof b.attach !== 'string' || Buffer.byteLength(b.attach, 'utf8') > 128)) return v3ParamError('/attach', '最长128字节的字符串');
@@ -49,7 +51,7 @@ async function validate(b: Obj, kind: V3OrderKind, now: number): Promise<V3Reply
   if (kind === 'jsapi') {
     const openid = isObj(b.payer) && typeof b.payer.openid === 'string' ? b.payer.openid : '';
     if (!openid) return v3ParamError('/payer/openid', 'JSAPI下单必填');
-    if (!(await userByOpenid(c.appId, openid))) return v3Error(400, 'PARAM_ERROR', '用户在商户appid下的openid不合法', { field: '/payer/openid', location: 'body', value: openid });
+    if (!(await userByOpenid(m.appId, openid))) return v3Error(400, 'PARAM_ERROR', '用户在商户appid下的openid不合法', { field: '/payer/openid', location: 'body', value: openid });
   }
   if (kind === 'h5' && !(isObj(scene) && isObj(scene.h5_info) && typeof scene.h5_info.type === 'string')) return v3ParamError('/scene_info/h5_info/type', 'H5下单必填');
   return undefined;
@@ -63,11 +65,11 @@ function placed(kind: V3OrderKind, o: SandboxOrder): V3Reply {
 }
 
 /** POST /v3/pay/transactions/{jsapi,native,h5}: the same order table as v2's unifiedorder (sign_type RSA marks v3). */
-export async function placeV3Order(kind: V3OrderKind, b: Obj): Promise<V3Reply> {
+export async function placeV3Order(id: V3Identity, kind: V3OrderKind, b: Obj): Promise<V3Reply> {
   const now = Date.now();
-  const refusal = await validate(b, kind, now);
+  const refusal = await validate(id, b, kind, now);
   if (refusal) return refusal;
-  const c = getConfig();
+  const c = id.merchant;
   const db = await sandboxDb();
   const params = canonical(b);
   const otn = b.out_trade_no as string;
@@ -101,18 +103,18 @@ export async function placeV3Order(kind: V3OrderKind, b: Obj): Promise<V3Reply> 
 }
 
 /** GET /v3/pay/transactions/out-trade-no/{out_trade_no}?mchid=...: any order of this merchant, whichever protocol placed it. */
-export async function queryV3Order(outTradeNo: string, mchid: string | null): Promise<V3Reply> {
+export async function queryV3Order(id: V3Identity, outTradeNo: string, mchid: string | null): Promise<V3Reply> {
   if (!mchid) return v3ParamError('mchid', '必填', 'query');
-  if (mchid !== getConfig().mchId) return v3Error(400, 'MCH_NOT_EXISTS', '商户号不存在', { field: 'mchid', location: 'query', value: mchid });
+  if (mchid !== id.merchant.mchId) return v3Error(400, 'MCH_NOT_EXISTS', '商户号不存在', { field: 'mchid', location: 'query', value: mchid });
   const o = await findOrder(await sandboxDb(), mchid, { out_trade_no: outTradeNo });
   if (!o) return v3Error(404, 'ORDER_NOT_EXIST', '订单不存在');
   return v3Json(200, transactionJson(o));
 }
 
 /** POST /v3/pay/transactions/out-trade-no/{out_trade_no}/close {mchid}: 204, or ORDERPAID / ORDER_CLOSED / ORDER_NOT_EXIST. */
-export async function closeV3Order(outTradeNo: string, b: Obj): Promise<V3Reply> {
+export async function closeV3Order(id: V3Identity, outTradeNo: string, b: Obj): Promise<V3Reply> {
   if (typeof b.mchid !== 'string' || !b.mchid) return v3ParamError('/mchid', '必填');
-  if (b.mchid !== getConfig().mchId) return v3Error(400, 'MCH_NOT_EXISTS', '商户号不存在', { field: '/mchid', location: 'body', value: b.mchid });
+  if (b.mchid !== id.merchant.mchId) return v3Error(400, 'MCH_NOT_EXISTS', '商户号不存在', { field: '/mchid', location: 'body', value: b.mchid });
   const db = await sandboxDb();
   const o = await findOrder(db, b.mchid, { out_trade_no: outTradeNo });
   if (!o) return v3Error(404, 'ORDER_NOT_EXIST', '订单不存在');

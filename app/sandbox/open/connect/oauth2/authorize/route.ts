@@ -12,7 +12,7 @@ export async function GET(req: Request) {
   const off = sandboxOff();
   if (off) return off;
   const q = new URL(req.url).searchParams;
-  const check = checkAuthorize(q);
+  const check = await checkAuthorize(q);
   if (!check.ok) return html(oauthErrorPage(check.errcode, check.message), 400);
   const user = await currentUser(readCookie(req, USER_COOKIE));
   const cookies = [userCookie(user.id)];

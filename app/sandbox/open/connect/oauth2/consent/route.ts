@@ -11,7 +11,7 @@ export async function POST(req: Request) {
   const form = await req.formData();
   const q = new URLSearchParams();
   for (const k of ['appid', 'redirect_uri', 'response_type', 'scope', 'state']) q.set(k, String(form.get(k) ?? ''));
-  const check = checkAuthorize(q);
+  const check = await checkAuthorize(q);
   if (!check.ok) return html(oauthErrorPage(check.errcode, check.message), 400);
   if (form.get('decision') !== 'allow') return html(oauthErrorPage(0, '你已拒绝授权'), 200);
   const user = await currentUser(readCookie(req, USER_COOKIE));

@@ -9,6 +9,7 @@ import { findMerchant } from './merchants';
 import { v3IdentityOf } from './v3/identity';
 import { v3PaymentNotifyBody } from './v3/notify-body';
 import { DEFAULT_USER_ID } from './schema';
+import { type Coupon, newCouponId } from './coupon';
 import { ensureOpenid, userByOpenid } from './users';
 
 export type PayResult = 'SUCCESS' | 'FAIL' | 'CANCEL';
@@ -37,11 +38,15 @@ export function unpayableReason(o: SandboxOrder, now = Date.now()): { code: stri
  * UTC+8, a notify queued: v3 JSON for an order placed over v3, sign_type RSA, else v2 XML), FAIL leaves a PAYERROR the buyer may retry, CANCEL changes nothing.
  * The JSAPI payer is the order's openid; a NATIVE payer is whoever scanned (`openid`, else the default user).
  * The state change is conditional, so two concurrent payments of one order pay it once.
+ * A `coupon` pays part of total_fee: the buyer pays the rest (cash_fee), and it must leave at least 1 fen.
  */
-export async function payOrder(order: SandboxOrder, result: PayResult, openid?: string): Promise<PayOutcome> {
+export async function payOrder(order: SandboxOrder, result: PayResult, openid?: string, coupon?: Coupon): Promise<PayOutcome> {
   const db = await sandboxDb();
   const refuse = unpayableReason(order);
   if (refuse) return { ok: false, status: 409, ...refuse };
+  if (coupon && coupon.fee >= order.total_fee) {
+    return { ok: false, status: 400, code: 'COUPON_TOO_LARGE', message: `coupon_fee ${coupon.fee} must be less than total_fee ${order.total_fee} (the buyer pays at least 1 fen)` };
+  }
   let payer: string;
   if (order.trade_type === 'JSAPI') {
     if (openid && openid !== order.openid) return { ok: false, status: 409, code: 'OPENID_MISMATCH', message: '该订单属于另一个微信用户（openid不一致）' };
@@ -65,6 +70,9 @@ export async function payOrder(order: SandboxOrder, result: PayResult, openid?: 
     time_end: formatWxTime(now),
     bank_type: 'CFT',
     is_subscribe: user.is_subscribe,
+    coupon_fee: coupon?.fee ?? null,
+    coupon_type: coupon?.type ?? null,
+    coupon_id: coupon ? newCouponId() : null,
     paid_at: nowIso(now),
     updated_at: nowIso(now),
   };

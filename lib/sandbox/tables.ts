@@ -31,6 +31,11 @@ export interface SandboxOrdersTable {
   time_end: string | null;
   bank_type: string | null;
   is_subscribe: string | null;
+  /** Fen a coupon paid of total_fee (the buyer paid the rest, cash_fee); null: no coupon. */
+  coupon_fee: number | null;
+  /** CASH (充值代金券) or NO_CASH (免充值券); null: no coupon. */
+  coupon_type: string | null;
+  coupon_id: string | null;
   refunded_fee: number;
   paid_at: string | null;
   created_at: string;

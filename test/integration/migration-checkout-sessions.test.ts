@@ -47,7 +47,7 @@ describe.each(ENGINES)('migration 0008_checkout_sessions on %s', (engine) => {
       ev('ev2', 'o_merchant001', 'order closed: closed by the merchant'),
     ]).execute();
 
-    expect(await migrate(h.db)).toEqual(['0008_checkout_sessions']);
+    expect(await migrate(h.db, '0008_checkout_sessions')).toEqual(['0008_checkout_sessions']);
 
     const orders = await db().selectFrom('orders').selectAll().orderBy('id').execute();
     expect(orders.map((o: any) => [o.id, o.status, o.sku, o.buyer_id, o.origin, o.closed_reason, o.merchant_reference, o.expires_at])).toEqual([

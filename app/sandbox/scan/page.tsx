@@ -49,6 +49,13 @@ export default async function ScanPage({ searchParams }: Props) {
               <form method="post" action="/sandbox/scan/pay">
                 <input type="hidden" name="code_url" value={codeUrl} />
                 <input type="hidden" name="openid" value={openid} />
+                <p className={s.muted}>
+                  <label>{t.couponFee} <input className={s.input} name="coupon_fee" inputMode="numeric" placeholder="0" size={6} data-testid="sandbox-scan-coupon-fee" /></label>{' '}
+                  <select className={s.input} name="coupon_type" defaultValue="CASH" data-testid="sandbox-scan-coupon-type">
+                    <option value="CASH">CASH</option>
+                    <option value="NO_CASH">NO_CASH</option>
+                  </select>
+                </p>
                 <button className={`${s.big} ${s.primary}`} name="result" value="SUCCESS" data-testid="sandbox-scan-pay">{t.pay}</button>
                 <button className={s.big} name="result" value="FAIL">{t.fail}</button>
                 <button className={s.big} name="result" value="CANCEL" data-testid="sandbox-scan-cancel">{t.cancel}</button>

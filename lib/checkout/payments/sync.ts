@@ -32,7 +32,7 @@ export async function confirmAttempt(outTradeNo: string, source: 'query' | 'merc
   }
   if ((q.state === 'SUCCESS' || q.state === 'REFUND') && q.transactionId && q.totalFee !== undefined) {
     const r = await applyPayment({
-      source, outTradeNo, transactionId: q.transactionId, totalFee: q.totalFee, openid: q.openid, paidAt: q.paidAt,
+      source, outTradeNo, transactionId: q.transactionId, totalFee: q.totalFee, cashFee: q.cashFee, openid: q.openid, paidAt: q.paidAt,
       feeType: q.feeType, cashFeeType: q.cashFeeType, raw: q.raw,
     });
     if (r.outcome === 'duplicate_payment' && r.refund) await submitRefund(r.refund);

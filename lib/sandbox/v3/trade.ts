@@ -89,7 +89,7 @@ export async function placeV3Order(id: V3Identity, kind: V3OrderKind, b: Obj): P
     notify_url: b.notify_url as string, openid: kind === 'jsapi' ? ((b.payer as Obj).openid as string) : null, product_id: null,
     expires_at: typeof b.time_expire === 'string' ? nowIso(parseRfc3339(b.time_expire)!) : null,
     prepay_id: newPrepayId(now), prepay_expires_at: nowIso(now + PREPAY_TTL_MS), code_url: kind === 'jsapi' ? null : newCodeUrl(),
-    state: 'NOTPAY', transaction_id: null, time_end: null, bank_type: null, is_subscribe: null, refunded_fee: 0, paid_at: null,
+    state: 'NOTPAY', transaction_id: null, time_end: null, bank_type: null, is_subscribe: null, coupon_fee: null, coupon_type: null, coupon_id: null, refunded_fee: 0, paid_at: null,
     created_at: nowIso(now), updated_at: nowIso(now),
   };
   try {

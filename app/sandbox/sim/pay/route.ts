@@ -1,8 +1,12 @@
 import { json, sandboxOff } from '@/lib/sandbox/guard';
 import { readJson } from '@/lib/sandbox/http';
 import { findByTarget, type PayResult, payOrder } from '@/lib/sandbox/payer';
+import { readCoupon } from '@/lib/sandbox/coupon';
 
-/** The buyer paying in WeChat: JSON {prepay_id} or {code_url}, result SUCCESS (default) | FAIL | CANCEL, openid? */
+/**
+ * The buyer paying in WeChat: JSON {prepay_id} or {code_url}, result SUCCESS (default) | FAIL | CANCEL,
+ * openid?, coupon_fee? (fen a coupon pays; the buyer pays the rest) and coupon_type? (CASH | NO_CASH).
+ */
 export async function POST(req: Request) {
   const off = sandboxOff();
   if (off) return off;
@@ -14,8 +18,10 @@ export async function POST(req: Request) {
   const result = (b.result ?? 'SUCCESS') as PayResult;
   if (!['SUCCESS', 'FAIL', 'CANCEL'].includes(result)) return json({ ok: false, code: 'BAD_REQUEST', message: 'result must be SUCCESS, FAIL or CANCEL' }, 400);
   if (b.openid !== undefined && typeof b.openid !== 'string') return json({ ok: false, code: 'BAD_REQUEST', message: 'openid must be a string' }, 400);
+  const coupon = readCoupon(b);
+  if (!coupon.ok) return json({ ok: false, code: 'BAD_REQUEST', message: coupon.message }, 400);
   const order = await findByTarget({ prepay_id, code_url });
   if (!order) return json({ ok: false, code: 'NOT_FOUND', message: prepay_id ? 'unknown prepay_id' : 'unknown code_url' }, 404);
-  const r = await payOrder(order, result, b.openid as string | undefined);
+  const r = await payOrder(order, result, b.openid as string | undefined, coupon.coupon);
   return r.ok ? json(r) : json(r, r.status);
 }

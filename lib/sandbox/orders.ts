@@ -46,6 +46,7 @@ export function paymentFields(o: SandboxOrder): WxFields {
 
 export const STATE_DESC: Record<string, string> = {
   NOTPAY: '订单未支付',
+  USERPAYING: '用户支付中',
   SUCCESS: '支付成功',
   REFUND: '转入退款',
   CLOSED: '订单已关闭',

@@ -3,7 +3,8 @@
  * by ./schema.ts rather than in lib/db/migrations: the app never reads them, and live deployments never create them.
  * Same conventions as the app: ISO-8601 UTC text timestamps, integer fen, 0/1 flags.
  */
-export type SandboxState = 'NOTPAY' | 'SUCCESS' | 'REFUND' | 'CLOSED' | 'PAYERROR';
+/** USERPAYING: the buyer is still paying (password, bank); PAYERROR: the payment failed, for good (a new out_trade_no is needed). */
+export type SandboxState = 'NOTPAY' | 'USERPAYING' | 'SUCCESS' | 'REFUND' | 'CLOSED' | 'PAYERROR';
 
 export interface SandboxOrdersTable {
   out_trade_no: string;

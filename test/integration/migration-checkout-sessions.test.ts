@@ -81,7 +81,14 @@ describe.each(ENGINES)('migration 0008_checkout_sessions on %s', (engine) => {
     await db().insertInto('orders').values({ ...session, id: 'cs_api00000004', merchant_reference: null }).execute();
     expect((await db().selectFrom('orders').select('origin').where('id', '=', 'o_pending001').executeTakeFirst()).origin).toBe('shop');
 
-    expect(await migrate(h.db)).toEqual([]);
+    expect(await migrate(h.db, '0008_checkout_sessions')).toEqual([]);
     expect((await db().selectFrom('orders').select('id').execute()).length).toBe(7);
+
+    // 0009_attempt_cash_fee on the same rows: the column arrives NULL on every attempt paid before it
+    // (their cash_fee was never kept), and a second run changes nothing.
+    expect(await migrate(h.db)).toEqual(['0009_attempt_cash_fee']);
+    expect((await db().selectFrom('payment_attempts').select(['out_trade_no', 'cash_fen']).orderBy('out_trade_no').execute()).map((a: any) => [a.out_trade_no, a.cash_fen]))
+      .toEqual([['P1', null], ['P2', null], ['P3', null]]);
+    expect(await migrate(h.db)).toEqual([]);
   });
 });

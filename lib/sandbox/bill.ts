@@ -21,7 +21,7 @@ const row = (cells: string[]) => cells.map((c) => `\`${c}`).join(',');
 type Refund = SandboxRefundsTable & { order: SandboxOrder };
 
 function base(o: SandboxOrder, at: string, state: string): string[] {
-  return [formatWxDateTime(Date.parse(at)), o.appid, o.mch_id, '0', o.device_info ?? '', o.transaction_id ?? '', o.out_trade_no, o.openid ?? '', o.trade_type, state, o.bank_type ?? 'CFT', 'CNY'];
+  return [formatWxDateTime(Date.parse(at)), o.appid, o.mch_id, '0', o.device_info ?? '', o.transaction_id ?? '', o.out_trade_no, o.openid ?? '', o.trade_type, state, o.bank_type ?? 'OTHERS', 'CNY'];
 }
 
 function payRow(o: SandboxOrder, type: string): string {

@@ -31,7 +31,7 @@ export function paymentFields(o: SandboxOrder): WxFields {
     openid: o.openid ?? undefined,
     is_subscribe: o.is_subscribe ?? 'N',
     trade_type: o.trade_type,
-    bank_type: o.bank_type ?? 'CFT',
+    bank_type: o.bank_type ?? 'OTHERS',
     total_fee: String(o.total_fee),
     fee_type: 'CNY',
     ...couponFields(o),

@@ -10,6 +10,7 @@ import { v3IdentityOf } from './v3/identity';
 import { v3PaymentNotifyBody } from './v3/notify-body';
 import { DEFAULT_USER_ID } from './schema';
 import { type Coupon, newCouponId } from './coupon';
+import { DEFAULT_BANK_TYPE } from './bank-type';
 import { ensureOpenid, userByOpenid } from './users';
 
 /** What the buyer does: pays, fails (the bank refused: PAYERROR, final), cancels, or is still paying (USERPAYING). */
@@ -55,8 +56,9 @@ export function unpayableReason(o: SandboxOrder, now = Date.now()): { code: stri
  * The JSAPI payer is the order's openid; a NATIVE payer is whoever scanned (`openid`, else the default user).
  * The state change is conditional, so two concurrent payments of one order pay it once.
  * A `coupon` pays part of total_fee: the buyer pays the rest (cash_fee), and it must leave at least 1 fen.
+ * `bankType` is what paid (OTHERS: the wallet balance, as WeChat reports anything but a bank card).
  */
-export async function payOrder(order: SandboxOrder, result: PayResult, openid?: string, coupon?: Coupon): Promise<PayOutcome> {
+export async function payOrder(order: SandboxOrder, result: PayResult, openid?: string, coupon?: Coupon, bankType = DEFAULT_BANK_TYPE): Promise<PayOutcome> {
   const db = await sandboxDb();
   const refuse = unpayableReason(order);
   if (refuse) return { ok: false, status: 409, ...refuse };
@@ -86,7 +88,7 @@ export async function payOrder(order: SandboxOrder, result: PayResult, openid?: 
     openid: payer,
     transaction_id: newTransactionId(now),
     time_end: formatWxTime(now),
-    bank_type: 'CFT',
+    bank_type: bankType,
     is_subscribe: user.is_subscribe,
     coupon_fee: coupon?.fee ?? null,
     coupon_type: coupon?.type ?? null,

@@ -209,7 +209,7 @@ describe('sandbox WeChat Pay API (SQLite)', () => {
       q = await wxPost(base, 'orderquery', { out_trade_no: f.out_trade_no });
       expect(q.fields).toMatchObject({
         trade_state: 'SUCCESS', openid, trade_type: 'JSAPI', total_fee: '123', cash_fee: '123', fee_type: 'CNY',
-        attach: 'a=1', is_subscribe: 'N', bank_type: 'CFT', transaction_id: p.json.transaction_id,
+        attach: 'a=1', is_subscribe: 'N', bank_type: 'OTHERS', transaction_id: p.json.transaction_id,
       });
       expect(q.fields.transaction_id).toMatch(/^\d{28}$/);
       // time_end is Beijing time whatever the server's zone.

@@ -2,10 +2,12 @@ import { json, sandboxOff } from '@/lib/sandbox/guard';
 import { readJson } from '@/lib/sandbox/http';
 import { findByTarget, PAY_RESULTS, type PayResult, payOrder } from '@/lib/sandbox/payer';
 import { readCoupon } from '@/lib/sandbox/coupon';
+import { readBankType } from '@/lib/sandbox/bank-type';
 
 /**
  * The buyer paying in WeChat: JSON {prepay_id} or {code_url}, result SUCCESS (default) | FAIL | CANCEL | USERPAYING,
- * openid?, coupon_fee? (fen a coupon pays; the buyer pays the rest) and coupon_type? (CASH | NO_CASH).
+ * openid?, coupon_fee? (fen a coupon pays; the buyer pays the rest), coupon_type? (CASH | NO_CASH) and
+ * bank_type? (what paid: OTHERS, the default, or a card such as CMB_CREDIT).
  */
 export async function POST(req: Request) {
   const off = sandboxOff();
@@ -20,8 +22,10 @@ export async function POST(req: Request) {
   if (b.openid !== undefined && typeof b.openid !== 'string') return json({ ok: false, code: 'BAD_REQUEST', message: 'openid must be a string' }, 400);
   const coupon = readCoupon(b);
   if (!coupon.ok) return json({ ok: false, code: 'BAD_REQUEST', message: coupon.message }, 400);
+  const bank = readBankType(b.bank_type);
+  if (!bank.ok) return json({ ok: false, code: 'BAD_REQUEST', message: bank.message }, 400);
   const order = await findByTarget({ prepay_id, code_url });
   if (!order) return json({ ok: false, code: 'NOT_FOUND', message: prepay_id ? 'unknown prepay_id' : 'unknown code_url' }, 404);
-  const r = await payOrder(order, result, b.openid as string | undefined, coupon.coupon);
+  const r = await payOrder(order, result, b.openid as string | undefined, coupon.coupon, bank.bankType);
   return r.ok ? json(r) : json(r, r.status);
 }

@@ -108,8 +108,12 @@ export async function ensureSandboxSchema(db: Kysely<SandboxTables>): Promise<vo
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('is_subscribe', 'text', (c) => c.notNull())
+    .addColumn('snapshot', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('created_at', 'text', (c) => c.notNull())
     .execute();
+  // snapshot (snapshot-page users) came later: an older database gets it here, probed like final_status.
+  const hasSnapshot = await db.selectFrom('sandbox_users').select('snapshot').limit(1).execute().then(() => true, () => false);
+  if (!hasSnapshot) await s.alterTable('sandbox_users').addColumn('snapshot', 'integer', (c) => c.notNull().defaultTo(0)).execute();
   await s
     .createTable('sandbox_openids').ifNotExists()
     .addColumn('openid', 'text', (c) => c.primaryKey())
@@ -170,7 +174,7 @@ export async function ensureSandboxSchema(db: Kysely<SandboxTables>): Promise<vo
   if (!existing) {
     await db
       .insertInto('sandbox_users')
-      .values({ id: DEFAULT_USER_ID, name: '测试用户', is_subscribe: 'N', created_at: new Date().toISOString() })
+      .values({ id: DEFAULT_USER_ID, name: '测试用户', is_subscribe: 'N', snapshot: 0, created_at: new Date().toISOString() })
       .onConflict((oc) => oc.column('id').doNothing())
       .execute();
   }

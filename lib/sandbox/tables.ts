@@ -104,6 +104,11 @@ export interface SandboxUsersTable {
   name: string;
   /** `Y`/`N`: does this user follow the official account (notify's is_subscribe). */
   is_subscribe: string;
+  /**
+   * 1: a snapshot-page user (快照页模式虚拟账号): WeChat's OAuth token answer carries is_snapshotuser: 1
+   * for it, with a virtual openid that is not the person's. 0: a real user (the field is then absent).
+   */
+  snapshot: number;
   created_at: string;
 }
 

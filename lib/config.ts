@@ -92,6 +92,12 @@ export interface AppConfig {
    * (订单生成后不能马上调用关单接口，最短调用时间间隔为5分钟); tests that close at once set 0.
    */
   sandboxCloseMinAgeS: number;
+  /**
+   * Sandbox only: hours after the start of a bill's UTC+8 day when its bill exists. WeChat's is 34
+   * (微信在次日9点启动生成前一天的对账单，建议商户10点后再获取: 10:00 the next morning); tests that read
+   * today's bill set 0.
+   */
+  sandboxBillReadyHour: number;
   reconcile: ReconcilerSettings;
   orderRate: OrderRateSettings;
   webhooks: WebhookSettings;
@@ -224,6 +230,7 @@ export function parseConfig(env: Env = process.env): ConfigResult {
   if (trustRaw !== undefined && !['0', '1', 'true', 'false'].includes(trustRaw)) errors.push(`TRUST_PROXY: must be 1 or unset, got "${trustRaw}"`);
   const trustProxy = trustRaw === '1' || trustRaw === 'true';
   const sandboxCloseMinAgeS = intVar(val('SANDBOX_CLOSE_MIN_AGE_S'), 300, 'SANDBOX_CLOSE_MIN_AGE_S', 0, 3600, errors);
+  const sandboxBillReadyHour = intVar(val('SANDBOX_BILL_READY_HOUR'), 34, 'SANDBOX_BILL_READY_HOUR', 0, 48, errors);
   const scaleRaw = val('SANDBOX_TIME_SCALE');
   const sandboxTimeScale = scaleRaw === undefined ? 1 : Number(scaleRaw);
   if (!(sandboxTimeScale >= 1)) errors.push(`SANDBOX_TIME_SCALE: must be a number >= 1, got "${scaleRaw}"`);
@@ -251,6 +258,7 @@ export function parseConfig(env: Env = process.env): ConfigResult {
       sandboxTimeScale: live ? 1 : sandboxTimeScale,
       sandboxPayDirectories,
       sandboxCloseMinAgeS,
+      sandboxBillReadyHour,
       reconcile,
       orderRate,
       webhooks,

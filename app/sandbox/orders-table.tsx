@@ -25,7 +25,7 @@ export function OrdersTable({ orders, t }: { orders: OrderView[]; t: Copy }) {
               <div className={s.mono}>{o.prepay_id}</div>
               {o.code_url && (
                 <div className={s.mono}>
-                  {o.code_url} {o.state === 'NOTPAY' && <a href={`/sandbox/scan?code_url=${encodeURIComponent(o.code_url)}`}>{t.scan}</a>}
+                  {o.code_url} {(o.state === 'NOTPAY' || o.state === 'USERPAYING') && <a href={`/sandbox/scan?code_url=${encodeURIComponent(o.code_url)}`}>{t.scan}</a>}
                 </div>
               )}
               {o.openid && <div className={`${s.mono} ${s.muted}`}>{o.openid}</div>}

@@ -56,7 +56,7 @@ export default async function SandboxDashboard() {
         <tbody>
           {data.users.map((u) => (
             <tr key={u.id} data-testid="sandbox-user" data-current={u.id === currentId ? '1' : '0'}>
-              <td>{u.name} {u.id === currentId && <span className={`${s.badge} ${s.SUCCESS}`}>{t.current}</span>}</td>
+              <td>{u.name} {u.id === currentId && <span className={`${s.badge} ${s.SUCCESS}`}>{t.current}</span>}{u.snapshot === 1 && <> <span className={`${s.badge} ${s.PAYERROR}`} data-testid="sandbox-user-snapshot">{t.snapshotUser}</span></>}</td>
               <td className={s.mono}>{u.openid}</td>
               <td>{u.is_subscribe === 'Y' ? t.yes : t.no}</td>
               <td>
@@ -75,6 +75,7 @@ export default async function SandboxDashboard() {
         <input type="hidden" name="action" value="create" />
         <input className={s.input} name="name" placeholder={t.name} maxLength={40} data-testid="sandbox-new-user-name" />
         <label className={s.muted}><input type="checkbox" name="subscribe" value="Y" /> {t.subscribe}</label>
+        <label className={s.muted} title={t.snapshotHint}><input type="checkbox" name="snapshot" value="1" data-testid="sandbox-new-user-snapshot" /> {t.snapshotUser}</label>
         <button className={s.btn} data-testid="sandbox-new-user">{t.create}</button>
       </form>
 

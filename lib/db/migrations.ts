@@ -262,6 +262,16 @@ export const MIGRATIONS: Record<string, Migration> = {
   },
   /** Issue 13: checkout sessions (one order model for shop links and the API), API keys, Idempotency-Key records. */
   '0008_checkout_sessions': checkoutSessionsMigration,
+  /**
+   * Issue 12 (coupons): what the buyer paid of a paid attempt (cash_fee / amount.payer_total), which a
+   * coupon makes less than amount_fen. NULL on attempts paid before, and while unpaid. Adding a nullable
+   * column is a metadata change on both engines: no row is rewritten.
+   */
+  '0009_attempt_cash_fee': {
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('payment_attempts').addColumn('cash_fen', 'integer').execute();
+    },
+  },
 };
 
 class StaticProvider implements MigrationProvider {

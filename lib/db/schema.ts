@@ -78,6 +78,11 @@ export interface PaymentAttemptsTable {
   expires_at: string;
   status: AttemptStatus;
   transaction_id: string | null;
+  /**
+   * What the buyer paid, once paid (WeChat's cash_fee / v3 amount.payer_total): less than amount_fen
+   * when a coupon paid the rest. NULL while unpaid, and on attempts paid before migration 0009.
+   */
+  cash_fen: number | null;
   created_at: string;
   updated_at: string;
 }

@@ -1,5 +1,5 @@
 import type { AppConfig } from '../config';
-import { parseXml } from '../wechatpay/xml';
+import { notifyAcknowledged } from './notify-ack';
 import { type SandboxDb, sandboxDb } from './db';
 import { nowIso } from '../db';
 import { log } from '../log';
@@ -119,20 +119,6 @@ async function bodyFor(st: State, db: SandboxDb, d: SandboxDeliveriesTable): Pro
 
 type Post = { status: number | null; reply: string; error: string | null; ms: number; accepted: boolean };
 
-/**
- * v2: only HTTP 200 with an XML return_code of SUCCESS counts; JSON, plain `success`, HTML and FAIL do
- * not. v3: HTTP 200 or 204 acknowledges, whatever the body; anything else is a refusal (WeChat retries).
- */
-function accepted(status: number, reply: string, v3: boolean): boolean {
-  if (v3) return status === 200 || status === 204;
-  if (status !== 200) return false;
-  try {
-    return parseXml(reply).return_code === 'SUCCESS';
-  } catch {
-    return false;
-  }
-}
-
 async function post(url: string, body: string, mchId: string | null): Promise<Post> {
   const t0 = Date.now();
   const v3 = isV3Body(body);
@@ -143,7 +129,7 @@ async function post(url: string, body: string, mchId: string | null): Promise<Po
   try {
     const r = await fetch(url, { method: 'POST', body, headers: { ...headers, 'user-agent': 'Mozilla/4.0 (sandbox WeChat Pay notifier)' }, signal: AbortSignal.timeout(TIMEOUT_MS), redirect: 'manual' });
     const reply = (await r.text()).slice(0, REPLY_CAP);
-    return { status: r.status, reply, error: null, ms: Date.now() - t0, accepted: accepted(r.status, reply, v3) };
+    return { status: r.status, reply, error: null, ms: Date.now() - t0, accepted: notifyAcknowledged(r.status, reply, v3) };
   } catch (e) {
     const err = e as Error & { cause?: { code?: string } };
     return { status: null, reply: '', error: (err.name === 'TimeoutError' ? `no answer within ${TIMEOUT_MS} ms` : (err.cause?.code ?? err.message)).slice(0, 300), ms: Date.now() - t0, accepted: false };

@@ -84,11 +84,14 @@ export async function exchangeCode(q: URLSearchParams): Promise<Record<string, u
   if (row.expires_at <= nowIso()) return err(42003, 'code expired');
   const r = await db.updateTable('sandbox_codes').set({ used_at: nowIso() }).where('code', '=', code).where('used_at', 'is', null).executeTakeFirst();
   if (Number(r.numUpdatedRows) === 0) return err(40163, 'code been used');
+  const user = await db.selectFrom('sandbox_users').select('snapshot').where('id', '=', row.user_id).executeTakeFirst();
   return {
     access_token: newToken('sbx_at_'),
     expires_in: 7200,
     refresh_token: newToken('sbx_rt_'),
     openid: row.openid,
     scope: row.scope,
+    // Only a snapshot-page user gets the field ("正常用户不会返回 is_snapshotuser 这个字段", WeChat community).
+    ...(user?.snapshot === 1 ? { is_snapshotuser: 1 } : {}),
   };
 }

@@ -1,6 +1,7 @@
 import type { SandboxDb } from './db';
 import type { SandboxOrdersTable } from './schema';
 import type { WxFields } from '../wechatpay/sign';
+import { cashFee, couponFields } from './coupon';
 
 export type SandboxOrder = SandboxOrdersTable;
 
@@ -21,7 +22,8 @@ export function isPaid(o: SandboxOrder): boolean {
 
 /**
  * The payment fields WeChat sends in the notify and in a paid orderquery (WxJava WxPayOrderNotifyResult):
- * the same set in both, so a merchant can apply either the same way.
+ * the same set in both, so a merchant can apply either the same way. With a coupon, cash_fee is what
+ * the buyer paid (less than total_fee) and the coupon fields follow (./coupon.ts).
  */
 export function paymentFields(o: SandboxOrder): WxFields {
   return {
@@ -29,10 +31,11 @@ export function paymentFields(o: SandboxOrder): WxFields {
     openid: o.openid ?? undefined,
     is_subscribe: o.is_subscribe ?? 'N',
     trade_type: o.trade_type,
-    bank_type: o.bank_type ?? 'CFT',
+    bank_type: o.bank_type ?? 'OTHERS',
     total_fee: String(o.total_fee),
     fee_type: 'CNY',
-    cash_fee: String(o.total_fee),
+    ...couponFields(o),
+    cash_fee: String(cashFee(o)),
     cash_fee_type: 'CNY',
     transaction_id: o.transaction_id ?? undefined,
     out_trade_no: o.out_trade_no,
@@ -43,6 +46,7 @@ export function paymentFields(o: SandboxOrder): WxFields {
 
 export const STATE_DESC: Record<string, string> = {
   NOTPAY: '订单未支付',
+  USERPAYING: '用户支付中',
   SUCCESS: '支付成功',
   REFUND: '转入退款',
   CLOSED: '订单已关闭',

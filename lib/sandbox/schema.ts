@@ -32,12 +32,18 @@ export async function ensureSandboxSchema(db: Kysely<SandboxTables>): Promise<vo
     .addColumn('time_end', 'text')
     .addColumn('bank_type', 'text')
     .addColumn('is_subscribe', 'text')
+    .addColumn('coupon_fee', 'integer')
+    .addColumn('coupon_type', 'text')
+    .addColumn('coupon_id', 'text')
     .addColumn('refunded_fee', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('paid_at', 'text')
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('updated_at', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('sandbox_orders_pk', ['mch_id', 'out_trade_no'])
     .execute();
+  // Coupons came later: an older database gets their columns here, probed like final_status below.
+  const hasCoupon = await db.selectFrom('sandbox_orders').select('coupon_fee').limit(1).execute().then(() => true, () => false);
+  if (!hasCoupon) for (const [col, type] of [['coupon_fee', 'integer'], ['coupon_type', 'text'], ['coupon_id', 'text']] as const) await s.alterTable('sandbox_orders').addColumn(col, type).execute();
   await s.createIndex('sandbox_orders_created_idx').ifNotExists().on('sandbox_orders').column('created_at').execute();
   await s
     .createTable('sandbox_refunds').ifNotExists()
@@ -102,8 +108,12 @@ export async function ensureSandboxSchema(db: Kysely<SandboxTables>): Promise<vo
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('is_subscribe', 'text', (c) => c.notNull())
+    .addColumn('snapshot', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('created_at', 'text', (c) => c.notNull())
     .execute();
+  // snapshot (snapshot-page users) came later: an older database gets it here, probed like final_status.
+  const hasSnapshot = await db.selectFrom('sandbox_users').select('snapshot').limit(1).execute().then(() => true, () => false);
+  if (!hasSnapshot) await s.alterTable('sandbox_users').addColumn('snapshot', 'integer', (c) => c.notNull().defaultTo(0)).execute();
   await s
     .createTable('sandbox_openids').ifNotExists()
     .addColumn('openid', 'text', (c) => c.primaryKey())
@@ -164,7 +174,7 @@ export async function ensureSandboxSchema(db: Kysely<SandboxTables>): Promise<vo
   if (!existing) {
     await db
       .insertInto('sandbox_users')
-      .values({ id: DEFAULT_USER_ID, name: '测试用户', is_subscribe: 'N', created_at: new Date().toISOString() })
+      .values({ id: DEFAULT_USER_ID, name: '测试用户', is_subscribe: 'N', snapshot: 0, created_at: new Date().toISOString() })
       .onConflict((oc) => oc.column('id').doNothing())
       .execute();
   }

@@ -3,7 +3,8 @@
  * by ./schema.ts rather than in lib/db/migrations: the app never reads them, and live deployments never create them.
  * Same conventions as the app: ISO-8601 UTC text timestamps, integer fen, 0/1 flags.
  */
-export type SandboxState = 'NOTPAY' | 'SUCCESS' | 'REFUND' | 'CLOSED' | 'PAYERROR';
+/** USERPAYING: the buyer is still paying (password, bank); PAYERROR: the payment failed, for good (a new out_trade_no is needed). */
+export type SandboxState = 'NOTPAY' | 'USERPAYING' | 'SUCCESS' | 'REFUND' | 'CLOSED' | 'PAYERROR';
 
 export interface SandboxOrdersTable {
   out_trade_no: string;
@@ -31,6 +32,11 @@ export interface SandboxOrdersTable {
   time_end: string | null;
   bank_type: string | null;
   is_subscribe: string | null;
+  /** Fen a coupon paid of total_fee (the buyer paid the rest, cash_fee); null: no coupon. */
+  coupon_fee: number | null;
+  /** CASH (充值代金券) or NO_CASH (免充值券); null: no coupon. */
+  coupon_type: string | null;
+  coupon_id: string | null;
   refunded_fee: number;
   paid_at: string | null;
   created_at: string;
@@ -98,6 +104,11 @@ export interface SandboxUsersTable {
   name: string;
   /** `Y`/`N`: does this user follow the official account (notify's is_subscribe). */
   is_subscribe: string;
+  /**
+   * 1: a snapshot-page user (快照页模式虚拟账号): WeChat's OAuth token answer carries is_snapshotuser: 1
+   * for it, with a virtual openid that is not the person's. 0: a real user (the field is then absent).
+   */
+  snapshot: number;
   created_at: string;
 }
 

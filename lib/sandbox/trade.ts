@@ -46,7 +46,7 @@ export async function closeOrder(ctx: MchCtx): Promise<MchReply> {
     .set({ state: 'CLOSED', updated_at: nowIso() })
     .where('mch_id', '=', o.mch_id)
     .where('out_trade_no', '=', o.out_trade_no)
-    .where('state', 'in', ['NOTPAY', 'PAYERROR'])
+    .where('state', 'in', ['NOTPAY', 'USERPAYING', 'PAYERROR'])
     .executeTakeFirst();
   if (Number(r.numUpdatedRows) === 0) {
     // Paid (or closed) between our read and the update: answer what it is now.

@@ -92,6 +92,8 @@ export async function unifiedOrder(ctx: MchCtx): Promise<MchReply> {
   if (existing) {
     if (isPaid(existing)) return errReply(ctx, 'ORDERPAID', '该订单已支付');
     if (existing.state === 'CLOSED') return errReply(ctx, 'ORDERCLOSED', '该订单已关闭');
+    // A failed trade is final: its out_trade_no cannot be ordered again, however identical the fields.
+    if (existing.state === 'PAYERROR') return errReply(ctx, 'INVALID_REQUEST', '201 商户订单号重复');
     if (existing.params_json !== params) return errReply(ctx, 'INVALID_REQUEST', '201 商户订单号重复');
     // Identical re-submission of an unpaid order: WeChat accepts it. Whether the prepay_id is the same is
     // UNVERIFIED; we answer the same one while it lives and a fresh one (fresh code_url too) after 2 hours.
@@ -129,6 +131,9 @@ export async function unifiedOrder(ctx: MchCtx): Promise<MchReply> {
     time_end: null,
     bank_type: null,
     is_subscribe: null,
+    coupon_fee: null,
+    coupon_type: null,
+    coupon_id: null,
     refunded_fee: 0,
     paid_at: null,
     created_at: nowIso(now),

@@ -22,9 +22,10 @@ export async function currentUser(cookieUserId: string | undefined): Promise<San
   return (await db.selectFrom('sandbox_users').selectAll().where('id', '=', DEFAULT_USER_ID).executeTakeFirstOrThrow());
 }
 
-export async function createUser(name: string, isSubscribe: boolean, appid: string): Promise<SandboxUser> {
+/** A new simulated user; `snapshot` makes it a snapshot-page user (OAuth answers is_snapshotuser: 1). */
+export async function createUser(name: string, isSubscribe: boolean, appid: string, snapshot = false): Promise<SandboxUser> {
   const db = await sandboxDb();
-  const user: SandboxUser = { id: newRowId('u'), name: name.trim().slice(0, 40) || '用户', is_subscribe: isSubscribe ? 'Y' : 'N', created_at: nowIso() };
+  const user: SandboxUser = { id: newRowId('u'), name: name.trim().slice(0, 40) || '用户', is_subscribe: isSubscribe ? 'Y' : 'N', snapshot: snapshot ? 1 : 0, created_at: nowIso() };
   await db.insertInto('sandbox_users').values(user).execute();
   await ensureOpenid(db, user.id, appid);
   return user;

@@ -107,7 +107,7 @@ export async function placeSandboxAttempt(
 }
 
 /** The buyer paying a code_url in the sandbox (POST /sandbox/sim/pay); throws unless it answered 200. */
-export async function sandboxPay(baseUrl: string, codeUrl: string, result: 'SUCCESS' | 'FAIL' | 'CANCEL' = 'SUCCESS'): Promise<unknown> {
+export async function sandboxPay(baseUrl: string, codeUrl: string, result: 'SUCCESS' | 'FAIL' | 'CANCEL' | 'USERPAYING' = 'SUCCESS'): Promise<unknown> {
   const r = await simPay(baseUrl, { code_url: codeUrl, result });
   if (r.status !== 200) throw new Error(`sim/pay answered ${r.status}: ${JSON.stringify(r.json)}`);
   return r.json;

@@ -57,7 +57,7 @@ export async function sandboxOrder(baseUrl: string, outTradeNo: string): Promise
 /** POST /sandbox/sim/pay as a buyer: {prepay_id} or {code_url}, result SUCCESS by default. */
 export async function sandboxPay(
   baseUrl: string,
-  body: { prepay_id?: string; code_url?: string; result?: 'SUCCESS' | 'FAIL' | 'CANCEL'; openid?: string },
+  body: { prepay_id?: string; code_url?: string; result?: 'SUCCESS' | 'FAIL' | 'CANCEL' | 'USERPAYING'; openid?: string; coupon_fee?: number; coupon_type?: 'CASH' | 'NO_CASH'; bank_type?: string },
 ): Promise<{ status: number; json: Record<string, any> }> {
   const r = await fetch(`${baseUrl}/sandbox/sim/pay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   return { status: r.status, json: await r.json().catch(() => ({})) };

@@ -47,7 +47,7 @@ describe.each(ENGINES)('migration 0008_checkout_sessions on %s', (engine) => {
       ev('ev2', 'o_merchant001', 'order closed: closed by the merchant'),
     ]).execute();
 
-    expect(await migrate(h.db)).toEqual(['0008_checkout_sessions']);
+    expect(await migrate(h.db, '0008_checkout_sessions')).toEqual(['0008_checkout_sessions']);
 
     const orders = await db().selectFrom('orders').selectAll().orderBy('id').execute();
     expect(orders.map((o: any) => [o.id, o.status, o.sku, o.buyer_id, o.origin, o.closed_reason, o.merchant_reference, o.expires_at])).toEqual([
@@ -81,7 +81,14 @@ describe.each(ENGINES)('migration 0008_checkout_sessions on %s', (engine) => {
     await db().insertInto('orders').values({ ...session, id: 'cs_api00000004', merchant_reference: null }).execute();
     expect((await db().selectFrom('orders').select('origin').where('id', '=', 'o_pending001').executeTakeFirst()).origin).toBe('shop');
 
-    expect(await migrate(h.db)).toEqual([]);
+    expect(await migrate(h.db, '0008_checkout_sessions')).toEqual([]);
     expect((await db().selectFrom('orders').select('id').execute()).length).toBe(7);
+
+    // 0009_attempt_cash_fee on the same rows: the column arrives NULL on every attempt paid before it
+    // (their cash_fee was never kept), and a second run changes nothing.
+    expect(await migrate(h.db)).toEqual(['0009_attempt_cash_fee']);
+    expect((await db().selectFrom('payment_attempts').select(['out_trade_no', 'cash_fen']).orderBy('out_trade_no').execute()).map((a: any) => [a.out_trade_no, a.cash_fen]))
+      .toEqual([['P1', null], ['P2', null], ['P3', null]]);
+    expect(await migrate(h.db)).toEqual([]);
   });
 });

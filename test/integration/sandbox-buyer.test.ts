@@ -154,12 +154,16 @@ describe('sandbox buyer side (SQLite)', () => {
       expect((await fetch(`${base}/sandbox/sim/pay`, { method: 'POST', body: 'not json' })).status).toBe(400);
     });
 
-    it('CANCEL changes nothing, FAIL is PAYERROR then payable, SUCCESS pays once', async () => {
+    it('CANCEL changes nothing, USERPAYING is still payable, SUCCESS pays once; FAIL is a final PAYERROR', async () => {
       const openid = (await token(await codeFor())).openid;
       const o = await order('JSAPI', openid);
       expect((await sandboxPay(base, { prepay_id: o.prepay_id, result: 'CANCEL' })).json.state).toBe('NOTPAY');
       expect((await wxPost(base, 'orderquery', { out_trade_no: o.out_trade_no })).fields.trade_state).toBe('NOTPAY');
-      expect((await sandboxPay(base, { prepay_id: o.prepay_id, result: 'FAIL' })).json.state).toBe('PAYERROR');
+      // PAYERROR is final (test/integration/wx-payerror.test.ts): another order fails, and stays failed.
+      const failed = await order('JSAPI', openid);
+      expect((await sandboxPay(base, { prepay_id: failed.prepay_id, result: 'FAIL' })).json.state).toBe('PAYERROR');
+      expect((await sandboxPay(base, { prepay_id: failed.prepay_id })).json.code).toBe('PAYERROR');
+      expect((await sandboxPay(base, { prepay_id: o.prepay_id, result: 'USERPAYING' })).json.state).toBe('USERPAYING');
       const [a, b] = await Promise.all([sandboxPay(base, { prepay_id: o.prepay_id }), sandboxPay(base, { prepay_id: o.prepay_id })]);
       expect([a.status, b.status].sort()).toEqual([200, 409]);
       const again = await sandboxPay(base, { prepay_id: o.prepay_id });

@@ -9,7 +9,8 @@ describe('sandbox WeChat Pay API: refunds, bills, faults (SQLite)', () => {
   let app: AppServer;
   let base: string;
   beforeAll(async () => {
-    app = await startApp();
+    // Today's bill at once (WeChat's is made by 10:00 the next morning: test/integration/wx-bills.test.ts).
+    app = await startApp({ env: { SANDBOX_BILL_READY_HOUR: '0' } });
     base = app.baseUrl;
   });
   afterAll(async () => app?.stop());

@@ -19,7 +19,8 @@ describe.each(['MD5', 'HMAC-SHA256'] as SignType[])('lib/wechatpay client agains
   let rx: Awaited<ReturnType<typeof notifyReceiver>>;
   beforeAll(async () => {
     // Closes trades seconds after placing them: WeChat's 5-minute closeorder rule is off here (wx-closeorder.test.ts keeps it).
-    app = await startApp({ env: { SANDBOX_CLOSE_MIN_AGE_S: '0' } });
+    // Today's bill at once (WeChat's is made by 10:00 the next morning: test/integration/wx-bills.test.ts).
+    app = await startApp({ env: { SANDBOX_CLOSE_MIN_AGE_S: '0', SANDBOX_BILL_READY_HOUR: '0' } });
     client = new WechatPayClient({ appId: SBX.appid, mchId: SBX.mchId, apiKey: SBX.apiKey, signType, baseUrl: `${app.baseUrl}/sandbox/mch`, retryDelayMs: 10 });
     rx = await notifyReceiver(() => ({ status: 200, body: SUCCESS_REPLY }));
   });

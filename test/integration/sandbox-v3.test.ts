@@ -20,7 +20,8 @@ describe('sandbox v3', () => {
   let keys: Record<string, string>;
   let client: WechatPayV3Client;
   beforeAll(async () => {
-    app = await startApp();
+    // Today's bill at once (WeChat's is made by 10:00 the next morning: test/integration/wx-bills.test.ts).
+    app = await startApp({ env: { SANDBOX_BILL_READY_HOUR: '0' } });
     keys = await (await fetch(`${app.baseUrl}/sandbox/sim/keys`)).json();
     client = new WechatPayV3Client({
       appId: keys.appid, mchid: keys.mchid, serialNo: keys.serial_no, privateKey: keys.private_key_pem, apiV3Key: keys.apiv3_key,

@@ -30,7 +30,8 @@ describe.each(['MD5', 'HMAC-SHA256'] as const)('WechatPayClient against the sand
 
   beforeAll(async () => {
     // Closes trades seconds after placing them: WeChat's 5-minute closeorder rule is off here (wx-closeorder.test.ts keeps it).
-    app = await startApp({ engine: 'sqlite', env: { SANDBOX_CLOSE_MIN_AGE_S: '0' } });
+    // Today's bill at once (WeChat's is made by 10:00 the next morning: test/integration/wx-bills.test.ts).
+    app = await startApp({ engine: 'sqlite', env: { SANDBOX_CLOSE_MIN_AGE_S: '0', SANDBOX_BILL_READY_HOUR: '0' } });
   });
   afterAll(async () => {
     await app?.stop();

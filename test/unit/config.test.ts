@@ -79,6 +79,18 @@ describe('config', () => {
     expect(ok.config.orderTtlMinutes).toBe(6);
   });
 
+  it('SANDBOX_BILL_READY_HOUR: WeChat\'s 34 (10:00 UTC+8 the next morning) by default, 0 to 48, anything else refused', () => {
+    const d = parseConfig({ DATABASE_URL: tmpDb() });
+    expect(d.ok && d.config.sandboxBillReadyHour).toBe(34);
+    const z = parseConfig({ DATABASE_URL: tmpDb(), SANDBOX_BILL_READY_HOUR: '0' });
+    expect(z.ok && z.config.sandboxBillReadyHour).toBe(0);
+    for (const v of ['-1', '49', '10h']) {
+      const r = parseConfig({ DATABASE_URL: tmpDb(), SANDBOX_BILL_READY_HOUR: v });
+      expect(r.ok).toBe(false);
+      expect((r as { errors: string[] }).errors.join('\n')).toContain('SANDBOX_BILL_READY_HOUR');
+    }
+  });
+
   it('refuses bad values in sandbox mode too', () => {
     const r = parseConfig({ PORT: 'abc', DATABASE_URL: 'mysql://x', ORDER_TTL_MINUTES: '0', WECHAT_MODE: 'test', RECONCILE_INTERVAL_MS: '5s', TRUST_PROXY: 'yes' });
     expect(r.ok).toBe(false);

@@ -25,7 +25,7 @@ export default async function ScanPage({ searchParams }: Props) {
   // The payer's openid under the order's merchant's official account (a Native code may be any merchant's).
   const merchant = (order ? await findMerchant(order.mch_id) : undefined) ?? envMerchant();
   const openid = await ensureOpenid(await sandboxDb(), user.id, order?.appid ?? getConfig().appId);
-  const outcome = done === 'SUCCESS' ? t.paid : done === 'CANCEL' ? t.cancelled : done === 'FAIL' ? t.failed : undefined;
+  const outcome = done === 'SUCCESS' ? t.paid : done === 'CANCEL' ? t.cancelled : done === 'FAIL' ? t.failed : done === 'USERPAYING' ? t.userPaying : undefined;
   return (
     <main className={s.page}>
       <div className={s.card} data-testid="sandbox-scan">
@@ -45,12 +45,20 @@ export default async function ScanPage({ searchParams }: Props) {
             <div className={s.muted}>{t.state}: <span data-testid="sandbox-scan-state">{order.state}</span> · {t.payer}: {user.name}</div>
             {outcome && <p data-testid="sandbox-scan-outcome">{outcome}</p>}
             {error && <p style={{ color: '#b42318' }} data-testid="sandbox-scan-error">{error}</p>}
-            {(order.state === 'NOTPAY' || order.state === 'PAYERROR') && (
+            {(order.state === 'NOTPAY' || order.state === 'USERPAYING') && (
               <form method="post" action="/sandbox/scan/pay">
                 <input type="hidden" name="code_url" value={codeUrl} />
                 <input type="hidden" name="openid" value={openid} />
+                <p className={s.muted}>
+                  <label>{t.couponFee} <input className={s.input} name="coupon_fee" inputMode="numeric" placeholder="0" size={6} data-testid="sandbox-scan-coupon-fee" /></label>{' '}
+                  <select className={s.input} name="coupon_type" defaultValue="CASH" data-testid="sandbox-scan-coupon-type">
+                    <option value="CASH">CASH</option>
+                    <option value="NO_CASH">NO_CASH</option>
+                  </select>
+                </p>
                 <button className={`${s.big} ${s.primary}`} name="result" value="SUCCESS" data-testid="sandbox-scan-pay">{t.pay}</button>
                 <button className={s.big} name="result" value="FAIL">{t.fail}</button>
+                <button className={s.big} name="result" value="USERPAYING" data-testid="sandbox-scan-userpaying">{t.userPaying}</button>
                 <button className={s.big} name="result" value="CANCEL" data-testid="sandbox-scan-cancel">{t.cancel}</button>
               </form>
             )}

@@ -83,6 +83,7 @@ async function readV3Payment(raw: string, headers: NotifyHeaders): Promise<{ ok:
       outTradeNo: otn,
       transactionId: t.transaction_id as string,
       totalFee: total,
+      cashFee: amount.payer_total === undefined ? undefined : (int(amount.payer_total) ?? Number.NaN),
       openid: str((t.payer as Record<string, unknown> | undefined)?.openid) ?? null,
       paidAt: paid === undefined ? undefined : nowIso(paid),
       feeType: str(amount.currency),

@@ -10,6 +10,8 @@ export interface NotifiedPayment {
   outTradeNo: string;
   transactionId: string;
   totalFee: number;
+  /** cash_fee (v3 amount.payer_total): what the buyer paid, less than totalFee with a coupon; NaN when unreadable. */
+  cashFee?: number;
   openid: string | null;
   /** ISO UTC from time_end, when WeChat gave a valid one. */
   paidAt?: string;
@@ -70,12 +72,19 @@ export function readPaymentNotify(raw: string): { ok: true; payment: NotifiedPay
       outTradeNo: otn,
       transactionId: fields.transaction_id ?? '',
       totalFee: Number(fields.total_fee),
+      cashFee: fenField(fields.cash_fee),
       openid: fields.openid || null,
       paidAt: paidMs === undefined ? undefined : nowIso(paidMs),
       feeType: fields.fee_type,
       cashFeeType: fields.cash_fee_type,
     },
   };
+}
+
+/** A v2 fen field: absent stays undefined, anything but digits is NaN (applyPayment refuses it, saying which). */
+export function fenField(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  return /^\d{1,12}$/.test(v) ? Number(v) : Number.NaN;
 }
 
 /** A refund notify's verdict, decrypted and checked; the ids and amounts are matched to the stored refund by applyRefundResult. */

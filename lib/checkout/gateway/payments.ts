@@ -7,6 +7,7 @@ import { formatWxTime, parseWxTime } from '../../wechatpay/time';
 import type { WxJsapiParams } from '../../wechatpay/types';
 import { buildXml } from '../../wechatpay/xml';
 import { getPayClient } from './client';
+import { fenField } from './notifies';
 
 /*
  * The boundary for payments: WeChat's snake_case requests and answers reshaped once into what
@@ -80,6 +81,8 @@ export interface PaymentQuery {
   stateDesc?: string;
   transactionId?: string;
   totalFee?: number;
+  /** cash_fee (v3 amount.payer_total): what the buyer paid; less than totalFee with a coupon. */
+  cashFee?: number;
   openid?: string;
   /** ISO UTC from time_end. */
   paidAt?: string;
@@ -99,6 +102,7 @@ export async function queryPayment(outTradeNo: string): Promise<PaymentQuery> {
     stateDesc: r.trade_state_desc,
     transactionId: r.transaction_id,
     totalFee: r.total_fee !== undefined && /^\d+$/.test(r.total_fee) ? Number(r.total_fee) : undefined,
+    cashFee: fenField(r.cash_fee),
     openid: r.openid,
     paidAt: ms === undefined ? undefined : nowIso(ms),
     feeType: r.fee_type,

@@ -69,6 +69,7 @@ export async function queryPaymentV3(outTradeNo: string): Promise<PaymentQuery> 
     stateDesc: t.trade_state_desc,
     transactionId: t.transaction_id,
     totalFee: Number.isInteger(total) ? total : undefined,
+    cashFee: t.amount?.payer_total === undefined ? undefined : Number.isInteger(t.amount.payer_total) ? t.amount.payer_total : Number.NaN,
     openid: t.payer?.openid,
     paidAt: paid === undefined ? undefined : nowIso(paid),
     feeType: t.amount?.currency,

@@ -11,6 +11,12 @@ export interface MerchantOrderDetail {
     refundableFen: number;
     /** How many attempts were paid: more than one is a duplicate payment. */
     paidAttempts: number;
+    /**
+     * What the buyer paid of the order's payment (WeChat's cash_fee), and what a coupon paid
+     * (amountFen less it): null when unpaid, or when WeChat did not say (attempts paid before it was kept).
+     */
+    buyerPaidFen: number | null;
+    couponFen: number | null;
     updatedAt: string;
   };
   attempts: Array<{
@@ -19,6 +25,8 @@ export interface MerchantOrderDetail {
     amountFen: number;
     status: AttemptStatus;
     transactionId: string | null;
+    /** cash_fee of a paid attempt: what the buyer paid (less than amountFen with a coupon); null otherwise. */
+    cashFen: number | null;
     openid: string | null;
     prepayId: string | null;
     codeUrl: string | null;
@@ -111,14 +119,21 @@ export async function getMerchantOrder(orderId: string): Promise<MerchantOrderDe
 
   const refundBlocker = refundsUnavailable();
 
+  // The payment the order counts is the one its transaction_id names (a duplicate one is refunded).
+  const paid = attempts.find((a) => a.status === 'paid' && a.transaction_id === order.transaction_id);
+  const buyerPaidFen = paid && paid.cash_fen !== null ? Number(paid.cash_fen) : null;
   return {
-    order: { ...toRow(order), refundableFen: refundable, paidAttempts: attempts.filter((a) => a.status === 'paid').length, updatedAt: order.updated_at },
+    order: {
+      ...toRow(order), refundableFen: refundable, paidAttempts: attempts.filter((a) => a.status === 'paid').length, updatedAt: order.updated_at,
+      buyerPaidFen, couponFen: buyerPaidFen === null || !paid ? null : Number(paid.amount_fen) - buyerPaidFen,
+    },
     attempts: attempts.map((a) => ({
       outTradeNo: a.out_trade_no,
       tradeType: a.trade_type,
       amountFen: Number(a.amount_fen),
       status: a.status,
       transactionId: a.transaction_id,
+      cashFen: a.cash_fen === null ? null : Number(a.cash_fen),
       openid: a.openid,
       prepayId: a.prepay_id,
       codeUrl: a.code_url,

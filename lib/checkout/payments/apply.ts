@@ -16,6 +16,11 @@ export interface PaymentInput {
   transactionId: string;
   /** Fen as WeChat reported it: must equal the attempt's amount_fen. */
   totalFee: number;
+  /**
+   * What the buyer paid (cash_fee; v3 amount.payer_total), when WeChat said: less than totalFee when a
+   * coupon paid the rest. Kept on the paid attempt for the merchant; NaN (unreadable) is refused.
+   */
+  cashFee?: number;
   openid?: string | null;
   /** ISO UTC; default now. */
   paidAt?: string;
@@ -89,6 +94,11 @@ async function applyPaymentTx(input: PaymentInput): Promise<PaymentOutcome> {
     if (!Number.isSafeInteger(input.totalFee) || input.totalFee !== attempt.amount_fen) {
       return reject('AMOUNT_MISMATCH', `total_fee ${input.totalFee} differs from the attempt's ${attempt.amount_fen} fen`, attempt.order_id);
     }
+    // A coupon lowers what the buyer paid, never the price: the check above is on total_fee, and
+    // cash_fee only has to make sense beside it (0 when a coupon paid everything, at most total_fee).
+    if (input.cashFee !== undefined && !(Number.isSafeInteger(input.cashFee) && input.cashFee >= 0 && input.cashFee <= input.totalFee)) {
+      return reject('CASH_FEE_INVALID', `cash_fee ${input.cashFee} is not an amount between 0 and total_fee ${input.totalFee} fen`, attempt.order_id);
+    }
     if (!input.transactionId) return reject('NO_TRANSACTION_ID', 'payment without transaction_id', attempt.order_id);
     const now = nowIso();
     const paidAt = input.paidAt ?? now;
@@ -96,7 +106,7 @@ async function applyPaymentTx(input: PaymentInput): Promise<PaymentOutcome> {
 
     const a = await trx
       .updateTable('payment_attempts')
-      .set({ status: 'paid', transaction_id: input.transactionId, openid: attempt.openid ?? input.openid ?? null, updated_at: now })
+      .set({ status: 'paid', transaction_id: input.transactionId, openid: attempt.openid ?? input.openid ?? null, cash_fen: input.cashFee ?? null, updated_at: now })
       .where('out_trade_no', '=', input.outTradeNo)
       .where('status', '!=', 'paid')
       .executeTakeFirst();
@@ -119,7 +129,8 @@ async function applyPaymentTx(input: PaymentInput): Promise<PaymentOutcome> {
       .where('status', 'in', ['pending', 'closed'])
       .executeTakeFirst();
     if (Number(o.numUpdatedRows) > 0) {
-      const detail = `paid: attempt ${input.outTradeNo}, transaction ${input.transactionId}, ${input.totalFee} fen (via ${input.source})`;
+      const coupon = input.cashFee !== undefined && input.cashFee < input.totalFee ? `, buyer paid ${input.cashFee} fen and a coupon ${input.totalFee - input.cashFee}` : '';
+      const detail = `paid: attempt ${input.outTradeNo}, transaction ${input.transactionId}, ${input.totalFee} fen${coupon} (via ${input.source})`;
       await recordEvent(trx, { orderId, outTradeNo: input.outTradeNo, source, outcome: 'applied', detail, raw: input.raw });
       await emitSessionEvent(trx, 'checkout.session.paid', orderId);
       return { outcome: 'applied', orderId, detail };

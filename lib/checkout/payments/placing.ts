@@ -83,7 +83,7 @@ export async function writeClaim(
   const attempt: PaymentAttempt = {
     out_trade_no: newOutTradeNo(now), order_id: o.orderId, trade_type: want.tradeType, amount_fen: o.amountFen, openid: want.openid,
     sign_type: want.signType, prepay_id: null, code_url: null, expires_at: nowIso(end),
-    status: 'failed', transaction_id: null, created_at: at, updated_at: at,
+    status: 'failed', transaction_id: null, cash_fen: null, created_at: at, updated_at: at,
   };
   await db.insertInto('payment_attempts').values(attempt).execute();
   return { kind: 'place', orderId: o.orderId, orderIsNew: o.orderIsNew, attempt };

@@ -16,7 +16,9 @@ export type ConfirmResult = { state: string; outcome?: PaymentOutcome['outcome']
 
 /**
  * orderquery for one attempt, then the same transition a notify would apply. A paid-then-refunded
- * trade (`REFUND`) was still paid. Trades WeChat closed or failed close the attempt locally.
+ * trade (`REFUND`) was still paid. Trades WeChat closed or failed close the attempt locally: PAYERROR is
+ * final at WeChat (its out_trade_no cannot be ordered again), so the attempt is `failed` and the buyer's
+ * next tap places a fresh one. USERPAYING (the buyer is still typing the password) leaves it open.
  */
 export async function confirmAttempt(outTradeNo: string, source: 'query' | 'merchant' = 'query'): Promise<ConfirmResult> {
   let q;
@@ -32,7 +34,7 @@ export async function confirmAttempt(outTradeNo: string, source: 'query' | 'merc
   }
   if ((q.state === 'SUCCESS' || q.state === 'REFUND') && q.transactionId && q.totalFee !== undefined) {
     const r = await applyPayment({
-      source, outTradeNo, transactionId: q.transactionId, totalFee: q.totalFee, openid: q.openid, paidAt: q.paidAt,
+      source, outTradeNo, transactionId: q.transactionId, totalFee: q.totalFee, cashFee: q.cashFee, openid: q.openid, paidAt: q.paidAt,
       feeType: q.feeType, cashFeeType: q.cashFeeType, raw: q.raw,
     });
     if (r.outcome === 'duplicate_payment' && r.refund) await submitRefund(r.refund);

@@ -5,6 +5,7 @@ import type { SandboxOrder } from '../orders';
 import { STATE_DESC } from '../orders';
 import type { SandboxRefundsTable } from '../schema';
 import type { V3Identity } from './identity';
+import { cashFee, promotionDetail } from '../coupon';
 
 /** The v3 trade type of a sandbox order (MWEB is v3's H5). */
 const tradeType = (o: SandboxOrder) => o.trade_type;
@@ -23,7 +24,9 @@ export function transactionJson(o: SandboxOrder): Record<string, unknown> {
     trade_state: o.state,
     trade_state_desc: STATE_DESC[o.state] ?? o.state,
     attach: o.attach ?? '',
-    amount: paid ? { total: o.total_fee, payer_total: o.total_fee, currency: 'CNY', payer_currency: 'CNY' } : { total: o.total_fee, currency: 'CNY', payer_currency: 'CNY' },
+    // payer_total is what the buyer paid: less than total when a coupon paid part (promotion_detail).
+    amount: paid ? { total: o.total_fee, payer_total: cashFee(o), currency: 'CNY', payer_currency: 'CNY' } : { total: o.total_fee, currency: 'CNY', payer_currency: 'CNY' },
+    ...(paid && promotionDetail(o) ? { promotion_detail: promotionDetail(o) } : {}),
   };
 }
 

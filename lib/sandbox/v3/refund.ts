@@ -1,5 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
-import { billText } from '../bill';
+import { getConfig } from '../../config';
+import { billAvailability, billText } from '../bill';
 import { sandboxDb } from '../db';
 import { findOrder } from '../orders';
 import { createRefund, settleDueRefunds } from '../refund';
@@ -67,6 +68,12 @@ export async function tradeBillV3(id: V3Identity, q: URLSearchParams, origin: st
   if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return v3ParamError('bill_date', '格式为YYYY-MM-DD', 'query', date);
   const type = q.get('bill_type') ?? 'ALL';
   if (!['ALL', 'SUCCESS', 'REFUND'].includes(type)) return v3ParamError('bill_type', 'ALL、SUCCESS或REFUND', 'query', type);
+  // v3's answers for a bill not made yet and one out of reach, from the tradebill page's error table:
+  // STATEMENT_CREATING 账单生成中 ("在T+1日上午8点后再重新下载"), INVALID_REQUEST 请检查bill_date ("仅支持三个月内的账单下载申请").
+  const when = billAvailability(date.replace(/-/g, ''), getConfig().sandboxBillReadyHour);
+  if (when === 'invalid') return v3ParamError('bill_date', '日期不存在', 'query', date);
+  if (when === 'creating') return v3Error(400, 'STATEMENT_CREATING', '账单生成中');
+  if (when === 'expired') return v3Error(400, 'INVALID_REQUEST', '参数错误，请检查bill_date：仅支持三个月内的账单下载申请');
   const text = await billText(id.merchant.mchId, date.replace(/-/g, ''), type);
   if (text === undefined) return v3ParamError('bill_date', '日期不存在', 'query', date);
   if (text === null) return v3Error(400, 'NO_STATEMENT_EXIST', '账单不存在');

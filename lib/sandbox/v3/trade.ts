@@ -77,6 +77,8 @@ export async function placeV3Order(id: V3Identity, kind: V3OrderKind, b: Obj): P
   if (existing) {
     if (isPaid(existing)) return v3Error(400, 'ORDERPAID', '该订单已支付');
     if (existing.state === 'CLOSED') return v3Error(400, 'ORDER_CLOSED', '该订单已关闭');
+    // A failed trade is final: its out_trade_no cannot be ordered again, however identical the body.
+    if (existing.state === 'PAYERROR') return v3Error(400, 'INVALID_REQUEST', '201 商户订单号重复');
     if (existing.params_json !== params) return v3Error(400, 'INVALID_REQUEST', '201 商户订单号重复');
     if (existing.prepay_expires_at > nowIso(now)) return placed(kind, existing);
     const fresh = { prepay_id: newPrepayId(now), code_url: kind === 'jsapi' ? null : newCodeUrl(), prepay_expires_at: nowIso(now + PREPAY_TTL_MS), updated_at: nowIso(now) };
@@ -89,7 +91,7 @@ export async function placeV3Order(id: V3Identity, kind: V3OrderKind, b: Obj): P
     notify_url: b.notify_url as string, openid: kind === 'jsapi' ? ((b.payer as Obj).openid as string) : null, product_id: null,
     expires_at: typeof b.time_expire === 'string' ? nowIso(parseRfc3339(b.time_expire)!) : null,
     prepay_id: newPrepayId(now), prepay_expires_at: nowIso(now + PREPAY_TTL_MS), code_url: kind === 'jsapi' ? null : newCodeUrl(),
-    state: 'NOTPAY', transaction_id: null, time_end: null, bank_type: null, is_subscribe: null, refunded_fee: 0, paid_at: null,
+    state: 'NOTPAY', transaction_id: null, time_end: null, bank_type: null, is_subscribe: null, coupon_fee: null, coupon_type: null, coupon_id: null, refunded_fee: 0, paid_at: null,
     created_at: nowIso(now), updated_at: nowIso(now),
   };
   try {
@@ -121,7 +123,7 @@ export async function closeV3Order(id: V3Identity, outTradeNo: string, b: Obj): 
   if (isPaid(o)) return v3Error(400, 'ORDERPAID', '订单已支付，不能发起关单');
   if (o.state === 'CLOSED') return v3Error(400, 'ORDER_CLOSED', '订单已关闭');
   const r = await db.updateTable('sandbox_orders').set({ state: 'CLOSED', updated_at: nowIso() })
-    .where('mch_id', '=', o.mch_id).where('out_trade_no', '=', outTradeNo).where('state', 'in', ['NOTPAY', 'PAYERROR']).executeTakeFirst();
+    .where('mch_id', '=', o.mch_id).where('out_trade_no', '=', outTradeNo).where('state', 'in', ['NOTPAY', 'USERPAYING', 'PAYERROR']).executeTakeFirst();
   if (Number(r.numUpdatedRows) === 0) {
     const now = await findOrder(db, o.mch_id, { out_trade_no: outTradeNo });
     return now && isPaid(now) ? v3Error(400, 'ORDERPAID', '订单已支付，不能发起关单') : v3Error(400, 'ORDER_CLOSED', '订单已关闭');

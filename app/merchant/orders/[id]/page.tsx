@@ -48,7 +48,9 @@ export default async function MerchantOrder({ params }: { params: Promise<{ id: 
         <table>
           <tbody>
             <tr><th>{copy.orderId}</th><td><code data-testid="order-id">{order.id}</code></td></tr>
-            <tr><th>{copy.amount}</th><td><span className="price">¥{formatYuan(order.amountFen)}</span>{' · '}{copy.refunded} ¥{formatYuan(order.refundedFen)}{abnormalFen > 0 && <>{' · '}<span className="error" data-testid="abnormal-amount">{copy.abnormal} ¥{formatYuan(abnormalFen)}</span></>}{' · '}{copy.refundable} ¥{formatYuan(order.refundableFen)}</td></tr>
+            <tr><th>{copy.amount}</th><td><span className="price">¥{formatYuan(order.amountFen)}</span>{' · '}{copy.refunded} ¥{formatYuan(order.refundedFen)}{abnormalFen > 0 && <>{' · '}<span className="error" data-testid="abnormal-amount">{copy.abnormal} ¥{formatYuan(abnormalFen)}</span></>}{' · '}{copy.refundable} ¥{formatYuan(order.refundableFen)}{order.couponFen !== null && order.couponFen > 0 && order.buyerPaidFen !== null && (
+              <><br /><span data-testid="order-coupon" data-buyer-paid-fen={order.buyerPaidFen} data-coupon-fen={order.couponFen}>{copy.buyerPaid} ¥{formatYuan(order.buyerPaidFen)}, {copy.coupon} ¥{formatYuan(order.couponFen)}</span></>
+            )}</td></tr>
             <tr><th>{copy.created}</th><td>{formatChinaTime(order.createdAt)}</td></tr>
             <tr><th>{copy.paidAt}</th><td>{formatChinaTime(order.paidAt)}</td></tr>
             <tr><th>{copy.transactionId}</th><td><code>{order.transactionId ?? ''}</code></td></tr>

@@ -27,6 +27,12 @@ const nextConfig = {
   poweredByHeader: false,
   reactStrictMode: true,
   serverExternalPackages: ['better-sqlite3', 'pg'],
+  experimental: {
+    // The stylesheet (a few KB) goes inline in <head>: on a phone network (Lighthouse's mobile
+    // throttling: 562.5 ms per round trip) a separate render-blocking request costs the first paint,
+    // and with it the pay button, a whole round trip (docs/bench.md, page rows).
+    inlineCss: true,
+  },
   async headers() {
     return [{ source: '/:path*', headers: SECURITY_HEADERS }];
   },

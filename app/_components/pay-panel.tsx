@@ -1,6 +1,6 @@
 'use client';
+import dynamic from 'next/dynamic';
 import { type FormEvent, useActionState, useEffect, useRef, useState } from 'react';
-import { mutate } from 'swr';
 import { startSessionPayment, submitSessionPayForm } from '@/app/pay/[id]/actions';
 import { startPayment, submitPayForm } from '@/app/shop/[sku]/actions';
 import { formatYuan } from '@/lib/money';
@@ -9,9 +9,20 @@ import type { StartPaymentResult } from '@/lib/checkout/payments';
 import { bridgeReadyNow, requestPayment, whenBridgeReady } from './bridge';
 import type { CheckoutCopy } from './checkout-copy';
 import { claimEarlyTap, EARLY_TAP_SCRIPT, markHydrated } from './early-tap';
-import { NativeQr } from './native-qr';
-import { OrderStatusBadge } from './order-status-badge';
-import { orderStatusKey, useOrderStatus } from './use-order-status';
+
+/*
+ * What only matters once a payment has started (the QR, live status, polling with swr) is loaded when it
+ * is first shown, and fetched in idle time after hydration: the bundle a buyer waits for before the page
+ * hydrates holds only the form. Still rendered on the server (a page answering a form posted without
+ * JavaScript shows the QR).
+ */
+const loadNativeQr = () => import('./native-qr').then((m) => m.NativeQr);
+const loadBadge = () => import('./order-status-badge').then((m) => m.OrderStatusBadge);
+const loadPaidRedirect = () => import('./paid-redirect').then((m) => m.PaidRedirect);
+const loadStatus = () => import('./use-order-status');
+const NativeQr = dynamic(loadNativeQr);
+const OrderStatusBadge = dynamic(loadBadge);
+const PaidRedirect = dynamic(loadPaidRedirect);
 
 type Native = { orderId: string; qrSvg: string; expiresAt: string; amountFen: number };
 type Notice = { tone: 'info' | 'error'; text: string; link?: { href: string; text: string } };
@@ -24,20 +35,8 @@ export type PayTarget =
   | { kind: 'shop'; sku: string; priceFen: number }
   | { kind: 'session'; sessionId: string; amountFen: number; successRedirect: string | null };
 
-const PAID = new Set(['paid', 'partially_refunded', 'refunded']);
-
 const nativeOf = (r: StartPaymentResult | null): Native | null =>
   r?.ok && r.kind === 'native' ? { orderId: r.orderId, qrSvg: r.qrSvg, expiresAt: r.expiresAt, amountFen: r.amountFen } : null;
-
-/** A session with a success_url sends the buyer there once the server has the payment (not on the sheet's word). */
-function PaidRedirect(props: { orderId: string; href: string }) {
-  const { data } = useOrderStatus(props.orderId);
-  const paid = data !== undefined && PAID.has(data.status);
-  useEffect(() => {
-    if (paid) window.location.assign(props.href);
-  }, [paid, props.href]);
-  return null;
-}
 
 /** What a refused start says to the buyer; an order that is already paid links to its page. */
 function noticeOf(r: Extract<StartPaymentResult, { ok: false }>, c: CheckoutCopy): Notice {
@@ -92,6 +91,10 @@ export function PayPanel(props: { target: PayTarget; mode: PayMode; copy: Checko
     if (early) void pay(early.quantity);
     // A JSAPI result posted before hydration (the early-tap script's last resort): open the sheet now.
     else if (posted?.ok && posted.kind === 'jsapi') void pay();
+    // Then, when the page is idle, the code the first answer will need.
+    const prefetch = () => void Promise.all([loadNativeQr(), loadBadge(), loadPaidRedirect(), loadStatus()]).catch(() => {});
+    if ('requestIdleCallback' in window) window.requestIdleCallback(prefetch, { timeout: 3000 });
+    else setTimeout(prefetch, 500);
     // Once, at hydration; pay() reads refs and the current props.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
@@ -115,7 +118,8 @@ export function PayPanel(props: { target: PayTarget; mode: PayMode; copy: Checko
       orderId.current = r.orderId;
       if (r.kind === 'native') {
         // Forget the previous attempt's cached status (its expiry): the fresh QR must not flash as expired.
-        await mutate(orderStatusKey(r.orderId), undefined, { revalidate: false });
+        const { forgetOrderStatus } = await loadStatus();
+        await forgetOrderStatus(r.orderId);
         setNative({ orderId: r.orderId, qrSvg: r.qrSvg, expiresAt: r.expiresAt, amountFen: r.amountFen });
         return;
       }

@@ -37,6 +37,9 @@ export function openDb(url: string): DbHandle {
     // NORMAL: SQLite itself fsyncs only at checkpoints; every commit's fsync is done by the dialect.
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 5000');
+    // Statement journals of the group commit's savepoints (and RETURNING's rows) in memory, not temp
+    // files: they only ever hold the pages of one batch.
+    sqlite.pragma('temp_store = MEMORY');
     const { dialect, stats } = durableSqliteDialect(sqlite, file);
     const db = new Kysely<Database>({ dialect });
     return { db, kind: 'sqlite', close: () => db.destroy(), durability: stats };

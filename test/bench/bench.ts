@@ -65,7 +65,7 @@ export interface BenchSettings {
   pageLoads: number;
 }
 
-/** `npm run bench`: 4 to 5 minutes on two shared cores. */
+/** `npm run bench`: 8 to 10 minutes on two shared cores. */
 export const DEFAULT_SETTINGS: BenchSettings = {
   engines: ['sqlite', 'postgres'],
   groups: ROW_GROUPS,

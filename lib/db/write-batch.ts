@@ -50,7 +50,14 @@ class WriteBatcher {
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     try {
       await this.db.connection().execute(async (conn) => {
-        await sql`begin immediate`.execute(conn);
+        try {
+          await sql`begin immediate`.execute(conn);
+        } catch (error) {
+          // No write lock within the busy timeout (another process holds it): every job waiting now
+          // waited that long too, and gets the error now rather than a second wait each.
+          taken.push(...this.queue.splice(0));
+          throw error;
+        }
         let committed = false;
         try {
           // Jobs that arrive while earlier ones of this batch run join it, up to MAX_BATCH.

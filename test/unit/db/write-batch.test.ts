@@ -15,6 +15,9 @@ import { batchedWrite, batchStats } from '@/lib/db/write-batch';
  */
 type T = { t: { id: number; v: string } };
 const rowsOf = new WeakMap<object, () => string[]>();
+const lockers = new WeakMap<object, () => BetterSqlite3.Database>();
+/** The connection's busy timeout in these tests: how long BEGIN IMMEDIATE waits for a held lock. */
+const BUSY_MS = 1000;
 /** The rows another connection sees, in insertion order. */
 const other = (db: object) => rowsOf.get(db)!();
 
@@ -27,6 +30,7 @@ describe('batched SQLite write transactions', () => {
   function open(opts: { holdFsync?: boolean } = {}) {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'batch-')), 'b.db');
     const sqlite = new BetterSqlite3(file);
+    sqlite.pragma(`busy_timeout = ${BUSY_MS}`);
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');
     sqlite.exec('create table t (id integer primary key, v text not null)');
@@ -40,6 +44,11 @@ describe('batched SQLite write transactions', () => {
     const db = new Kysely<T>({ dialect }) as unknown as Kysely<Database>;
     const reader = new BetterSqlite3(file, { readonly: true });
     const count = () => (reader.prepare('select count(*) as n from t').get() as { n: number }).n;
+    lockers.set(db, () => {
+      const l = new BetterSqlite3(file);
+      toClose.push(() => l.close());
+      return l;
+    });
     rowsOf.set(db, () => (reader.prepare('select v from t order by id').all() as Array<{ v: string }>).map((r) => r.v));
     toClose.push(() => db.destroy(), () => reader.close(), () => gates.splice(0).forEach((g) => g()));
     return { db, count, gates };
@@ -91,6 +100,26 @@ describe('batched SQLite write transactions', () => {
     await all;
     expect(settled).toBe(3);
     expect(count()).toBe(3);
+  });
+
+  it('when the write lock cannot be had (another process holds it past the busy timeout), every waiting job fails, once', async () => {
+    const { db, count } = open();
+    // Another connection on the same file takes the write lock and keeps it.
+    const locker = lockers.get(db)!();
+    locker.exec('begin exclusive');
+    try {
+      const started = Date.now();
+      const results = await Promise.allSettled([insert(db, 'a'), insert(db, 'b'), insert(db, 'c')]);
+      expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+      expect(String((results[0] as PromiseRejectedResult).reason)).toMatch(/locked|busy/i);
+      // One busy timeout for all of them, not one each.
+      expect(Date.now() - started).toBeLessThan(2 * BUSY_MS);
+    } finally {
+      locker.exec('rollback');
+    }
+    // The lock is back: writes go through again.
+    expect(await insert(db, 'd')).toBe('d');
+    expect(count()).toBe(1);
   });
 
   it('when the whole transaction is lost under a job, every job of the batch fails and nothing remains', async () => {

@@ -32,6 +32,12 @@ const nextConfig = {
   // Loaded by Node from node_modules, not bundled: native code (better-sqlite3), and modules whose
   // state must be one per process (prom-client's registry, pino's streams) however many bundles use them.
   serverExternalPackages: ['better-sqlite3', 'pg', 'prom-client', 'pino'],
+  experimental: {
+    // The stylesheet (a few KB) goes inline in <head>: on a phone network (Lighthouse's mobile
+    // throttling: 562.5 ms per round trip) a separate render-blocking request costs the first paint,
+    // and with it the pay button, a whole round trip (docs/bench.md, page rows).
+    inlineCss: true,
+  },
   async headers() {
     return [{ source: '/:path*', headers: SECURITY_HEADERS }];
   },

@@ -12,7 +12,7 @@ export function htmlPage(opts: { locale: Locale; title: string; body: string; li
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>${esc(opts.title)}</title>
 <style>body{margin:0;font-family:-apple-system,BlinkMacSystemFont,"PingFang SC","Noto Sans CJK SC","Microsoft YaHei",sans-serif;background:#f5f5f5;color:#111}
 main{max-width:720px;margin:0 auto;padding:16px}h1{font-size:22px;margin:0 0 12px}.card{background:#fff;border-radius:10px;padding:16px}
-.btn{display:inline-block;background:#07c160;color:#fff;border-radius:8px;padding:12px 20px;text-decoration:none}</style></head>
+.btn{display:inline-block;background:#057a3d;color:#fff;border-radius:8px;padding:12px 20px;text-decoration:none}</style></head>
 <body><main><div class="card" data-testid="${esc(opts.testId ?? 'page-message')}"><h1>${esc(opts.title)}</h1><p>${esc(opts.body)}</p>${link}</div></main></body></html>`;
   return new Response(html, {
     status: opts.status,

@@ -2,6 +2,7 @@
 import { useEffect, useState } from 'react';
 import type { CheckoutCopy } from '@/app/_components/checkout-copy';
 import { useOrderStatus } from '@/app/_components/use-order-status';
+import { formatChinaTime } from '@/lib/china-time';
 
 function mmss(ms: number): string {
   const s = Math.max(0, Math.ceil(ms / 1000));
@@ -12,6 +13,10 @@ function mmss(ms: number): string {
  * The Native-pay QR (an SVG string the server rendered), the amount, a countdown to the attempt's
  * expiry and the order's live status. The expiry follows the server's answer on every poll, so an
  * attempt the server already considers dead shows as expired here too.
+ *
+ * Rendered on the server after a form submit without JavaScript (`scripted` false), nothing here ticks
+ * or polls: the page shows the expiry as a China time instead of a countdown, and a link to a page that
+ * tells, server-rendered, whether the payment arrived.
  */
 export function NativeQr(props: {
   orderId: string;
@@ -21,6 +26,10 @@ export function NativeQr(props: {
   copy: CheckoutCopy;
   busy: boolean;
   onRefresh: () => void;
+  /** Hydrated: the countdown and live status run. */
+  scripted: boolean;
+  /** Where a buyer without JavaScript checks the payment (the order page, or a session's pay page). */
+  statusHref: string;
 }) {
   const { copy: c } = props;
   const { data } = useOrderStatus(props.orderId);
@@ -57,9 +66,20 @@ export function NativeQr(props: {
           <p>{c.scanToPay}</p>
           <div data-testid="pay-qr" style={{ width: 240, height: 240 }} dangerouslySetInnerHTML={{ __html: props.qrSvg }} />
           <p className="price" data-testid="pay-amount">¥{props.amountText}</p>
-          <p className="muted">
-            {c.expiresIn} <span data-testid="qr-countdown">{mmss(left)}</span>
-          </p>
+          {props.scripted ? (
+            <p className="muted">
+              {c.expiresIn} <span data-testid="qr-countdown">{mmss(left)}</span>
+            </p>
+          ) : (
+            <>
+              <p className="muted">
+                {c.expiresAt} <span data-testid="qr-expires-at">{formatChinaTime(props.expiresAt)}</span> ({c.chinaTime})
+              </p>
+              <p>
+                <a data-testid="check-payment" href={props.statusHref}>{c.checkPayment}</a>
+              </p>
+            </>
+          )}
         </div>
       )}
     </div>

@@ -1,16 +1,28 @@
 'use client';
-import { useEffect, useRef, useState } from 'react';
-import { mutate } from 'swr';
-import { startSessionPayment } from '@/app/pay/[id]/actions';
-import { startPayment } from '@/app/shop/[sku]/actions';
+import dynamic from 'next/dynamic';
+import { type FormEvent, useActionState, useEffect, useRef, useState } from 'react';
+import { startSessionPayment, submitSessionPayForm } from '@/app/pay/[id]/actions';
+import { startPayment, submitPayForm } from '@/app/shop/[sku]/actions';
 import { formatYuan } from '@/lib/money';
 import type { PayMode } from '@/lib/checkout/buyer';
 import type { StartPaymentResult } from '@/lib/checkout/payments';
 import { bridgeReadyNow, requestPayment, whenBridgeReady } from './bridge';
 import type { CheckoutCopy } from './checkout-copy';
-import { NativeQr } from './native-qr';
-import { OrderStatusBadge } from './order-status-badge';
-import { orderStatusKey, useOrderStatus } from './use-order-status';
+import { claimEarlyTap, EARLY_TAP_SCRIPT, markHydrated } from './early-tap';
+
+/*
+ * What only matters once a payment has started (the QR, live status, polling with swr) is loaded when it
+ * is first shown, and fetched in idle time after hydration: the bundle a buyer waits for before the page
+ * hydrates holds only the form. Still rendered on the server (a page answering a form posted without
+ * JavaScript shows the QR).
+ */
+const loadNativeQr = () => import('./native-qr').then((m) => m.NativeQr);
+const loadBadge = () => import('./order-status-badge').then((m) => m.OrderStatusBadge);
+const loadPaidRedirect = () => import('./paid-redirect').then((m) => m.PaidRedirect);
+const loadStatus = () => import('./use-order-status');
+const NativeQr = dynamic(loadNativeQr);
+const OrderStatusBadge = dynamic(loadBadge);
+const PaidRedirect = dynamic(loadPaidRedirect);
 
 type Native = { orderId: string; qrSvg: string; expiresAt: string; amountFen: number };
 type Notice = { tone: 'info' | 'error'; text: string; link?: { href: string; text: string } };
@@ -23,16 +35,13 @@ export type PayTarget =
   | { kind: 'shop'; sku: string; priceFen: number }
   | { kind: 'session'; sessionId: string; amountFen: number; successRedirect: string | null };
 
-const PAID = new Set(['paid', 'partially_refunded', 'refunded']);
+const nativeOf = (r: StartPaymentResult | null): Native | null =>
+  r?.ok && r.kind === 'native' ? { orderId: r.orderId, qrSvg: r.qrSvg, expiresAt: r.expiresAt, amountFen: r.amountFen } : null;
 
-/** A session with a success_url sends the buyer there once the server has the payment (not on the sheet's word). */
-function PaidRedirect(props: { orderId: string; href: string }) {
-  const { data } = useOrderStatus(props.orderId);
-  const paid = data !== undefined && PAID.has(data.status);
-  useEffect(() => {
-    if (paid) window.location.assign(props.href);
-  }, [paid, props.href]);
-  return null;
+/** What a refused start says to the buyer; an order that is already paid links to its page. */
+function noticeOf(r: Extract<StartPaymentResult, { ok: false }>, c: CheckoutCopy): Notice {
+  if (r.code === 'ALREADY_PAID' && r.orderId) return { tone: 'info', text: r.message, link: { href: `/orders/${r.orderId}`, text: c.viewOrder } };
+  return { tone: 'error', text: r.message };
 }
 
 /**
@@ -41,49 +50,76 @@ function PaidRedirect(props: { orderId: string; href: string }) {
  * yet; `:ok` loads the order page (a session: its pay page, which confirms and goes on to success_url),
  * `:cancel` lets the buyer pay again (the same prepay is reused), `:fail` says why. Native (everywhere
  * else): the QR the server rendered, with countdown and live status.
+ *
+ * The control is a <form> whose action is the server action, so it works before (or without) the
+ * client bundle: without JavaScript the browser posts the form, the server runs the action and renders
+ * the page again with the result (useActionState), QR included. With JavaScript, a tap before
+ * hydration is held by a tiny inline script and replayed once the panel hydrates (./early-tap), and
+ * after hydration the submit is handled here, as before.
  */
 export function PayPanel(props: { target: PayTarget; mode: PayMode; copy: CheckoutCopy }) {
   const { copy: c, target, mode } = props;
   const here = target.kind === 'shop' ? `/shop/${target.sku}` : `/pay/${target.sessionId}`;
+  // Non-null only on a page rendered in answer to a form posted without JavaScript.
+  const [posted, formAction] = useActionState(target.kind === 'shop' ? submitPayForm : submitSessionPayForm, null);
   const [quantity, setQuantity] = useState(1);
   const [busy, setBusy] = useState(false);
-  const [notice, setNotice] = useState<Notice | null>(null);
-  const [native, setNative] = useState<Native | null>(null);
+  const [notice, setNotice] = useState<Notice | null>(() => (posted && !posted.ok ? noticeOf(posted, c) : null));
+  const [native, setNative] = useState<Native | null>(() => nativeOf(posted));
   const [payAgain, setPayAgain] = useState(false);
   const [jsapiOrder, setJsapiOrder] = useState<string | undefined>(undefined);
   // A ref, not state: two taps in the same tick must not both get through.
   const inFlight = useRef(false);
-  const orderId = useRef<string | undefined>(undefined);
-  // Marks hydration: a tap before it would be lost (tests and slow phones alike wait for it).
+  const orderId = useRef<string | undefined>(posted?.orderId);
+  const form = useRef<HTMLFormElement>(null);
+  // Marks hydration (tests wait for it); the button works before it too, see above.
   const [ready, setReady] = useState(false);
-  useEffect(() => setReady(true), []);
 
   const failed = (r: Extract<StartPaymentResult, { ok: false }>) => {
     if (r.code === 'OAUTH_REQUIRED') {
       window.location.assign(`/api/wechat/oauth/start?returnTo=${encodeURIComponent(here)}`);
       return;
     }
-    if (r.code === 'ALREADY_PAID' && r.orderId) {
-      setNotice({ tone: 'info', text: r.message, link: { href: `/orders/${r.orderId}`, text: c.viewOrder } });
-      return;
-    }
-    setNotice({ tone: 'error', text: r.message });
+    setNotice(noticeOf(r, c));
   };
 
-  async function pay() {
+  useEffect(() => {
+    setReady(true);
+    markHydrated();
+    // A tap held before hydration: pay now, with the quantity that was in the box when it was tapped.
+    const early = claimEarlyTap();
+    if (early) void pay(early.quantity);
+    // A JSAPI result posted before hydration (the early-tap script's last resort): open the sheet now.
+    else if (posted?.ok && posted.kind === 'jsapi') void pay();
+    // Then, when the page is idle, the code the first answer will need.
+    const prefetch = () => void Promise.all([loadNativeQr(), loadBadge(), loadPaidRedirect(), loadStatus()]).catch(() => {});
+    if ('requestIdleCallback' in window) window.requestIdleCallback(prefetch, { timeout: 3000 });
+    else setTimeout(prefetch, 500);
+    // Once, at hydration; pay() reads refs and the current props.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+
+  const submit = (e: FormEvent<HTMLFormElement>) => {
+    // Hydrated: the action is called from here (JSAPI needs the answer in this page), not by a post.
+    e.preventDefault();
+    void pay();
+  };
+
+  async function pay(quantityNow: number = quantity) {
     if (inFlight.current) return;
     inFlight.current = true;
     setBusy(true);
     setNotice(null);
     try {
       const r = target.kind === 'shop'
-        ? await startPayment({ sku: target.sku, quantity, orderId: orderId.current })
+        ? await startPayment({ sku: target.sku, quantity: quantityNow, orderId: orderId.current })
         : await startSessionPayment({ sessionId: target.sessionId });
       if (!r.ok) return failed(r);
       orderId.current = r.orderId;
       if (r.kind === 'native') {
         // Forget the previous attempt's cached status (its expiry): the fresh QR must not flash as expired.
-        await mutate(orderStatusKey(r.orderId), undefined, { revalidate: false });
+        const { forgetOrderStatus } = await loadStatus();
+        await forgetOrderStatus(r.orderId);
         setNative({ orderId: r.orderId, qrSvg: r.qrSvg, expiresAt: r.expiresAt, amountFen: r.amountFen });
         return;
       }
@@ -122,13 +158,18 @@ export function PayPanel(props: { target: PayTarget; mode: PayMode; copy: Checko
   const controls = target.kind === 'shop' || !native || Boolean(jsapiOrder) || Boolean(notice);
   return (
     <div data-testid="pay-panel" data-mode={mode} data-ready={ready ? '1' : '0'}>
-      {controls && <div className="card">
+      {/* Runs as the HTML is parsed, before any bundle: holds a tap until hydration (./early-tap). */}
+      <script dangerouslySetInnerHTML={{ __html: EARLY_TAP_SCRIPT }} />
+      {controls && <form className="card" data-testid="pay-form" ref={form} action={formAction} onSubmit={submit}>
+        {target.kind === 'shop' ? <input type="hidden" name="sku" value={target.sku} /> : <input type="hidden" name="sessionId" value={target.sessionId} />}
+        {orderId.current && <input type="hidden" name="orderId" value={orderId.current} />}
         {target.kind === 'shop' && (
           <>
             <label>
               {c.quantity}{' '}
               <input
                 data-testid="quantity"
+                name="quantity"
                 type="number"
                 min={1}
                 max={99}
@@ -145,7 +186,7 @@ export function PayPanel(props: { target: PayTarget; mode: PayMode; copy: Checko
           </>
         )}
         {!native && (
-          <button className="btn" data-testid="pay-button" disabled={busy || !ready} onClick={pay}>
+          <button type="submit" className="btn" data-testid="pay-button" disabled={busy}>
             {label}
           </button>
         )}
@@ -159,7 +200,7 @@ export function PayPanel(props: { target: PayTarget; mode: PayMode; copy: Checko
             {notice.text} {notice.link && <a href={notice.link.href}>{notice.link.text}</a>}
           </p>
         )}
-      </div>}
+      </form>}
       {native && (
         <NativeQr
           key={native.qrSvg}
@@ -169,7 +210,9 @@ export function PayPanel(props: { target: PayTarget; mode: PayMode; copy: Checko
           amountText={formatYuan(native.amountFen)}
           copy={c}
           busy={busy}
-          onRefresh={pay}
+          onRefresh={() => void pay()}
+          scripted={ready}
+          statusHref={target.kind === 'shop' ? `/orders/${encodeURIComponent(native.orderId)}` : `${here}?from=pay`}
         />
       )}
       {target.kind === 'session' && target.successRedirect && (native || jsapiOrder) && (

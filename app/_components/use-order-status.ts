@@ -1,6 +1,6 @@
 'use client';
 import { useCallback, useRef } from 'react';
-import useSWR from 'swr';
+import useSWR, { mutate } from 'swr';
 import type { OrderStatusJson } from '@/lib/checkout/orders';
 
 const FIRST_MS = 1000;
@@ -15,6 +15,11 @@ async function fetchStatus(url: string): Promise<OrderStatusJson> {
 /** The SWR key of an order's status (pages clear it when they start a fresh attempt). */
 export function orderStatusKey(orderId: string): string {
   return `/api/orders/${encodeURIComponent(orderId)}`;
+}
+
+/** Drops an order's cached status without refetching (a fresh attempt must not flash the old one's expiry). */
+export function forgetOrderStatus(orderId: string): Promise<unknown> {
+  return mutate(orderStatusKey(orderId), undefined, { revalidate: false });
 }
 
 /**

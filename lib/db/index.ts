@@ -1,10 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import { getConfig } from '../config';
 import type { Database } from './schema';
 import { migrate } from './migrations';
 import { seedCatalog } from './seed';
+import { durableSqliteDialect, type DurabilityStats } from './sqlite-durable';
 
 export type DbKind = 'sqlite' | 'postgres';
 
@@ -12,13 +13,16 @@ export interface DbHandle {
   db: Kysely<Database>;
   kind: DbKind;
   close(): Promise<void>;
+  /** SQLite only: commits that waited for the disk and the fsyncs that covered them (./sqlite-durable.ts). */
+  durability?: () => DurabilityStats;
 }
 
 /**
  * Opens the database named by a `file:PATH` (better-sqlite3) or `postgres://` (pg) URL.
- * SQLite: the directory is created, WAL journal, foreign keys on, synchronous=FULL so a commit that
- * answered is on disk (a paid order must not vanish with a power cut), and a busy timeout so
- * concurrent writers wait instead of failing.
+ * SQLite: the directory is created, WAL journal, foreign keys on, and a busy timeout so concurrent
+ * writers wait instead of failing. A commit that answered is on disk (a paid order must not vanish
+ * with a power cut), as synchronous=FULL would make it, but the fsync runs off the event loop and is
+ * shared by the commits around it (./sqlite-durable.ts); statements are prepared once.
  */
 export function openDb(url: string): DbHandle {
   if (url.startsWith('file:')) {
@@ -30,10 +34,15 @@ export function openDb(url: string): DbHandle {
     const sqlite = new BetterSqlite3(file);
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('foreign_keys = ON');
-    sqlite.pragma('synchronous = FULL');
+    // NORMAL: SQLite itself fsyncs only at checkpoints; every commit's fsync is done by the dialect.
+    sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 5000');
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-    return { db, kind: 'sqlite', close: () => db.destroy() };
+    // Statement journals of the group commit's savepoints (and RETURNING's rows) in memory, not temp
+    // files: they only ever hold the pages of one batch.
+    sqlite.pragma('temp_store = MEMORY');
+    const { dialect, stats } = durableSqliteDialect(sqlite, file);
+    const db = new Kysely<Database>({ dialect });
+    return { db, kind: 'sqlite', close: () => db.destroy(), durability: stats };
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports

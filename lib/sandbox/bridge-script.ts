@@ -39,7 +39,7 @@ export const BRIDGE_JS = String.raw`(function () {
     box.appendChild(amount);
     var msg = el('div', 'font-size:13px;color:#d33;min-height:18px;margin-bottom:8px', '');
     box.appendChild(msg);
-    var pay = el('button', 'display:block;width:100%;padding:12px;border:0;border-radius:8px;background:#07c160;color:#fff;font-size:17px;margin-bottom:10px;cursor:pointer', '确认支付');
+    var pay = el('button', 'display:block;width:100%;padding:12px;border:0;border-radius:8px;background:#057a3d;color:#fff;font-size:17px;margin-bottom:10px;cursor:pointer', '确认支付');
     pay.setAttribute('data-testid', 'sandbox-sheet-pay');
     var cancel = el('button', 'display:block;width:100%;padding:12px;border:0;border-radius:8px;background:#f2f2f2;color:#333;font-size:17px;cursor:pointer', '取消');
     cancel.setAttribute('data-testid', 'sandbox-sheet-cancel');

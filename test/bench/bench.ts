@@ -28,14 +28,21 @@ import { placeSandboxAttempt } from '../helpers/orders';
 import { freePort } from '../helpers/ports';
 import { signedPaymentNotify } from '../helpers/wechatpay-fixtures';
 import { type ProxyHit, startCountingProxy } from './counting-proxy';
+import { measurePages, PAGE_BUDGET } from './page-budget';
 import type { StartPaymentSample } from './start-payment-worker';
 
 export const root = path.resolve(__dirname, '../..');
 
 export type Engine = 'sqlite' | 'postgres';
 
+/** Groups of rows a run may be limited to (BENCH_ROWS): a quick look at one part while working on it. */
+export type RowGroup = 'notify' | 'poll' | 'start' | 'page';
+const ROW_GROUPS: RowGroup[] = ['notify', 'poll', 'start', 'page'];
+
 export interface BenchSettings {
   engines: Engine[];
+  /** Row groups to run; all of them by default. */
+  groups: RowGroup[];
   /** Alternating rounds per row (each round: one reference run and one measured run). */
   rounds: number;
   /** Requests per round for each notify row (and for its /api/health reference). */
@@ -54,11 +61,14 @@ export interface BenchSettings {
   startConcurrency: number;
   /** Requests (or calls) per route to warm up before measuring. */
   warmup: number;
+  /** Cold, throttled Chromium loads per checkout page in the page budget rows. */
+  pageLoads: number;
 }
 
-/** `npm run bench`: 4 to 5 minutes on two shared cores. */
+/** `npm run bench`: 8 to 10 minutes on two shared cores. */
 export const DEFAULT_SETTINGS: BenchSettings = {
   engines: ['sqlite', 'postgres'],
+  groups: ROW_GROUPS,
   rounds: 4,
   notifiesPerRound: 1000,
   notifyConnections: 50,
@@ -68,11 +78,13 @@ export const DEFAULT_SETTINGS: BenchSettings = {
   startCalls: 50,
   startConcurrency: 1,
   warmup: 200,
+  pageLoads: 5,
 };
 
 /** The smoke test in `npm test`: every row on both engines, on a tiny load. */
 export const SMOKE_SETTINGS: BenchSettings = {
   engines: ['sqlite', 'postgres'],
+  groups: ROW_GROUPS,
   rounds: 1,
   notifiesPerRound: 30,
   notifyConnections: 5,
@@ -82,6 +94,7 @@ export const SMOKE_SETTINGS: BenchSettings = {
   startCalls: 3,
   startConcurrency: 1,
   warmup: 10,
+  pageLoads: 1,
 };
 
 /** DEFAULT_SETTINGS overridden by BENCH_* environment variables (docs/bench.md). */
@@ -95,8 +108,11 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env, base: Benc
   };
   const engines = env.BENCH_ENGINES ? (env.BENCH_ENGINES.split(',').map((s) => s.trim()) as Engine[]) : base.engines;
   for (const e of engines) if (e !== 'sqlite' && e !== 'postgres') throw new Error(`BENCH_ENGINES: unknown engine "${e}"`);
+  const groups = env.BENCH_ROWS ? (env.BENCH_ROWS.split(',').map((g) => g.trim()) as RowGroup[]) : base.groups;
+  for (const g of groups) if (!ROW_GROUPS.includes(g)) throw new Error(`BENCH_ROWS: unknown row group "${g}" (one of ${ROW_GROUPS.join(', ')})`);
   return {
     engines,
+    groups,
     rounds: n('BENCH_ROUNDS', base.rounds),
     notifiesPerRound: n('BENCH_NOTIFIES', base.notifiesPerRound),
     notifyConnections: n('BENCH_CONNECTIONS', base.notifyConnections),
@@ -106,6 +122,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env, base: Benc
     startCalls: n('BENCH_START_CALLS', base.startCalls),
     startConcurrency: n('BENCH_START_CONCURRENCY', base.startConcurrency),
     warmup: n('BENCH_WARMUP', base.warmup),
+    pageLoads: n('BENCH_PAGE_LOADS', base.pageLoads),
   };
 }
 
@@ -129,7 +146,7 @@ export interface Stats {
   timeouts: number;
 }
 
-export type RowId = 'notify-applying' | 'notify-duplicate' | 'notify-refused' | 'poll' | 'start-payment';
+export type RowId = 'notify-applying' | 'notify-duplicate' | 'notify-refused' | 'poll' | 'start-payment' | 'page-shop' | 'page-pay';
 
 export const ROWS: Record<RowId, string> = {
   'notify-applying': 'notify, applying',
@@ -137,6 +154,8 @@ export const ROWS: Record<RowId, string> = {
   'notify-refused': 'notify, refused (bad sign)',
   poll: 'status poll',
   'start-payment': 'startPayment (in-process)',
+  'page-shop': 'page /shop/[sku], pay usable',
+  'page-pay': 'page /pay/{id}, pay usable',
 };
 
 export interface BenchRow {
@@ -620,6 +639,50 @@ async function startPaymentRow(x: EngineCtx): Promise<BenchRow> {
   });
 }
 
+/**
+ * The page budget rows (./page-budget.ts): the time until the pay button is usable on a shop link and a
+ * session's pay page, cold and throttled, against the home page's first paint; the notes hold the
+ * budget checks (usable within 2.0 s; JavaScript at most 1.1x the lightest page of the build).
+ */
+async function pageRows(x: EngineCtx): Promise<BenchRow[]> {
+  const { app, s } = x;
+  const login = await fetch(`${app.base}/api/merchant/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ password: 'sandbox' }) });
+  const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const key = ((await (await fetch(`${app.base}/api/merchant/api-keys`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench' }) })).json()) as { key: string }).key;
+  const created = await fetch(`${app.base}/api/v1/checkout/sessions`, {
+    method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ amount_fen: 2990, description: '演唱会门票 A 区', merchant_reference: `BENCH-${Date.now()}` }),
+  });
+  if (created.status !== 201) throw new Error(`session create answered ${created.status}: ${await created.text()}`);
+  const session = (await created.json()) as { id: string };
+  const r = await measurePages({
+    base: app.base, shopPath: '/shop/green-tea', payPath: `/pay/${session.id}`,
+    otherPaths: ['/', '/merchant/login', `/orders/${session.id}`],
+  }, s.pageLoads);
+  const timed = (times: number[]): Stats => {
+    const sorted = [...times].sort((a, b) => a - b);
+    return { requests: times.length, seconds: Number.NaN, rps: Number.NaN, p50: percentile(sorted, 50), p99: percentile(sorted, 99), non2xx: 0, errors: 0, timeouts: 0 };
+  };
+  const ref = timed(r.home.map((l) => l.usable));
+  const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
+  return (['page-shop', 'page-pay'] as const).map((id) => {
+    const p = id === 'page-shop' ? r.shop : r.pay;
+    const m = timed(p.loads.map((l) => l.usable));
+    const hydrated = timed(p.loads.map((l) => l.hydrated ?? Number.NaN));
+    const jsRatio = p.js.beforeHydration / r.lightest.js.beforeHydration;
+    const notes = [
+      `usable p50 ${f0(m.p50)} ms, worst ${f0(m.p99)} ms (budget ${PAGE_BUDGET.usableMs} ms: ${m.p99 <= PAGE_BUDGET.usableMs ? 'met' : 'NOT met'}); hydrated p50 ${f0(hydrated.p50)} ms`,
+      `JS until hydrated ${kb(p.js.beforeHydration)} = ${f2(jsRatio)}x the lightest page (${r.lightest.path}, ${kb(r.lightest.js.beforeHydration)}; budget ${PAGE_BUDGET.jsRatio}x: ${jsRatio <= PAGE_BUDGET.jsRatio ? 'met' : 'NOT met'}), ${kb(p.js.total - p.js.beforeHydration)} more fetched in idle time after`,
+      `${p.loads.length} cold loads, WeChat phone, Lighthouse mobile throttling (562.5 ms RTT, 1.6 Mbit/s, 4x CPU); reference: the home page's first paint`,
+    ].join('; ');
+    return row(x.engine, id, '/ first paint', 1, m, ref, notes, {
+      usableP50Ms: m.p50, usableWorstMs: m.p99, hydratedP50Ms: hydrated.p50, jsBytesBeforeHydration: p.js.beforeHydration, jsBytesTotal: p.js.total, jsRatio,
+      lightestPath: r.lightest.path, lightestJsBytes: r.lightest.js.beforeHydration, jsBytesByPath: JSON.stringify(r.jsByPath),
+      usableBudgetMs: PAGE_BUDGET.usableMs, jsRatioBudget: PAGE_BUDGET.jsRatio,
+    });
+  });
+}
+
 async function benchEngine(engine: Engine, distDir: string, s: BenchSettings, pgAdminUrl: string | undefined, log: (m: string) => void): Promise<BenchRow[]> {
   const databaseUrl = await freshDatabase(engine, pgAdminUrl);
   const port = await freePort();
@@ -642,14 +705,23 @@ async function benchEngine(engine: Engine, distDir: string, s: BenchSettings, pg
     await fire({ url: app.base, connections: wconns, amount: s.warmup, request: { method: 'GET', path: `/api/orders/${w.orderId}` } }, warm);
 
     const rows: BenchRow[] = [];
-    for (const kind of ['applying', 'duplicate', 'refused'] as const) {
+    const want = (g: RowGroup) => s.groups.includes(g);
+    for (const kind of want('notify') ? (['applying', 'duplicate', 'refused'] as const) : []) {
       log(`[bench] ${engine}: notify ${kind}`);
       rows.push(await notifyRow(x, kind));
     }
-    log(`[bench] ${engine}: status poll`);
-    rows.push(await pollRow(x));
-    log(`[bench] ${engine}: startPayment`);
-    rows.push(await startPaymentRow(x));
+    if (want('poll')) {
+      log(`[bench] ${engine}: status poll`);
+      rows.push(await pollRow(x));
+    }
+    if (want('start')) {
+      log(`[bench] ${engine}: startPayment`);
+      rows.push(await startPaymentRow(x));
+    }
+    if (want('page')) {
+      log(`[bench] ${engine}: page budget (Chromium, mobile throttling)`);
+      rows.push(...(await pageRows(x)));
+    }
     return rows;
   } catch (e) {
     if (app) (e as Error).message += `\n--- next start output (tail) ---\n${app.logs().slice(-4000)}`;

@@ -46,7 +46,11 @@ async function main() {
   let buyerSeq = 0;
 
   const oneStart = async (): Promise<boolean> => {
-    const r = await startPayment({ sku: product.sku, quantity: 1, buyerId: `b_bench${process.pid}x${buyerSeq++}`, mode: 'native', clientIp: '127.0.0.1' });
+    const seq = buyerSeq++;
+    // A new buyer from a new address each call, as many shoppers are: the per-address order limit
+    // (ORDER_RATE_PER_IP, 30 in 10 minutes) is checked on every call but never reached.
+    const clientIp = `10.${(seq >> 16) & 255}.${(seq >> 8) & 255}.${seq & 255}`;
+    const r = await startPayment({ sku: product.sku, quantity: 1, buyerId: `b_bench${process.pid}x${seq}`, mode: 'native', clientIp });
     if (!r.ok) out.firstError ??= `startPayment: ${r.code} ${r.message}`;
     return r.ok;
   };

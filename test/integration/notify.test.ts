@@ -141,6 +141,29 @@ describe.each(ENGINES)('payment notify on %s', (engine) => {
     expect(evs[0].raw).toBe(body);
   });
 
+  it('a repeat of an applied payment leaves one duplicate row (transaction, raw body); a repeat that does not match it is refused, not a repeat', async () => {
+    const a = await insertOrder(db, { amountFen: 300 });
+    const body = signedPaymentNotify({ out_trade_no: a.outTradeNo, total_fee: '300', transaction_id: '4200000000000000000000000777' }, key);
+    expect(await (await post(url, body)).text()).toBe(SUCCESS);
+    // WeChat resends the same notify until it reads SUCCESS (docs/wechatpay-v2.md): SUCCESS again, nothing changes.
+    const before = await state(a);
+    expect(await (await post(url, body)).text()).toBe(SUCCESS);
+    expect(await state(a)).toEqual(before);
+    // Signed, for the paid attempt, but another amount or currency: WeChat's word does not match the attempt.
+    const otherAmount = signedPaymentNotify({ out_trade_no: a.outTradeNo, total_fee: '301', transaction_id: '4200000000000000000000000777' }, key);
+    expect(await (await post(url, otherAmount)).text()).toContain('<return_code><![CDATA[FAIL]]></return_code>');
+    const usd = signedPaymentNotify({ out_trade_no: a.outTradeNo, total_fee: '300', fee_type: 'USD', transaction_id: '4200000000000000000000000777' }, key);
+    expect(await (await post(url, usd)).text()).toContain('<return_code><![CDATA[FAIL]]></return_code>');
+    const evs = await db.selectFrom('payment_events').selectAll().where('out_trade_no', '=', a.outTradeNo).orderBy('at').orderBy('id').execute();
+    expect(evs.map((e) => [e.source, e.outcome])).toEqual([['notify', 'applied'], ['notify', 'duplicate'], ['notify', 'rejected'], ['notify', 'rejected']]);
+    expect(evs[1]).toMatchObject({
+      order_id: a.orderId, raw: body, detail: `attempt ${a.outTradeNo} already paid (transaction 4200000000000000000000000777): nothing changed`,
+    });
+    expect(evs[2].detail).toMatch(/^AMOUNT_MISMATCH: total_fee 301 /);
+    expect(evs[3].detail).toMatch(/^NOT_CNY: fee_type=USD/);
+    expect(await state(a)).toEqual(before);
+  });
+
   it('applies a notify without fee_type and cash_fee_type (WeChat\'s default currency is CNY)', async () => {
     const a = await insertOrder(db);
     expect(await (await post(url, signedPaymentNotify({ out_trade_no: a.outTradeNo, fee_type: '', cash_fee_type: '' }, key))).text()).toBe(SUCCESS);

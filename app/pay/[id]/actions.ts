@@ -1,5 +1,6 @@
 'use server';
 import { cookies, headers } from 'next/headers';
+import { redirect } from 'next/navigation';
 import { z } from 'zod';
 import { checkoutCopy } from '@/app/_components/checkout-copy';
 import { clientAddress } from '@/app/_http/peer-address';
@@ -48,4 +49,15 @@ export async function startSessionPayment(raw: unknown): Promise<StartPaymentRes
     log().error({ event: 'start_payment', session_id: parsed.data.sessionId, err: e }, 'startSessionPayment failed');
     return { ok: false, code: 'INTERNAL', message: c.genericError };
   }
+}
+
+/**
+ * The pay form's action for a submit JavaScript did not intercept (scripts off): Next runs it on the
+ * form POST and renders /pay/{id} again with the result as the form's state, QR included.
+ */
+export async function submitSessionPayForm(_previous: StartPaymentResult | null, form: FormData): Promise<StartPaymentResult> {
+  const id = form.get('sessionId');
+  const r = await startSessionPayment({ sessionId: typeof id === 'string' ? id : undefined });
+  if (!r.ok && r.code === 'OAUTH_REQUIRED' && typeof id === 'string') redirect(`/api/wechat/oauth/start?returnTo=${encodeURIComponent(`/pay/${id}`)}`);
+  return r;
 }

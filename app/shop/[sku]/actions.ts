@@ -1,6 +1,7 @@
 'use server';
 import { log } from '@/lib/log';
 import { cookies, headers } from 'next/headers';
+import { redirect } from 'next/navigation';
 import { z } from 'zod';
 import { checkoutCopy } from '@/app/_components/checkout-copy';
 import { clientAddress } from '@/app/_http/peer-address';
@@ -56,4 +57,22 @@ export async function startPayment(raw: unknown): Promise<StartPaymentResult> {
     log().error({ event: 'start_payment', sku: parsed.data.sku, outcome: 'error', err: e }, 'startPayment action failed');
     return { ok: false, code: 'INTERNAL', message: c.genericError };
   }
+}
+
+/**
+ * The same action as the pay form's own `action`, for a submit that JavaScript did not intercept (a
+ * desktop buyer with scripts off): Next runs it on the form POST and renders the shop page again with
+ * the result as the form's state, so the server-rendered page carries the QR. The fields are the
+ * ones the client sends (sku, quantity, the order shown), read from the form and checked the same way.
+ */
+export async function submitPayForm(_previous: StartPaymentResult | null, form: FormData): Promise<StartPaymentResult> {
+  const field = (name: string) => {
+    const v = form.get(name);
+    return typeof v === 'string' && v !== '' ? v : undefined;
+  };
+  const quantity = field('quantity');
+  const r = await startPayment({ sku: field('sku'), quantity: quantity === undefined ? 1 : Number(quantity), orderId: field('orderId') });
+  // Only a WeChat buyer needs an openid, and WeChat runs scripts: this is a page without them anyway.
+  if (!r.ok && r.code === 'OAUTH_REQUIRED') redirect(`/api/wechat/oauth/start?returnTo=${encodeURIComponent(`/shop/${field('sku') ?? ''}`)}`);
+  return r;
 }

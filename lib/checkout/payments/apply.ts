@@ -1,8 +1,8 @@
-import { nowIso } from '../../db';
+import { getDb, nowIso } from '../../db';
+import type { PaymentAttempt, Refund } from '../../db/schema';
 import { log } from '../../log';
 import { metrics } from '../../metrics';
-import type { Refund } from '../../db/schema';
-import { recordEvent, writeTransaction } from '../kernel';
+import { type DbOrTrx, recordEvent, writeTransaction } from '../kernel';
 import { refundsUnavailable, reserveRefund } from '../refunds';
 import { emitSessionEvent } from '../webhooks';
 
@@ -46,11 +46,45 @@ export const DUPLICATE_REFUND_REASON = '重复支付自动退款 duplicate payme
 /** Event `source` column for each payment source. */
 const EVENT_SOURCE = { notify: 'notify', query: 'query', merchant: 'merchant' } as const;
 
+/** Why a payment result must not be applied to `attempt` (checked before anything changes), or null. */
+function refusalOf(attempt: PaymentAttempt | undefined, input: PaymentInput): { code: string; text: string; orderId: string | null } | null {
+  if (!attempt) return { code: 'UNKNOWN_OUT_TRADE_NO', text: `no payment attempt ${input.outTradeNo}`, orderId: null };
+  // Amounts are fen only in CNY: a total_fee in another currency that happens to equal amount_fen is
+  // not our price, so the currency is checked before the amount (absent means CNY, WeChat's default).
+  for (const [name, value] of [['fee_type', input.feeType], ['cash_fee_type', input.cashFeeType]] as const) {
+    if (value !== undefined && value !== 'CNY') {
+      return { code: 'NOT_CNY', text: `${name}=${value}: this shop charges CNY only, so the payment is not applied`, orderId: attempt.order_id };
+    }
+  }
+  if (!Number.isSafeInteger(input.totalFee) || input.totalFee !== attempt.amount_fen) {
+    return { code: 'AMOUNT_MISMATCH', text: `total_fee ${input.totalFee} differs from the attempt's ${attempt.amount_fen} fen`, orderId: attempt.order_id };
+  }
+  // A coupon lowers what the buyer paid, never the price: the check above is on total_fee, and
+  // cash_fee only has to make sense beside it (0 when a coupon paid everything, at most total_fee).
+  if (input.cashFee !== undefined && !(Number.isSafeInteger(input.cashFee) && input.cashFee >= 0 && input.cashFee <= input.totalFee)) {
+    return { code: 'CASH_FEE_INVALID', text: `cash_fee ${input.cashFee} is not an amount between 0 and total_fee ${input.totalFee} fen`, orderId: attempt.order_id };
+  }
+  if (!input.transactionId) return { code: 'NO_TRANSACTION_ID', text: 'payment without transaction_id', orderId: attempt.order_id };
+  return null;
+}
+
+/** The audit row of a repeat: the attempt was already paid, nothing changed. */
+async function recordRepeat(db: DbOrTrx, attempt: PaymentAttempt, input: PaymentInput): Promise<PaymentOutcome> {
+  const detail = `attempt ${input.outTradeNo} already paid (transaction ${attempt.transaction_id ?? input.transactionId}): nothing changed`;
+  await recordEvent(db, { orderId: attempt.order_id, outTradeNo: input.outTradeNo, source: EVENT_SOURCE[input.source], outcome: 'duplicate', detail, raw: input.raw });
+  return { outcome: 'duplicate', orderId: attempt.order_id, detail };
+}
+
 /**
  * THE transition function: every source that learns money moved (notify, orderquery, merchant sync)
  * comes through here. One transaction writes the event and applies the transition, with conditional
  * updates (attempt `!= paid`, order `in (pending, closed)`) so that however many copies race, on SQLite
  * or PostgreSQL, exactly one of them applies and the others see `duplicate`.
+ *
+ * The attempt is read first, outside any transaction: what is checked of it (order, amount) never
+ * changes once it exists, and `paid` is its last state. So a refused result, and a repeat of a payment
+ * already applied (WeChat resends a notify until it reads SUCCESS), are settled with that read and one
+ * insert of their audit row, no transaction; only a payment that may still apply takes the write path.
  *
  * A closed attempt or order may still become paid: the payment is WeChat's word that money moved, and a
  * close can lose a race with the buyer's payment. The refund for a duplicate payment is only reserved
@@ -76,30 +110,17 @@ export async function applyPayment(input: PaymentInput): Promise<PaymentOutcome>
 
 async function applyPaymentTx(input: PaymentInput): Promise<PaymentOutcome> {
   const source = EVENT_SOURCE[input.source];
+  const db = await getDb();
+  const attempt = await db.selectFrom('payment_attempts').selectAll().where('out_trade_no', '=', input.outTradeNo).executeTakeFirst();
+  const refused = refusalOf(attempt, input);
+  if (refused || !attempt) {
+    const { code, text, orderId } = refused!;
+    const detail = `${code}: ${text}`;
+    await recordEvent(db, { orderId, outTradeNo: input.outTradeNo, source, outcome: 'rejected', detail, raw: input.raw });
+    return { outcome: 'rejected', orderId, code, detail };
+  }
+  if (attempt.status === 'paid') return recordRepeat(db, attempt, input);
   return writeTransaction(async (trx): Promise<PaymentOutcome> => {
-    const attempt = await trx.selectFrom('payment_attempts').selectAll().where('out_trade_no', '=', input.outTradeNo).executeTakeFirst();
-    const reject = async (code: string, text: string, orderId: string | null) => {
-      const detail = `${code}: ${text}`;
-      await recordEvent(trx, { orderId, outTradeNo: input.outTradeNo, source, outcome: 'rejected', detail, raw: input.raw });
-      return { outcome: 'rejected' as const, orderId, code, detail };
-    };
-    if (!attempt) return reject('UNKNOWN_OUT_TRADE_NO', `no payment attempt ${input.outTradeNo}`, null);
-    // Amounts are fen only in CNY: a total_fee in another currency that happens to equal amount_fen is
-    // not our price, so the currency is checked before the amount (absent means CNY, WeChat's default).
-    for (const [name, value] of [['fee_type', input.feeType], ['cash_fee_type', input.cashFeeType]] as const) {
-      if (value !== undefined && value !== 'CNY') {
-        return reject('NOT_CNY', `${name}=${value}: this shop charges CNY only, so the payment is not applied`, attempt.order_id);
-      }
-    }
-    if (!Number.isSafeInteger(input.totalFee) || input.totalFee !== attempt.amount_fen) {
-      return reject('AMOUNT_MISMATCH', `total_fee ${input.totalFee} differs from the attempt's ${attempt.amount_fen} fen`, attempt.order_id);
-    }
-    // A coupon lowers what the buyer paid, never the price: the check above is on total_fee, and
-    // cash_fee only has to make sense beside it (0 when a coupon paid everything, at most total_fee).
-    if (input.cashFee !== undefined && !(Number.isSafeInteger(input.cashFee) && input.cashFee >= 0 && input.cashFee <= input.totalFee)) {
-      return reject('CASH_FEE_INVALID', `cash_fee ${input.cashFee} is not an amount between 0 and total_fee ${input.totalFee} fen`, attempt.order_id);
-    }
-    if (!input.transactionId) return reject('NO_TRANSACTION_ID', 'payment without transaction_id', attempt.order_id);
     const now = nowIso();
     const paidAt = input.paidAt ?? now;
     const orderId = attempt.order_id;
@@ -110,13 +131,13 @@ async function applyPaymentTx(input: PaymentInput): Promise<PaymentOutcome> {
       .where('out_trade_no', '=', input.outTradeNo)
       .where('status', '!=', 'paid')
       .executeTakeFirst();
+    // A copy that raced this one since the read applied first.
     if (Number(a.numUpdatedRows) === 0) {
-      const detail = `attempt ${input.outTradeNo} already paid (transaction ${attempt.transaction_id ?? input.transactionId}): nothing changed`;
-      await recordEvent(trx, { orderId, outTradeNo: input.outTradeNo, source, outcome: 'duplicate', detail, raw: input.raw });
-      return { outcome: 'duplicate', orderId, detail };
+      const paid = await trx.selectFrom('payment_attempts').selectAll().where('out_trade_no', '=', input.outTradeNo).executeTakeFirstOrThrow();
+      return recordRepeat(trx, paid, input);
     }
 
-    const o = await trx
+    const order = await trx
       .updateTable('orders')
       .set((eb) => ({
         status: 'paid',
@@ -127,18 +148,20 @@ async function applyPaymentTx(input: PaymentInput): Promise<PaymentOutcome> {
       }))
       .where('id', '=', orderId)
       .where('status', 'in', ['pending', 'closed'])
+      .returningAll()
       .executeTakeFirst();
-    if (Number(o.numUpdatedRows) > 0) {
+    if (order) {
       const coupon = input.cashFee !== undefined && input.cashFee < input.totalFee ? `, buyer paid ${input.cashFee} fen and a coupon ${input.totalFee - input.cashFee}` : '';
       const detail = `paid: attempt ${input.outTradeNo}, transaction ${input.transactionId}, ${input.totalFee} fen${coupon} (via ${input.source})`;
       await recordEvent(trx, { orderId, outTradeNo: input.outTradeNo, source, outcome: 'applied', detail, raw: input.raw });
-      await emitSessionEvent(trx, 'checkout.session.paid', orderId);
+      // The order as this change left it (RETURNING): the event carries it without reading it again.
+      await emitSessionEvent(trx, 'checkout.session.paid', order);
       return { outcome: 'applied', orderId, detail };
     }
 
     // The order was already paid through another attempt: the buyer paid twice (e.g. the QR and the
     // JSAPI prompt). Keep the money's trail, flag the order, and give this second payment back.
-    const order = await trx.selectFrom('orders').select(['transaction_id', 'status']).where('id', '=', orderId).executeTakeFirstOrThrow();
+    const paidOrder = await trx.selectFrom('orders').select(['transaction_id', 'status']).where('id', '=', orderId).executeTakeFirstOrThrow();
     await trx.updateTable('orders').set({ duplicate_paid: 1, updated_at: now }).where('id', '=', orderId).execute();
     const reserved = await reserveRefund(trx, {
       orderId,
@@ -153,7 +176,7 @@ async function applyPaymentTx(input: PaymentInput): Promise<PaymentOutcome> {
       : `automatic refund NOT started (${reserved.code}: ${reserved.message}); refund it by hand`;
     const detail =
       `DUPLICATE_PAYMENT: attempt ${input.outTradeNo} (transaction ${input.transactionId}) was paid although order ` +
-      `${orderId} was already ${order.status} by transaction ${order.transaction_id}; ${refundText}`;
+      `${orderId} was already ${paidOrder.status} by transaction ${paidOrder.transaction_id}; ${refundText}`;
     await recordEvent(trx, { orderId, outTradeNo: input.outTradeNo, source, outcome: 'applied', detail, raw: input.raw });
     await emitSessionEvent(trx, 'payment.duplicate', orderId);
     return { outcome: 'duplicate_payment', orderId, detail, refund: reserved.ok ? reserved.refund : null };

@@ -1,3 +1,4 @@
+import type { Order } from '../../db/schema';
 import { type DbOrTrx } from '../kernel';
 import { refundObject, sessionObject } from '../objects';
 import { emitEvent } from './emit';
@@ -15,10 +16,16 @@ export type SessionEventType = 'checkout.session.paid' | 'checkout.session.expir
 /** Refund events: WeChat's final word on a refund (REFUNDCLOSE and a refusal are both `refund.failed`). */
 export type RefundEventType = 'refund.succeeded' | 'refund.failed';
 
-/** Emits `type` with the session of order `orderId` as `data.object`; returns the event id. */
-export async function emitSessionEvent(trx: DbOrTrx, type: SessionEventType, orderId: string): Promise<string> {
-  const order = await trx.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
-  return emitEvent(trx, { type, data: { object: { ...sessionObject(order) } }, orderId });
+/**
+ * Emits `type` with the session of an order as `data.object`; returns the event id. Given the order's
+ * id it reads the row in `trx`; a caller that already holds the row as its change left it (an UPDATE
+ * ... RETURNING in the same transaction) passes the row and saves the read.
+ */
+export async function emitSessionEvent(trx: DbOrTrx, type: SessionEventType, orderOrId: string | Order): Promise<string> {
+  const order = typeof orderOrId === 'string'
+    ? await trx.selectFrom('orders').selectAll().where('id', '=', orderOrId).executeTakeFirstOrThrow()
+    : orderOrId;
+  return emitEvent(trx, { type, data: { object: { ...sessionObject(order) } }, orderId: order.id });
 }
 
 /** Emits `type` with refund `outRefundNo` as `data.object`; returns the event id. */

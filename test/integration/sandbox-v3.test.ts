@@ -109,8 +109,10 @@ describe('sandbox v3', () => {
       }
       expect(rx.received[0].body).toBe(rx.received[1].body);
       expect(rx.received[0].headers['wechatpay-nonce']).not.toBe(rx.received[1].headers['wechatpay-nonce']);
-      const orders = await (await fetch(`${app.baseUrl}/sandbox/sim/orders`)).json();
-      expect(orders.orders.find((o: { out_trade_no: string }) => o.out_trade_no === no).deliveries[0]).toMatchObject({ status: 'delivered', attempts: 2 });
+      // The sandbox records the delivery once it has read the answer, a moment after the receiver saw it.
+      const delivery = async () => (await (await fetch(`${app.baseUrl}/sandbox/sim/orders`)).json()).orders.find((o: { out_trade_no: string }) => o.out_trade_no === no).deliveries[0];
+      await waitFor(async () => (await delivery()).status !== 'pending');
+      expect(await delivery()).toMatchObject({ status: 'delivered', attempts: 2 });
 
       await client.refund({ out_trade_no: no, out_refund_no: `${no}R`, notify_url: rx.url, amount: { refund: 500, total: 500, currency: 'CNY' } });
       await waitFor(async () => rx.received.length >= 3);

@@ -28,7 +28,13 @@ export async function boot(): Promise<void> {
   }
   const reconciler = await import('./checkout/reconciler');
   const webhooks = await import('./checkout/webhooks');
-  if (config.mode === 'sandbox') await loadSandboxMerchants();
+  if (config.mode === 'sandbox') {
+    // The sandbox's tables are ensured now, like the app's migrations, not on the notifier's first pass:
+    // that pass would otherwise be a write that can meet another process's lock (and block for the busy
+    // timeout) long after start, and retry every second until it gets through.
+    await (await import('./sandbox/db')).sandboxDb();
+    await loadSandboxMerchants();
+  }
   const sandbox = config.mode === 'sandbox' ? await import('./sandbox/notifier') : undefined;
   reconciler.startReconciler(config); // orderquery/closeorder/refundquery sweeps
   webhooks.startWebhookDeliverer(config); // signed webhook deliveries from the outbox

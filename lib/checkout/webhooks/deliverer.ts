@@ -173,6 +173,11 @@ export async function claimDue(me: string, limit: number, kind: 'sqlite' | 'post
     .where('status', '=', 'pending').where('next_at', '<=', at)
     .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', at)]))
     .orderBy('next_at').limit(limit);
+  // Looked at before claiming: an idle pass (the usual one) then only reads. On SQLite an UPDATE takes
+  // the database's one write lock even when it matches nothing, so an idle poll would queue behind every
+  // other writer, and while another process holds the lock it would block this process's event loop for
+  // the whole busy timeout on every pass (test/integration/notify-outage.test.ts).
+  if (!(await candidates.executeTakeFirst())) return [];
   if (kind === 'postgres') candidates = candidates.forUpdate().skipLocked();
   return db.updateTable('webhook_deliveries')
     .set({ locked_until: nowIso(now + LEASE_MS), claimed_by: me, updated_at: at })

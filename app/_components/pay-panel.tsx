@@ -209,7 +209,8 @@ export function PayPanel(props: { target: PayTarget; mode: PayMode; copy: Checko
           </p>
         )}
       </form>}
-      {native?.h5Refused && <p className="card" data-testid="open-in-wechat">{c.h5Refused} {c.openInWechat}</p>}
+      {/* Once the page itself knows (a refresh after the action set a cookie renders it in native mode), it says so above. */}
+      {native?.h5Refused && mode === 'mweb' && <p className="card" data-testid="open-in-wechat">{c.h5Refused} {c.openInWechat}</p>}
       {native && (
         <NativeQr
           key={native.qrSvg}

@@ -4,8 +4,11 @@ import { useOrderStatus } from '@/app/_components/use-order-status';
 import { formatYuan } from '@/lib/money';
 import type { OrderStatusJson } from '@/lib/checkout/orders';
 import { formatChinaTime } from '@/lib/china-time';
-import { H5Return } from '@/app/_components/h5-return';
+import dynamic from 'next/dynamic';
 import { payAgainForm } from '@/app/shop/[sku]/actions';
+
+/* Only a buyer back from WeChat's H5 cashier needs these controls: their own chunk, out of the page weight budget's way. */
+const H5Return = dynamic(() => import('@/app/_components/h5-return').then((m) => m.H5Return));
 
 /**
  * The order with its status kept live by polling. A buyer arriving from the payment sheet's `:ok`

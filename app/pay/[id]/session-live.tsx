@@ -3,8 +3,11 @@ import { useEffect } from 'react';
 import type { CheckoutCopy } from '@/app/_components/checkout-copy';
 import { useOrderStatus } from '@/app/_components/use-order-status';
 import type { SessionStatus } from '@/lib/checkout/objects';
-import { H5Return } from '@/app/_components/h5-return';
+import dynamic from 'next/dynamic';
 import { payAgainSessionForm } from './actions';
+
+/* Only a buyer back from WeChat's H5 cashier needs these controls: their own chunk, out of the page weight budget's way. */
+const H5Return = dynamic(() => import('@/app/_components/h5-return').then((m) => m.H5Return));
 
 const PAID = new Set(['paid', 'partially_refunded', 'refunded']);
 

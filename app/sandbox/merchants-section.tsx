@@ -35,7 +35,7 @@ export function MerchantsSection({ merchants, t }: { merchants: SandboxMerchant[
         <input className={s.input} name="mch_id" placeholder={`mch_id (${t.blankGenerated})`} data-testid="sandbox-new-merchant-mch-id" />
         <input className={s.input} name="appid" placeholder="appid" data-testid="sandbox-new-merchant-appid" />
         <input className={s.input} name="api_key" placeholder="API key (32)" size={34} data-testid="sandbox-new-merchant-api-key" />
-        <select className={s.input} name="sign_type" defaultValue="MD5" data-testid="sandbox-new-merchant-sign-type"><option>MD5</option><option>HMAC-SHA256</option></select>
+        <select className={s.input} name="sign_type" aria-label="sign_type" defaultValue="MD5" data-testid="sandbox-new-merchant-sign-type"><option>MD5</option><option>HMAC-SHA256</option></select>
         <input className={s.input} name="oauth_domain" placeholder="oauth_domain (localhost)" data-testid="sandbox-new-merchant-oauth-domain" />
         <button className={s.btn} data-testid="sandbox-new-merchant">{t.newMerchant}</button>
       </form>

@@ -51,7 +51,7 @@ export default async function ScanPage({ searchParams }: Props) {
                 <input type="hidden" name="openid" value={openid} />
                 <p className={s.muted}>
                   <label>{t.couponFee} <input className={s.input} name="coupon_fee" inputMode="numeric" placeholder="0" size={6} data-testid="sandbox-scan-coupon-fee" /></label>{' '}
-                  <select className={s.input} name="coupon_type" defaultValue="CASH" data-testid="sandbox-scan-coupon-type">
+                  <select className={s.input} name="coupon_type" aria-label="coupon_type" defaultValue="CASH" data-testid="sandbox-scan-coupon-type">
                     <option value="CASH">CASH</option>
                     <option value="NO_CASH">NO_CASH</option>
                   </select>

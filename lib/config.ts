@@ -22,6 +22,10 @@ export const MIN_ORDER_TTL_MINUTES = 6;
 
 export type WechatMode = 'sandbox' | 'live';
 
+/** WECHATPAY_MWEB's values (docs/configuration.md). */
+export type MwebSetting = 'auto' | 'on' | 'off';
+export const MWEB_SETTINGS: readonly MwebSetting[] = ['auto', 'on', 'off'];
+
 /** The reconciler's sweep: RECONCILE_INTERVAL_MS (0 = off), RECONCILE_GRACE_MS, RECONCILE_BATCH. */
 export interface ReconcilerSettings {
   /** How often a sweep runs; 0 disables the reconciler. */
@@ -62,6 +66,12 @@ export interface AppConfig {
   signType: SignType;
   /** WECHATPAY_API_VERSION: which protocol new payments use (v2 default). */
   apiVersion: ApiVersion;
+  /**
+   * WECHATPAY_MWEB: H5 payment (MWEB) for phone browsers outside WeChat. `auto` (default): try it, and
+   * once WeChat answers NO_AUTH (no H5 permission) remember that and fall back to open-in-WeChat + QR;
+   * `on`: always try it; `off`: never (open-in-WeChat + QR).
+   */
+  mweb: MwebSetting;
   /** The v3 credentials when apiVersion is v3 (docs/configuration.md). */
   v3?: V3Settings;
   /** Path to apiclient_cert.p12; needed for refunds in live mode. */
@@ -87,6 +97,11 @@ export interface AppConfig {
    * (SANDBOX_PAY_DIRECTORIES); default this checkout's own, PUBLIC_BASE_URL + /shop/ and /pay/.
    */
   sandboxPayDirectories: string[];
+  /**
+   * Sandbox only: the H5 payment domains (H5支付域名) the sandbox's H5 cashier holds the Referer to
+   * (SANDBOX_H5_DOMAINS, host names); default this checkout's own host.
+   */
+  sandboxH5Domains: string[];
   /**
    * Sandbox only: how old (seconds) a trade must be before closeorder closes it. WeChat's is 5 minutes
    * (订单生成后不能马上调用关单接口，最短调用时间间隔为5分钟); tests that close at once set 0.
@@ -235,6 +250,10 @@ export function parseConfig(env: Env = process.env): ConfigResult {
   const sandboxTimeScale = scaleRaw === undefined ? 1 : Number(scaleRaw);
   if (!(sandboxTimeScale >= 1)) errors.push(`SANDBOX_TIME_SCALE: must be a number >= 1, got "${scaleRaw}"`);
   const sandboxPayDirectories = parsePayDirectories(val('SANDBOX_PAY_DIRECTORIES'), publicBaseUrl, errors);
+  const sandboxH5Domains = parseH5Domains(val('SANDBOX_H5_DOMAINS'), publicBaseUrl, errors);
+  const mwebRaw = (val('WECHATPAY_MWEB') ?? 'auto').toLowerCase();
+  if (!(MWEB_SETTINGS as readonly string[]).includes(mwebRaw)) errors.push(`WECHATPAY_MWEB: must be auto, on or off, got "${val('WECHATPAY_MWEB')}"`);
+  const mweb = (MWEB_SETTINGS as readonly string[]).includes(mwebRaw) ? (mwebRaw as MwebSetting) : 'auto';
 
   const v3 = apiVersion === 'v3' ? parseV3Settings(val, live, dataDir, mchId, errors) : undefined;
 
@@ -250,13 +269,14 @@ export function parseConfig(env: Env = process.env): ConfigResult {
   return {
     ok: true,
     config: {
-      mode, port, publicBaseUrl, appId, appSecret, mchId, apiKey, signType, apiVersion, v3, certP12Path,
+      mode, port, publicBaseUrl, appId, appSecret, mchId, apiKey, signType, apiVersion, mweb, v3, certP12Path,
       sessionSecret: sessionSecret!, merchantPassword, databaseUrl, dbKind, trustProxy, orderTtlMinutes, dataDir,
       mchBaseUrl: live ? 'https://api.mch.weixin.qq.com' : (val('SANDBOX_MCH_BASE_URL') ?? `${internal}/mch`),
       openBaseUrl: live ? 'https://open.weixin.qq.com' : `${publicBaseUrl}/sandbox/open`,
       apiBaseUrl: live ? 'https://api.weixin.qq.com' : `${internal}/api`,
       sandboxTimeScale: live ? 1 : sandboxTimeScale,
       sandboxPayDirectories,
+      sandboxH5Domains,
       sandboxCloseMinAgeS,
       sandboxBillReadyHour,
       reconcile,
@@ -286,6 +306,30 @@ function parsePayDirectories(raw: string | undefined, publicBaseUrl: string, err
     errors.push(`SANDBOX_PAY_DIRECTORIES: WeChat keeps at most ${MAX_PAY_DIRECTORIES} payment directories, got ${dirs.length}`);
   }
   return dirs;
+}
+
+/** WeChat takes a handful of H5 domains per merchant; the sandbox keeps the same bound. */
+export const MAX_H5_DOMAINS = 5;
+/** A host name as WeChat's merchant portal takes an H5 domain: no scheme, port or path. */
+export const H5_DOMAIN_RE = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/** SANDBOX_H5_DOMAINS: comma-separated host names (default: PUBLIC_BASE_URL's), lower-cased as hosts compare. */
+function parseH5Domains(raw: string | undefined, publicBaseUrl: string, errors: string[]): string[] {
+  if (raw === undefined) {
+    try {
+      return [new URL(publicBaseUrl).hostname];
+    } catch {
+      return [];
+    }
+  }
+  const list = raw.split(',').map((d) => d.trim().toLowerCase()).filter((d) => d !== '');
+  const bad = list.find((d) => !H5_DOMAIN_RE.test(d));
+  if (list.length === 0 || bad !== undefined) {
+    errors.push(`SANDBOX_H5_DOMAINS: must be comma-separated host names such as shop.example.com (no scheme, port or path), got "${bad ?? raw}"`);
+  } else if (list.length > MAX_H5_DOMAINS) {
+    errors.push(`SANDBOX_H5_DOMAINS: at most ${MAX_H5_DOMAINS} H5 domains, got ${list.length}`);
+  }
+  return list;
 }
 
 function intVar(raw: string | undefined, dflt: number, name: string, min: number, max: number, errors: string[]): number {

@@ -28,6 +28,7 @@ export function doctorReport(env: Record<string, string | undefined> = process.e
     'Register with WeChat (merchant platform and official account):',
     `  JSAPI payment directory (支付授权目录): ${c.publicBaseUrl}/shop/`,
     `  JSAPI payment directory for checkout sessions (a second 支付授权目录): ${c.publicBaseUrl}/pay/`,
+    `  H5 payment domain (H5支付域名, for phone browsers outside WeChat; WECHATPAY_MWEB=${c.mweb}): ${new URL(c.publicBaseUrl).hostname}`,
     `  OAuth web-auth domain (网页授权域名): ${new URL(c.publicBaseUrl).host}`,
     `  Payment notify URL (sent as notify_url): ${c.publicBaseUrl}/api/wechatpay/notify`,
     `  Refund notify URL (sent with each refund): ${c.publicBaseUrl}/api/wechatpay/refund-notify`,
@@ -52,6 +53,8 @@ export function doctorReport(env: Record<string, string | undefined> = process.e
       '', `Sandbox: WeChat is simulated at ${c.publicBaseUrl}/sandbox (dashboard); nothing needs registering.`,
       `  The sandbox holds JSAPI pages to these payment directories (SANDBOX_PAY_DIRECTORIES), as WeChat would:`,
       ...c.sandboxPayDirectories.map((d) => `    ${d}`),
+      `  and its H5 cashier holds pages (Referer) and redirect_url to these H5 domains (SANDBOX_H5_DOMAINS):`,
+      ...c.sandboxH5Domains.map((d) => `    ${d}`),
     );
   }
   return { ok: v3.ok, lines };

@@ -67,6 +67,12 @@ const zh = {
   sessionPaid: '这笔付款已完成。',
   backToMerchant: '返回商家',
   redirecting: '支付成功，正在返回商家…',
+  h5Opening: '正在打开微信支付…',
+  h5Checking: '正在向微信查询这笔订单的支付结果…',
+  h5NotPaid: '尚未查到这笔订单的付款。如果你已在微信中完成支付，请稍候再查询。',
+  h5PayAgain: '重新支付',
+  h5CheckAgain: '我已支付，重新查询',
+  h5Refused: '本商户暂不支持在手机浏览器中直接使用微信支付。',
 };
 
 export type CheckoutCopy = typeof zh;
@@ -133,6 +139,12 @@ const en: CheckoutCopy = {
   sessionPaid: 'This payment is complete.',
   backToMerchant: 'Back to the merchant',
   redirecting: 'Paid. Taking you back to the merchant…',
+  h5Opening: 'Opening WeChat Pay…',
+  h5Checking: 'Checking the payment of this order with WeChat…',
+  h5NotPaid: 'No payment for this order has been found yet. If you completed it in WeChat, check again in a moment.',
+  h5PayAgain: 'Pay again',
+  h5CheckAgain: 'I have paid, check again',
+  h5Refused: 'This merchant cannot take WeChat Pay directly in a phone browser yet.',
 };
 
 export function checkoutCopy(locale: Locale): CheckoutCopy {

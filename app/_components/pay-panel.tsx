@@ -24,7 +24,7 @@ const NativeQr = dynamic(loadNativeQr);
 const OrderStatusBadge = dynamic(loadBadge);
 const PaidRedirect = dynamic(loadPaidRedirect);
 
-type Native = { orderId: string; qrSvg: string; expiresAt: string; amountFen: number };
+type Native = { orderId: string; qrSvg: string; expiresAt: string; amountFen: number; h5Refused?: boolean };
 type Notice = { tone: 'info' | 'error'; text: string; link?: { href: string; text: string } };
 
 /**
@@ -36,7 +36,7 @@ export type PayTarget =
   | { kind: 'session'; sessionId: string; amountFen: number; successRedirect: string | null };
 
 const nativeOf = (r: StartPaymentResult | null): Native | null =>
-  r?.ok && r.kind === 'native' ? { orderId: r.orderId, qrSvg: r.qrSvg, expiresAt: r.expiresAt, amountFen: r.amountFen } : null;
+  r?.ok && r.kind === 'native' ? { orderId: r.orderId, qrSvg: r.qrSvg, expiresAt: r.expiresAt, amountFen: r.amountFen, h5Refused: r.h5Refused } : null;
 
 /** What a refused start says to the buyer; an order that is already paid links to its page. */
 function noticeOf(r: Extract<StartPaymentResult, { ok: false }>, c: CheckoutCopy): Notice {
@@ -49,7 +49,9 @@ function noticeOf(r: Extract<StartPaymentResult, { ok: false }>, c: CheckoutCopy
  * parameters go to getBrandWCPayRequest, waiting for WeixinJSBridgeReady when the bridge is not there
  * yet; `:ok` loads the order page (a session: its pay page, which confirms and goes on to success_url),
  * `:cancel` lets the buyer pay again (the same prepay is reused), `:fail` says why. Native (everywhere
- * else): the QR the server rendered, with countdown and live status.
+ * else): the QR the server rendered, with countdown and live status. H5 (a phone browser outside WeChat,
+ * mode `mweb`): the browser goes to WeChat's H5 cashier (payUrl), which returns it to the order page;
+ * a merchant without H5 permission answers that same tap with the QR and the open-in-WeChat advice.
  *
  * The control is a <form> whose action is the server action, so it works before (or without) the
  * client bundle: without JavaScript the browser posts the form, the server runs the action and renders
@@ -116,11 +118,17 @@ export function PayPanel(props: { target: PayTarget; mode: PayMode; copy: Checko
         : await startSessionPayment({ sessionId: target.sessionId });
       if (!r.ok) return failed(r);
       orderId.current = r.orderId;
+      if (r.kind === 'mweb') {
+        // A navigation, not a fetch: WeChat's cashier checks the Referer (this page) against the H5 domain.
+        setNotice({ tone: 'info', text: c.h5Opening });
+        window.location.assign(r.payUrl);
+        return;
+      }
       if (r.kind === 'native') {
         // Forget the previous attempt's cached status (its expiry): the fresh QR must not flash as expired.
         const { forgetOrderStatus } = await loadStatus();
         await forgetOrderStatus(r.orderId);
-        setNative({ orderId: r.orderId, qrSvg: r.qrSvg, expiresAt: r.expiresAt, amountFen: r.amountFen });
+        setNative({ orderId: r.orderId, qrSvg: r.qrSvg, expiresAt: r.expiresAt, amountFen: r.amountFen, h5Refused: r.h5Refused });
         return;
       }
       setJsapiOrder(r.orderId);
@@ -201,6 +209,8 @@ export function PayPanel(props: { target: PayTarget; mode: PayMode; copy: Checko
           </p>
         )}
       </form>}
+      {/* Once the page itself knows (a refresh after the action set a cookie renders it in native mode), it says so above. */}
+      {native?.h5Refused && mode === 'mweb' && <p className="card" data-testid="open-in-wechat">{c.h5Refused} {c.openInWechat}</p>}
       {native && (
         <NativeQr
           key={native.qrSvg}

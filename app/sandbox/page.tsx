@@ -50,6 +50,28 @@ export default async function SandboxDashboard() {
         {getConfig().sandboxPayDirectories.map((d) => <li key={d} className={s.mono} data-testid="sandbox-pay-directory">{d}</li>)}
       </ul>
 
+      <h2 id="h5">{t.h5}</h2>
+      <p className={s.muted}>{t.h5Help} <a href="/sandbox/sim/h5">GET /sandbox/sim/h5</a></p>
+      <table className={s.table} data-testid="sandbox-h5">
+        <thead><tr><th>mch_id</th><th>{t.h5Domains}</th><th>{t.h5Permission}</th><th /></tr></thead>
+        <tbody>
+          {data.h5.map((m) => (
+            <tr key={m.mchId} data-testid="sandbox-h5-merchant" data-mch-id={m.mchId} data-h5-pay={m.pay ? '1' : '0'}>
+              <td className={s.mono}>{m.mchId}<div className={s.muted}>{m.name}</div></td>
+              <td className={s.mono} data-testid="sandbox-h5-domains">{m.domains.join(' ')}</td>
+              <td>{m.pay ? t.h5Granted : t.h5Refused}</td>
+              <td>
+                <form method="post" action="/sandbox/sim/h5">
+                  <input type="hidden" name="mch_id" value={m.mchId} />
+                  <input type="hidden" name="h5_pay" value={m.pay ? 'false' : 'true'} />
+                  <button className={s.btn} data-testid="sandbox-h5-toggle">{m.pay ? t.h5Revoke : t.h5Grant}</button>
+                </form>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+
       <h2 id="users">{t.users}</h2>
       <table className={s.table} data-testid="sandbox-users">
         <thead><tr><th>{t.name}</th><th>openid ({data.appId})</th><th>{t.subscribe}</th><th /></tr></thead>

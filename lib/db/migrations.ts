@@ -272,6 +272,26 @@ export const MIGRATIONS: Record<string, Migration> = {
       await db.schema.alterTable('payment_attempts').addColumn('cash_fen', 'integer').execute();
     },
   },
+  /**
+   * Issue 12 (H5 payment, MWEB): an MWEB attempt's mweb_url and when WeChat issued it (it lives 5
+   * minutes, so a re-tap must know its age), and `pay_capabilities`, what WeChat told this merchant it
+   * may not do (NO_AUTH for H5), shared by every instance on the database.
+   */
+  '0010_mweb': {
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('payment_attempts').addColumn('mweb_url', 'text').execute();
+      await db.schema.alterTable('payment_attempts').addColumn('mweb_url_at', 'text').execute();
+      await db.schema
+        .createTable('pay_capabilities')
+        .ifNotExists()
+        .addColumn('capability', 'text', (c) => c.notNull())
+        .addColumn('mch_id', 'text', (c) => c.notNull())
+        .addColumn('refused_at', 'text', (c) => c.notNull())
+        .addColumn('detail', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('pay_capabilities_pk', ['capability', 'mch_id'])
+        .execute();
+    },
+  },
 };
 
 class StaticProvider implements MigrationProvider {

@@ -63,7 +63,8 @@ export interface OrdersTable {
   closed_reason: ClosedReason | null;
 }
 
-export type TradeType = 'JSAPI' | 'NATIVE';
+/** MWEB: H5 payment, a phone browser outside WeChat sent to WeChat's H5 cashier page (mweb_url). */
+export type TradeType = 'JSAPI' | 'NATIVE' | 'MWEB';
 export type AttemptStatus = 'open' | 'paid' | 'closed' | 'failed';
 
 export interface PaymentAttemptsTable {
@@ -83,8 +84,23 @@ export interface PaymentAttemptsTable {
    * when a coupon paid the rest. NULL while unpaid, and on attempts paid before migration 0009.
    */
   cash_fen: number | null;
+  /** MWEB: WeChat's H5 cashier URL (mweb_url / v3 h5_url) and when it was issued: it lives 5 minutes (migration 0010). */
+  mweb_url: string | null;
+  mweb_url_at: string | null;
   created_at: string;
   updated_at: string;
+}
+
+/**
+ * A WeChat Pay product this merchant was refused (NO_AUTH): `capability` `mweb` is H5 payment. One row
+ * per capability and mch_id, shared by every instance; payments/capabilities.ts decides how long it counts.
+ */
+export interface PayCapabilitiesTable {
+  capability: string;
+  mch_id: string;
+  refused_at: string;
+  /** WeChat's words (err_code_des / message), for the operator. */
+  detail: string;
 }
 
 /**
@@ -300,6 +316,7 @@ export interface Database {
   webhook_attempts: WebhookAttemptsTable;
   api_keys: ApiKeysTable;
   api_idempotency: ApiIdempotencyTable;
+  pay_capabilities: PayCapabilitiesTable;
 }
 
 export type Product = Selectable<ProductsTable>;

@@ -4,6 +4,7 @@ import { activeFaults } from './faults';
 import { listRequests } from './requests';
 import type { SandboxAttemptsTable, SandboxDeliveriesTable, SandboxOrdersTable, SandboxRefundsTable } from './schema';
 import { envMerchant, listMerchants } from './merchants';
+import { h5PayOf } from './h5';
 import { listUsers } from './users';
 
 export type DeliveryView = SandboxDeliveriesTable & { log: SandboxAttemptsTable[] };
@@ -69,8 +70,10 @@ export async function ordersJson(outTradeNo?: string, mchId?: string) {
 /** Everything the dashboard shows: the 50 newest orders and refused requests, users, faults, identity. */
 export async function dashboardData() {
   const config = getConfig();
+  const merchants = await listMerchants();
   return {
-    merchants: await listMerchants(),
+    merchants,
+    h5: await Promise.all(merchants.map(async (m) => ({ mchId: m.mchId, name: m.name, domains: m.h5Domains, pay: await h5PayOf(m) }))),
     orders: await listOrders(50),
     requests: await listRequests(50),
     users: await listUsers(envMerchant(config).appId),

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, randomInt } from 'node:crypto';
-import { type AppConfig, getConfig } from '../config';
+import { type AppConfig, getConfig, H5_DOMAIN_RE, MAX_H5_DOMAINS } from '../config';
 import { nowIso } from '../db';
 import type { SignType } from '../wechatpay/sign';
 import { type SandboxDb, sandboxDb } from './db';
@@ -21,6 +21,10 @@ export interface SandboxMerchant {
   oauthDomain: string;
   /** JSAPI payment directories (支付授权目录), each an absolute URL ending in `/`. */
   payDirectories: string[];
+  /** H5 payment domains (H5支付域名): host names the H5 cashier's Referer must be on (a subdomain counts). */
+  h5Domains: string[];
+  /** Whether the merchant has H5 payment (MWEB) at all; the dashboard's switch (./h5.ts) overrides it. */
+  h5Pay: boolean;
   /** `env`: the checkout's own (WECHAT_APPID, WECHATPAY_MCH_ID, ...); `file`: SANDBOX_MERCHANTS_FILE; `api`: the dashboard or POST /sandbox/sim/merchants. */
   source: 'env' | 'file' | 'api';
   name: string;
@@ -35,6 +39,8 @@ export interface MerchantInput {
   sign_type?: unknown;
   oauth_domain?: unknown;
   pay_directories?: unknown;
+  h5_domains?: unknown;
+  h5_pay?: unknown;
   name?: unknown;
 }
 
@@ -61,7 +67,7 @@ function randomKey(): string {
 export function parseMerchantInput(raw: unknown, opts: { requireIdentity?: boolean } = {}): MerchantParse {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, message: 'a merchant must be a JSON object' };
   const r = raw as MerchantInput;
-  const known = new Set(['mch_id', 'appid', 'app_secret', 'api_key', 'sign_type', 'oauth_domain', 'pay_directories', 'name']);
+  const known = new Set(['mch_id', 'appid', 'app_secret', 'api_key', 'sign_type', 'oauth_domain', 'pay_directories', 'h5_domains', 'h5_pay', 'name']);
   const unknown = Object.keys(r).find((k) => !known.has(k));
   if (unknown) return { ok: false, message: `unknown field "${unknown}" (known: ${[...known].join(', ')})` };
   const str = (k: keyof MerchantInput): string | undefined | null => {
@@ -96,8 +102,24 @@ export function parseMerchantInput(raw: unknown, opts: { requireIdentity?: boole
     if (bad !== undefined) return { ok: false, message: `pay_directories: each must be an http(s) URL ending in "/" (a directory, no query), got "${bad}"` };
     if (dirs.length > MAX_DIRS) return { ok: false, message: `pay_directories: WeChat keeps at most ${MAX_DIRS} payment directories, got ${dirs.length}` };
   }
+  let h5Domains: string[] | null = null;
+  if (r.h5_domains !== undefined && r.h5_domains !== null) {
+    const list = typeof r.h5_domains === 'string' ? r.h5_domains.split(/[\s,]+/) : r.h5_domains;
+    if (!Array.isArray(list) || list.some((d) => typeof d !== 'string')) return { ok: false, message: 'h5_domains must be an array of host names' };
+    h5Domains = (list as string[]).map((d) => d.trim().toLowerCase()).filter((d) => d !== '');
+    const bad = h5Domains.find((d) => !H5_DOMAIN_RE.test(d));
+    if (bad !== undefined) return { ok: false, message: `h5_domains: each must be a host name such as shop.example.com (no scheme, port or path), got "${bad}"` };
+    if (h5Domains.length > MAX_H5_DOMAINS) return { ok: false, message: `h5_domains: at most ${MAX_H5_DOMAINS} H5 domains, got ${h5Domains.length}` };
+  }
+  if (r.h5_pay !== undefined && r.h5_pay !== null && typeof r.h5_pay !== 'boolean') return { ok: false, message: 'h5_pay must be true or false (false: the merchant has no H5 payment permission, MWEB answers NO_AUTH)' };
   const name = (str('name') ?? `沙箱商户 ${mchId}`).slice(0, 40);
-  return { ok: true, row: { mch_id: mchId, appid: appId, app_secret: appSecret, api_key: apiKey, sign_type: signType, oauth_domain: oauthDomain, pay_directories: JSON.stringify(dirs), name } };
+  return {
+    ok: true,
+    row: {
+      mch_id: mchId, appid: appId, app_secret: appSecret, api_key: apiKey, sign_type: signType, oauth_domain: oauthDomain, pay_directories: JSON.stringify(dirs), name,
+      h5_domains: h5Domains === null ? null : JSON.stringify(h5Domains), h5_pay: r.h5_pay === false ? 0 : null,
+    },
+  };
 }
 
 /** The checkout's own merchant, from its configuration: the default of the embedded sandbox. */
@@ -111,6 +133,8 @@ export function envMerchant(config: AppConfig = getConfig()): SandboxMerchant {
     // Embedded, OAuth returns to the checkout itself; on its own the backends it serves run elsewhere on this machine.
     oauthDomain: process.env.SANDBOX_ONLY === '1' ? 'localhost' : new URL(config.publicBaseUrl).host,
     payDirectories: config.sandboxPayDirectories,
+    h5Domains: config.sandboxH5Domains,
+    h5Pay: true,
     source: 'env',
     name: `沙箱商户 ${config.mchId}`,
   };
@@ -125,6 +149,8 @@ function fromRow(r: SandboxMerchantsTable): SandboxMerchant {
     signType: r.sign_type === 'HMAC-SHA256' ? 'HMAC-SHA256' : 'MD5',
     oauthDomain: r.oauth_domain,
     payDirectories: JSON.parse(r.pay_directories) as string[],
+    h5Domains: r.h5_domains ? (JSON.parse(r.h5_domains) as string[]) : [r.oauth_domain.replace(/:\d+$/, '').toLowerCase()],
+    h5Pay: r.h5_pay !== 0,
     source: r.source === 'file' ? 'file' : 'api',
     name: r.name,
   };
@@ -207,7 +233,7 @@ export async function syncFileMerchants(rows: Array<Omit<SandboxMerchantsTable, 
     await del.execute();
     for (const row of rows) {
       await trx.insertInto('sandbox_merchants').values({ ...row, source: 'file', v3_keys: null, created_at: nowIso() })
-        .onConflict((oc) => oc.column('mch_id').doUpdateSet({ appid: row.appid, app_secret: row.app_secret, api_key: row.api_key, sign_type: row.sign_type, oauth_domain: row.oauth_domain, pay_directories: row.pay_directories, name: row.name }))
+        .onConflict((oc) => oc.column('mch_id').doUpdateSet({ appid: row.appid, app_secret: row.app_secret, api_key: row.api_key, sign_type: row.sign_type, oauth_domain: row.oauth_domain, pay_directories: row.pay_directories, h5_domains: row.h5_domains, h5_pay: row.h5_pay, name: row.name }))
         .execute();
     }
   });
@@ -224,6 +250,8 @@ export function merchantJson(m: SandboxMerchant) {
     sign_type: m.signType,
     oauth_domain: m.oauthDomain,
     pay_directories: m.payDirectories,
+    h5_domains: m.h5Domains,
+    h5_pay: m.h5Pay,
     name: m.name,
     source: m.source,
     v3_keys_url: `/sandbox/sim/keys?mch_id=${m.mchId}`,

@@ -22,3 +22,30 @@ export function consentPage(q: URLSearchParams, userName: string): string {
 export function oauthErrorPage(errcode: number, message: string): string {
   return shell('微信授权', `<div class="card" data-testid="sandbox-oauth-error" data-errcode="${errcode}"><h2>${errcode ? `错误 ${errcode}` : '提示'}</h2><p>${escapeHtml(message)}</p></div>`);
 }
+
+/** What the H5 cashier shows: the order to pay, or WeChat's refusal. */
+export type CashierView =
+  | { kind: 'error'; code: string; message: string }
+  | {
+    kind: 'order'; merchantName: string; body: string; amountYuan: string; state: string;
+    fields: Record<string, string>; note?: string;
+  };
+
+/**
+ * The stand-in for WeChat's H5 cashier (the page mweb_url opens). Live, it hands over to the WeChat
+ * app; here the buyer confirms or cancels on the page itself, and is then sent to redirect_url.
+ */
+export function h5CashierPage(v: CashierView): string {
+  if (v.kind === 'error') {
+    return shell('微信支付', `<div class="card" data-testid="sandbox-h5pay-error" data-code="${escapeHtml(v.code)}"><h2>微信支付</h2><p>${escapeHtml(v.message)}</p></div>`);
+  }
+  const hidden = Object.entries(v.fields).map(([k, val]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(val)}">`).join('');
+  const payable = v.state === 'NOTPAY' || v.state === 'USERPAYING';
+  const buttons = payable
+    ? `<button class="ok" name="result" value="SUCCESS" data-testid="sandbox-h5pay-pay">确认支付</button><button class="no" name="result" value="CANCEL" data-testid="sandbox-h5pay-cancel">取消支付</button>`
+    : `<button class="no" name="result" value="CANCEL" data-testid="sandbox-h5pay-cancel">返回商家</button>`;
+  return shell('微信支付', `<div class="card" data-testid="sandbox-h5pay" data-state="${escapeHtml(v.state)}"><p class="muted">微信支付 · 沙箱 H5 收银台</p>
+<p>${escapeHtml(v.merchantName)}</p><p class="muted">${escapeHtml(v.body)}</p><h2 data-testid="sandbox-h5pay-amount">¥${escapeHtml(v.amountYuan)}</h2>
+${v.note ? `<p class="muted" data-testid="sandbox-h5pay-note">${escapeHtml(v.note)}</p>` : ''}
+<form method="post" action="/sandbox/h5pay">${hidden}${buttons}</form></div>`);
+}

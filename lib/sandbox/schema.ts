@@ -168,7 +168,26 @@ export async function ensureSandboxSchema(db: Kysely<SandboxTables>): Promise<vo
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('source', 'text', (c) => c.notNull())
     .addColumn('v3_keys', 'text')
+    .addColumn('h5_domains', 'text')
+    .addColumn('h5_pay', 'integer')
     .addColumn('created_at', 'text', (c) => c.notNull())
+    .execute();
+  // H5 payment came later: an older database gets its merchant columns here, probed like the coupons.
+  const hasH5 = await db.selectFrom('sandbox_merchants').select('h5_pay').limit(1).execute().then(() => true, () => false);
+  if (!hasH5) for (const [col, type] of [['h5_domains', 'text'], ['h5_pay', 'integer']] as const) await s.alterTable('sandbox_merchants').addColumn(col, type).execute();
+  await s
+    .createTable('sandbox_mweb').ifNotExists()
+    .addColumn('package', 'text', (c) => c.primaryKey())
+    .addColumn('mch_id', 'text', (c) => c.notNull())
+    .addColumn('out_trade_no', 'text', (c) => c.notNull())
+    .addColumn('prepay_id', 'text', (c) => c.notNull())
+    .addColumn('issued_at', 'text', (c) => c.notNull())
+    .execute();
+  await s
+    .createTable('sandbox_h5').ifNotExists()
+    .addColumn('mch_id', 'text', (c) => c.primaryKey())
+    .addColumn('h5_pay', 'integer', (c) => c.notNull())
+    .addColumn('updated_at', 'text', (c) => c.notNull())
     .execute();
   const existing = await db.selectFrom('sandbox_users').select('id').where('id', '=', DEFAULT_USER_ID).executeTakeFirst();
   if (!existing) {

@@ -186,7 +186,28 @@ export interface SandboxMerchantsTable {
   source: string;
   /** JSON of its API v3 keys (SandboxV3Keys), generated on first v3 use. */
   v3_keys: string | null;
+  /** JSON array of its H5 payment domains (host names); null: its oauth_domain's host. */
+  h5_domains: string | null;
+  /** 0: no H5 payment permission (MWEB answers NO_AUTH); null or 1: granted. */
+  h5_pay: number | null;
   created_at: string;
+}
+
+/** One mweb_url / h5_url the sandbox handed out: WeChat's H5 cashier honours it 5 minutes from issued_at. */
+export interface SandboxMwebTable {
+  /** The URL's `package`, its own id. */
+  package: string;
+  mch_id: string;
+  out_trade_no: string;
+  prepay_id: string;
+  issued_at: string;
+}
+
+/** The H5 permission switch (dashboard, POST /sandbox/sim/h5) for any merchant, the checkout's own included: it wins over the merchant's setting. */
+export interface SandboxH5Table {
+  mch_id: string;
+  h5_pay: number;
+  updated_at: string;
 }
 
 export type SandboxTables = {
@@ -200,4 +221,6 @@ export type SandboxTables = {
   sandbox_codes: SandboxCodesTable;
   sandbox_requests: SandboxRequestsTable;
   sandbox_webhook_hits: SandboxWebhookHitsTable;
+  sandbox_mweb: SandboxMwebTable;
+  sandbox_h5: SandboxH5Table;
 };

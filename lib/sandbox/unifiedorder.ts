@@ -5,6 +5,7 @@ import { newCodeUrl, newPrepayId } from './ids';
 import { findOrder, isPaid, PREPAY_TTL_MS, type SandboxOrder } from './orders';
 import { type MchCtx, type MchReply, errReply, failReply, lackParams, okReply, paramError } from './reply';
 import { userByOpenid } from './users';
+import { h5PayOf, issueMwebUrl, V2_NOAUTH_DES } from './h5';
 
 /** Fields that are not part of "the same order": a re-submission may change them freely. */
 const VOLATILE = new Set(['nonce_str', 'sign']);
@@ -49,8 +50,16 @@ async function validate(ctx: MchCtx, now: number): Promise<MchReply | undefined>
   }
   if (f.notify_url.includes('?')) return paramError('notify_url参数格式错误：不能携带参数');
   if (!/^[0-9a-fA-F.:]{3,45}$/.test(f.spbill_create_ip)) return paramError('spbill_create_ip参数格式错误');
-  if (f.trade_type === 'MWEB' || f.trade_type === 'APP') return errReply(ctx, 'NOAUTH', '商户无此接口权限（沙箱仅支持JSAPI和NATIVE）');
-  if (f.trade_type !== 'JSAPI' && f.trade_type !== 'NATIVE') return paramError('trade_type参数错误');
+  if (f.trade_type === 'APP') return errReply(ctx, 'NOAUTH', '商户无此接口权限（沙箱不支持APP支付）');
+  if (f.trade_type !== 'JSAPI' && f.trade_type !== 'NATIVE' && f.trade_type !== 'MWEB') return paramError('trade_type参数错误');
+  if (f.trade_type === 'MWEB') {
+    // H5 payment: scene_info is required (场景信息, 必填 on the H5 unifiedorder page,
+    // https://pay.weixin.qq.com/wiki/doc/api/H5.php?chapter=9_20), a JSON string with h5_info; a missing
+    // one is answered like any missing parameter here (lackParams). Then the merchant's permission.
+    if (!f.scene_info) return lackParams('scene_info');
+    if (!mwebSceneOk(f.scene_info)) return paramError('scene_info参数格式错误：{"h5_info":{"type":"Wap","wap_url":"...","wap_name":"..."}}');
+    if (!(await h5PayOf(ctx.merchant))) return errReply(ctx, 'NOAUTH', V2_NOAUTH_DES);
+  }
   if (f.trade_type === 'JSAPI') {
     if (!f.openid) return lackParams('openid');
     if (!(await userByOpenid(ctx.merchant.appId, f.openid))) return errReply(ctx, 'PARAM_ERROR', 'appid和openid不匹配'); // signed, as merchants see it live
@@ -71,12 +80,27 @@ async function validate(ctx: MchCtx, now: number): Promise<MchReply | undefined>
   return undefined;
 }
 
-function answer(ctx: MchCtx, o: SandboxOrder): MchReply {
+/** scene_info of an H5 order: JSON with h5_info.type (Wap: wap_url and wap_name too; iOS/Android: app fields). */
+function mwebSceneOk(raw: string): boolean {
+  if (raw.length > 256) return false;
+  try {
+    const h5 = (JSON.parse(raw) as { h5_info?: Record<string, unknown> } | null)?.h5_info;
+    if (typeof h5 !== 'object' || h5 === null || typeof h5.type !== 'string') return false;
+    return h5.type !== 'Wap' || (typeof h5.wap_url === 'string' && h5.wap_url !== '' && typeof h5.wap_name === 'string' && h5.wap_name !== '');
+  } catch {
+    return false;
+  }
+}
+
+/** The success answer; an MWEB order gets a fresh mweb_url each time (each lives 5 minutes, ./h5.ts). */
+async function answer(ctx: MchCtx, o: SandboxOrder): Promise<MchReply> {
+  const mweb_url = o.trade_type === 'MWEB' ? await issueMwebUrl(await sandboxDb(), o) : undefined;
   return okReply(ctx, {
     device_info: o.device_info ?? undefined,
     trade_type: o.trade_type,
     prepay_id: o.prepay_id,
     code_url: o.code_url ?? undefined,
+    mweb_url,
   });
 }
 

@@ -105,6 +105,7 @@ export class WechatPayClient {
     const res = (await this.call('unifiedorder', req)) as WxUnifiedOrderResponse;
     if (req.trade_type === 'JSAPI' && !res.prepay_id) throw this.badResponse('unifiedorder', 'SUCCESS without prepay_id', res);
     if (req.trade_type === 'NATIVE' && !res.code_url) throw this.badResponse('unifiedorder', 'SUCCESS without code_url', res);
+    if (req.trade_type === 'MWEB' && !res.mweb_url) throw this.badResponse('unifiedorder', 'SUCCESS without mweb_url', res);
     return res;
   }
 

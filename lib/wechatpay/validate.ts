@@ -59,6 +59,7 @@ export function checkUnifiedOrder(req: WxUnifiedOrderRequest, now: number): void
     const pid = required('product_id (for trade_type NATIVE)', req.product_id);
     if (pid.length > 32) bad('product_id must be at most 32 characters');
   }
+  if (req.trade_type === 'MWEB') checkMwebSceneInfo(required('scene_info (for trade_type MWEB)', req.scene_info));
   if (req.time_start !== undefined && parseWxTime(req.time_start) === undefined) bad(`time_start must be yyyyMMddHHmmss in UTC+8 (got "${req.time_start}")`);
   if (req.time_expire !== undefined) {
     const expire = parseWxTime(req.time_expire);
@@ -67,6 +68,26 @@ export function checkUnifiedOrder(req: WxUnifiedOrderRequest, now: number): void
       bad(`time_expire ${req.time_expire} (UTC+8) must be at least 5 minutes away: WeChat refuses a shorter window (time_expire时间过短，刷卡至少1分钟，其他5分钟)`);
     }
   }
+}
+
+/**
+ * H5 payment's scene_info: a JSON string `{"h5_info": {"type": "Wap", "wap_url": ..., "wap_name": ...}}`
+ * (the H5 unifiedorder page, https://pay.weixin.qq.com/wiki/doc/api/H5.php?chapter=9_20: 场景信息, 必填,
+ * at most 256 characters). WeChat refuses the order without it; refused here before the call.
+ */
+export function checkMwebSceneInfo(raw: string): void {
+  if (raw.length > 256) bad(`scene_info must be at most 256 characters (got ${raw.length})`);
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    bad('scene_info must be JSON such as {"h5_info":{"type":"Wap","wap_url":"https://...","wap_name":"..."}}');
+  }
+  const h5 = (v as { h5_info?: Record<string, unknown> } | null)?.h5_info;
+  if (typeof h5 !== 'object' || h5 === null) bad('scene_info.h5_info is required for trade_type MWEB');
+  if (h5.type !== 'Wap') bad(`scene_info.h5_info.type must be "Wap" for a mobile website (got ${JSON.stringify(h5.type)})`);
+  if (typeof h5.wap_url !== 'string' || !/^https?:\/\//.test(h5.wap_url)) bad('scene_info.h5_info.wap_url must be the http(s) URL of the mobile website');
+  if (typeof h5.wap_name !== 'string' || h5.wap_name === '') bad('scene_info.h5_info.wap_name must name the mobile website');
 }
 
 /** refund fields: one order id, out_refund_no <= 64, 1 <= refund_fee <= total_fee. */

@@ -155,8 +155,8 @@ describe('sandbox WeChat Pay API (SQLite)', () => {
       expect(ok.fields.result_code, ok.text).toBe('SUCCESS');
     });
 
-    it('supports only JSAPI and NATIVE', async () => {
-      await expectErr(native({ trade_type: 'MWEB' }), 'NOAUTH');
+    it('supports JSAPI, NATIVE and MWEB (wx-mweb.test.ts), not APP', async () => {
+      await expectErr(native({ trade_type: 'APP' }), 'NOAUTH');
       await expectFail(native({ trade_type: 'CASH' }), /trade_type/);
     });
   });

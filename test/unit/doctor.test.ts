@@ -26,6 +26,12 @@ describe('npm run doctor', () => {
     expect(text).toContain('payment window (ORDER_TTL_MINUTES): 15 min; WeChat refuses windows under 5 min, so at least 6');
   });
 
+  it('prints the H5 payment domain to register, and the sandbox H5 domains like its payment directories', () => {
+    expect(doctorReport(live).lines.join('\n')).toContain('H5 payment domain (H5支付域名, for phone browsers outside WeChat; WECHATPAY_MWEB=auto): pay.example.com');
+    const sandbox = doctorReport({ SESSION_SECRET: 's'.repeat(32), SANDBOX_H5_DOMAINS: 'shop.example.com,m.example.com' }).lines.join('\n');
+    expect(sandbox).toMatch(/H5 cashier holds pages \(Referer\) and redirect_url to these H5 domains \(SANDBOX_H5_DOMAINS\):\n {4}shop\.example\.com\n {4}m\.example\.com/);
+  });
+
   it('says metrics are not served in live mode without METRICS_TOKEN, and how they are guarded with one', () => {
     const without = doctorReport(live).lines.join('\n');
     expect(without).toContain('Metrics: https://pay.example.com/api/metrics (NOT served: METRICS_TOKEN is not set)');

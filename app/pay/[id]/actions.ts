@@ -6,7 +6,7 @@ import { checkoutCopy } from '@/app/_components/checkout-copy';
 import { clientAddress } from '@/app/_http/peer-address';
 import { buyerIp, detectClient, payModeFor } from '@/lib/checkout/buyer';
 import { ORDER_ID_RE } from '@/lib/checkout/kernel';
-import { startSessionPayment as startSessionPaymentFor, type StartPaymentResult } from '@/lib/checkout/payments';
+import { mwebOffered, startSessionPayment as startSessionPaymentFor, type StartPaymentResult } from '@/lib/checkout/payments';
 import { pickLocale } from '@/lib/i18n';
 import { log } from '@/lib/log';
 import { getSession } from '@/lib/session';
@@ -29,7 +29,8 @@ export async function startSessionPayment(raw: unknown): Promise<StartPaymentRes
     const r = await startSessionPaymentFor({
       orderId: parsed.data.sessionId,
       openid: session.openid,
-      mode: payModeFor(kind),
+      // H5 payment for a phone browser outside WeChat, unless WECHATPAY_MWEB or a remembered NO_AUTH says no.
+      mode: payModeFor(kind, kind === 'mobile' && (await mwebOffered())),
       clientIp: buyerIp(clientAddress(h)),
     });
     if (r.ok) return r;
@@ -59,5 +60,18 @@ export async function submitSessionPayForm(_previous: StartPaymentResult | null,
   const id = form.get('sessionId');
   const r = await startSessionPayment({ sessionId: typeof id === 'string' ? id : undefined });
   if (!r.ok && r.code === 'OAUTH_REQUIRED' && typeof id === 'string') redirect(`/api/wechat/oauth/start?returnTo=${encodeURIComponent(`/pay/${id}`)}`);
+  // H5 payment without scripts: the browser follows a 303 to WeChat's cashier, with this page as Referer.
+  if (r.ok && r.kind === 'mweb') redirect(r.payUrl);
   return r;
+}
+
+/**
+ * "Pay again" on a session's H5 return page (/pay/{id}?from=h5): straight to WeChat's cashier again;
+ * anything else is shown on the pay page. Works without scripts.
+ */
+export async function payAgainSessionForm(form: FormData): Promise<void> {
+  const id = form.get('sessionId');
+  const r = await startSessionPayment({ sessionId: typeof id === 'string' ? id : undefined });
+  if (r.ok && r.kind === 'mweb') redirect(r.payUrl);
+  redirect(typeof id === 'string' && ORDER_ID_RE.test(id) ? `/pay/${id}` : '/');
 }

@@ -3,6 +3,7 @@ import { notFound, redirect } from 'next/navigation';
 import { checkoutCopy } from '@/app/_components/checkout-copy';
 import { PayPanel } from '@/app/_components/pay-panel';
 import { detectClient, payModeFor } from '@/lib/checkout/buyer';
+import { confirmPendingOrder, mwebOffered } from '@/lib/checkout/payments';
 import { buyerSession, successRedirectUrl } from '@/lib/checkout/sessions';
 import { getConfig } from '@/lib/config';
 import { pickLocale } from '@/lib/i18n';
@@ -12,6 +13,15 @@ import { SessionLive } from './session-live';
 
 export const dynamic = 'force-dynamic';
 
+/** One rate-limited orderquery of the session's open attempts; a failure leaves the stored state. */
+async function confirmH5Return(id: string): Promise<string | null> {
+  try {
+    return await confirmPendingOrder(id);
+  } catch {
+    return null;
+  }
+}
+
 const PAID = new Set(['paid', 'partially_refunded', 'refunded']);
 
 /**
@@ -20,10 +30,14 @@ const PAID = new Set(['paid', 'partially_refunded', 'refunded']);
  * QR on a desktop, live status), for the session's fixed amount. Entered by a full page load (iOS
  * WeChat checks it against the payment directory, so /pay/ must be registered too; npm run doctor).
  * A paid session with a success_url sends the buyer on to success_url?session_id={id}; an expired or
- * closed one says so and offers nothing to pay.
+ * closed one says so and offers nothing to pay. WeChat's H5 cashier returns a phone buyer to
+ * /pay/{id}?from=h5, which asks the server rather than assuming payment (SessionLive's h5 mode).
  */
 export default async function PayPage(props: { params: Promise<{ id: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const [{ id }, sp] = await Promise.all([props.params, props.searchParams]);
+  const returnedAt = new Date().toISOString();
+  // Back from WeChat's H5 cashier, "check again" without scripts: ask WeChat now (rate-limited per order).
+  const checked = sp.from === 'h5' && sp.check === '1' ? await confirmH5Return(id) : null;
   const s = await buyerSession(id);
   if (!s) notFound();
   const [h, jar, session] = await Promise.all([headers(), cookies(), getSession()]);
@@ -31,7 +45,7 @@ export default async function PayPage(props: { params: Promise<{ id: string }>; 
   const success = successRedirectUrl(s);
   if (PAID.has(s.status) && success) redirect(success);
   const kind = detectClient(h.get('user-agent'), jar.get('sandbox_wechat_browser')?.value);
-  const mode = payModeFor(kind);
+  const mode = payModeFor(kind, kind === 'mobile' && (await mwebOffered()));
   if (s.status === 'open' && mode === 'jsapi' && !session.openid && sp.from !== 'pay') {
     redirect(`/api/wechat/oauth/start?returnTo=${encodeURIComponent(`/pay/${s.id}`)}`);
   }
@@ -47,9 +61,11 @@ export default async function PayPage(props: { params: Promise<{ id: string }>; 
       </div>
       {s.status === 'open' ? (
         <>
-          {kind === 'mobile' && <p className="card" data-testid="open-in-wechat">{c.openInWechat}</p>}
+          {kind === 'mobile' && mode === 'native' && sp.from !== 'h5' && <p className="card" data-testid="open-in-wechat">{c.openInWechat}</p>}
           {kind === 'wecom' && <p className="card" data-testid="wecom-note">{c.wecom}</p>}
-          {sp.from === 'pay' ? (
+          {sp.from === 'h5' ? (
+            <SessionLive id={s.id} status={s.status} copy={c} successRedirect={success} confirming={false} h5={{ returnedAt, checked }} />
+          ) : sp.from === 'pay' ? (
             <SessionLive id={s.id} status={s.status} copy={c} successRedirect={success} confirming />
           ) : (
             <PayPanel target={{ kind: 'session', sessionId: s.id, amountFen: s.amount_fen, successRedirect: success }} mode={mode} copy={c} />

@@ -7,7 +7,7 @@ import { checkoutCopy } from '@/app/_components/checkout-copy';
 import { clientAddress } from '@/app/_http/peer-address';
 import { buyerIp, detectClient, ensureBuyerId, payModeFor } from '@/lib/checkout/buyer';
 import { ORDER_ID_RE, SKU_RE } from '@/lib/checkout/kernel';
-import { MAX_QUANTITY, startPayment as startPaymentFor, type StartPaymentResult } from '@/lib/checkout/payments';
+import { MAX_QUANTITY, mwebOffered, startPayment as startPaymentFor, type StartPaymentResult } from '@/lib/checkout/payments';
 import { pickLocale } from '@/lib/i18n';
 import { getSession } from '@/lib/session';
 
@@ -37,7 +37,8 @@ export async function startPayment(raw: unknown): Promise<StartPaymentResult> {
       ...parsed.data,
       buyerId,
       openid: session.openid,
-      mode: payModeFor(kind),
+      // H5 payment for a phone browser outside WeChat, unless WECHATPAY_MWEB or a remembered NO_AUTH says no.
+      mode: payModeFor(kind, kind === 'mobile' && (await mwebOffered())),
       clientIp: buyerIp(clientAddress(h)),
     });
     if (r.ok) return r;
@@ -74,5 +75,21 @@ export async function submitPayForm(_previous: StartPaymentResult | null, form: 
   const r = await startPayment({ sku: field('sku'), quantity: quantity === undefined ? 1 : Number(quantity), orderId: field('orderId') });
   // Only a WeChat buyer needs an openid, and WeChat runs scripts: this is a page without them anyway.
   if (!r.ok && r.code === 'OAUTH_REQUIRED') redirect(`/api/wechat/oauth/start?returnTo=${encodeURIComponent(`/shop/${field('sku') ?? ''}`)}`);
+  // H5 payment without scripts: the browser follows a 303 to WeChat's cashier, with this page as Referer.
+  if (r.ok && r.kind === 'mweb') redirect(r.payUrl);
   return r;
+}
+
+/**
+ * "Pay again" on the H5 return page (/orders/{id}?from=h5): the same order again, straight to WeChat's
+ * cashier (a fresh mweb_url when the last one is too old); anything else (a QR after NO_AUTH, a
+ * refusal) is shown on the shop page, where the buyer can act on it. Works without scripts.
+ */
+export async function payAgainForm(form: FormData): Promise<void> {
+  const sku = form.get('sku');
+  const quantity = Number(form.get('quantity') ?? 1);
+  const orderId = form.get('orderId');
+  const r = await startPayment({ sku, quantity, orderId: typeof orderId === 'string' && orderId !== '' ? orderId : undefined });
+  if (r.ok && r.kind === 'mweb') redirect(r.payUrl);
+  redirect(typeof sku === 'string' && SKU_RE.test(sku) ? `/shop/${sku}` : '/');
 }

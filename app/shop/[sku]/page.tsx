@@ -3,6 +3,7 @@ import { notFound, redirect } from 'next/navigation';
 import { checkoutCopy } from '@/app/_components/checkout-copy';
 import { detectClient, payModeFor } from '@/lib/checkout/buyer';
 import { getActiveProduct } from '@/lib/checkout/catalog';
+import { mwebOffered } from '@/lib/checkout/payments';
 import { getConfig } from '@/lib/config';
 import { pickLocale } from '@/lib/i18n';
 import { formatYuan } from '@/lib/money';
@@ -14,6 +15,7 @@ export const dynamic = 'force-dynamic';
 /**
  * The shop link. Entered by a full page load (iOS WeChat checks the landing URL against the payment
  * directory). A WeChat buyer without an openid goes through OAuth first and comes back here by 302.
+ * A phone browser outside WeChat gets H5 payment (WECHATPAY_MWEB), else the open-in-WeChat advice and a QR.
  */
 export default async function ShopPage({ params }: { params: Promise<{ sku: string }> }) {
   const { sku } = await params;
@@ -24,7 +26,8 @@ export default async function ShopPage({ params }: { params: Promise<{ sku: stri
   const sandbox = config.mode === 'sandbox';
   const c = checkoutCopy(pickLocale(h.get('accept-language')));
   const kind = detectClient(h.get('user-agent'), jar.get('sandbox_wechat_browser')?.value);
-  const mode = payModeFor(kind);
+  // A phone browser outside WeChat pays in WeChat's H5 cashier (MWEB) unless the merchant may not.
+  const mode = payModeFor(kind, kind === 'mobile' && (await mwebOffered()));
   if (mode === 'jsapi' && !session.openid) {
     redirect(`/api/wechat/oauth/start?returnTo=${encodeURIComponent(`/shop/${product.sku}`)}`);
   }
@@ -40,7 +43,7 @@ export default async function ShopPage({ params }: { params: Promise<{ sku: stri
         <p className="muted">{product.description}</p>
         <p className="price" data-testid="price">¥{formatYuan(product.price_fen)}</p>
       </div>
-      {kind === 'mobile' && <p className="card" data-testid="open-in-wechat">{c.openInWechat}</p>}
+      {kind === 'mobile' && mode === 'native' && <p className="card" data-testid="open-in-wechat">{c.openInWechat}</p>}
       {kind === 'wecom' && <p className="card" data-testid="wecom-note">{c.wecom}</p>}
       <PayPanel target={{ kind: 'shop', sku: product.sku, priceFen: product.price_fen }} mode={mode} copy={c} />
     </main>

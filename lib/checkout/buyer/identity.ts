@@ -38,8 +38,8 @@ export function buyerIp(client: ClientAddress): string {
 /** Where the page is open: WeChat on a phone or a desktop, WeCom, another phone browser, a desktop browser. */
 export type ClientKind = UserAgentClass;
 
-/** How a client pays: JSAPI inside WeChat, a Native QR everywhere else. */
-export type PayMode = 'jsapi' | 'native';
+/** How a client pays: JSAPI inside WeChat, H5 payment (MWEB) in a phone browser when offered, a Native QR everywhere else. */
+export type PayMode = 'jsapi' | 'native' | 'mweb';
 
 /**
  * In sandbox mode the dashboard's `sandbox_wechat_browser=1` cookie makes a desktop browser act as
@@ -56,9 +56,12 @@ export function detectClient(userAgent: string | null | undefined, sandboxWechat
 }
 
 /**
+ * `h5`: whether H5 payment is offered now (payments.mwebOffered); only a phone browser uses it.
  * Desktop WeChat (Windows/macOS 3.x and later) runs getBrandWCPayRequest, so it pays by JSAPI like the
  * phone. WeCom's browser has no WeChat Pay bridge: it gets the QR, to scan with WeChat.
  */
-export function payModeFor(kind: ClientKind): PayMode {
-  return kind === 'wechat-mobile' || kind === 'wechat-desktop' ? 'jsapi' : 'native';
+export function payModeFor(kind: ClientKind, h5 = false): PayMode {
+  if (kind === 'wechat-mobile' || kind === 'wechat-desktop') return 'jsapi';
+  // A phone browser outside WeChat pays in WeChat's H5 cashier when the merchant may (payments.mwebOffered).
+  return kind === 'mobile' && h5 ? 'mweb' : 'native';
 }

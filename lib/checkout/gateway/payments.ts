@@ -17,7 +17,7 @@ import { fenField } from './notifies';
 /** What a unifiedorder needs, in the domain's words. */
 export interface PlaceOrder {
   outTradeNo: string;
-  tradeType: 'JSAPI' | 'NATIVE';
+  tradeType: 'JSAPI' | 'NATIVE' | 'MWEB';
   amountFen: number;
   /** Shown to the buyer in WeChat (body): at most 127 UTF-8 bytes, see truncateUtf8. */
   description: string;
@@ -31,8 +31,41 @@ export interface PlaceOrder {
   expiresAt: string;
 }
 
-/** unifiedorder: the prepay_id (JSAPI) or code_url (NATIVE) to pay with. */
-export async function placeOrder(o: PlaceOrder): Promise<{ prepayId: string | null; codeUrl: string | null }> {
+/** What placing an order gives to pay with: prepay_id (JSAPI), code_url (NATIVE) or the H5 cashier URL (MWEB). */
+export interface PlacedOrder {
+  prepayId: string | null;
+  codeUrl: string | null;
+  /** MWEB: mweb_url (v3 h5_url), WeChat's H5 cashier page; valid 5 minutes from now (MWEB_URL_TTL_MS). */
+  mwebUrl: string | null;
+}
+
+/**
+ * How long WeChat honours an mweb_url / h5_url: "mweb_url为拉起微信支付收银台的中间页面，可通过访问该url来
+ * 拉起微信客户端，完成支付，mweb_url的有效期为5分钟" (the H5 unifiedorder page); an older one opens
+ * 支付请求已失效，请重新发起支付.
+ */
+export const MWEB_URL_TTL_MS = 5 * 60_000;
+
+/**
+ * scene_info of an H5 order, v2's JSON string: the site the buyer is on (wap_url: our public origin,
+ * wap_name: its host). WeChat checks the Referer of the cashier page against the merchant's H5 domain,
+ * not this; it is still required.
+ */
+export function mwebSceneInfo(publicBaseUrl: string): string {
+  return JSON.stringify({ h5_info: { type: 'Wap', wap_url: publicBaseUrl, wap_name: new URL(publicBaseUrl).host } });
+}
+
+/**
+ * True when WeChat refused an order because the merchant lacks the product's permission: v2's err_code
+ * NOAUTH (商户无此接口权限) and v3's 403 NO_AUTH (商户号该产品权限未开通) both arrive as NO_AUTH (see
+ * placeOrder and the v3 half); for MWEB it means no H5 payment permission.
+ */
+export function noAuth(e: unknown): boolean {
+  return e instanceof WechatPayApiError && e.code === 'NO_AUTH';
+}
+
+/** unifiedorder: the prepay_id (JSAPI), code_url (NATIVE) or mweb_url (MWEB) to pay with. */
+export async function placeOrder(o: PlaceOrder): Promise<PlacedOrder> {
   const config = getConfig();
   const res = await getPayClient().unifiedOrder({
     body: o.description,
@@ -43,10 +76,15 @@ export async function placeOrder(o: PlaceOrder): Promise<{ prepayId: string | nu
     trade_type: o.tradeType,
     openid: o.tradeType === 'JSAPI' ? (o.openid ?? undefined) : undefined,
     product_id: o.tradeType === 'NATIVE' ? o.productId : undefined,
+    scene_info: o.tradeType === 'MWEB' ? mwebSceneInfo(config.publicBaseUrl) : undefined,
     time_start: formatWxTime(o.startMs),
     time_expire: formatWxTime(Date.parse(o.expiresAt)),
+  }).catch((e: unknown) => {
+    // v2 says NOAUTH where v3 says NO_AUTH: one word for the domain (noAuth).
+    if (e instanceof WechatPayApiError && e.code === 'NOAUTH') throw new WechatPayApiError(e.message, { code: 'NO_AUTH', statusCode: e.statusCode, raw: e.raw, errCodeDes: e.errCodeDes });
+    throw e;
   });
-  return { prepayId: res.prepay_id || null, codeUrl: res.code_url || null };
+  return { prepayId: res.prepay_id || null, codeUrl: res.code_url || null, mwebUrl: res.mweb_url || null };
 }
 
 /**

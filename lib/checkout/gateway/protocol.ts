@@ -1,7 +1,7 @@
 import { getConfig } from '../../config';
 import type { SignType } from '../../wechatpay/sign';
 import * as v2pay from './payments';
-import type { JsapiPayParams as V2JsapiParams, PaymentQuery, PlaceOrder } from './payments';
+import type { JsapiPayParams as V2JsapiParams, PaymentQuery, PlacedOrder, PlaceOrder } from './payments';
 import * as v2refund from './refunds';
 import type { RefundCall, RefundQuery } from './refunds';
 import { closeAtWechatV3, jsapiPayParamsV3, placeOrderV3, queryPaymentV3, queryRefundV3, refundAtWechatV3 } from './v3';
@@ -13,7 +13,8 @@ import type { WxV3JsapiParams } from '../../wechatpay/v3';
  * back in the same domain words either way, so lib/checkout never asks which protocol is speaking.
  */
 export interface PayProtocol {
-  placeOrder(o: PlaceOrder): Promise<{ prepayId: string | null; codeUrl: string | null }>;
+  /** MWEB answers mwebUrl; a merchant without H5 permission is refused with NO_AUTH (noAuth). */
+  placeOrder(o: PlaceOrder): Promise<PlacedOrder>;
   queryPayment(outTradeNo: string): Promise<PaymentQuery>;
   /** `too_early`: WeChat refuses to close a trade in its first 5 minutes (v2's closeorder rule). */
   closeAtWechat(outTradeNo: string): Promise<'closed' | 'already_closed' | 'paid' | 'too_early'>;
@@ -41,7 +42,7 @@ export function attemptSignType(): AttemptSignType {
 /** getBrandWCPayRequest's parameters, v2 or v3 shape. */
 export type JsapiPayParams = V2JsapiParams | WxV3JsapiParams;
 
-/** unifiedorder / v3 JSAPI or Native order. */
+/** unifiedorder / v3 JSAPI, Native or H5 order. */
 export const placeOrder = (o: PlaceOrder) => payProtocol().placeOrder(o);
 /** orderquery / v3 query by out_trade_no. Throws WechatPayApiError ORDERNOTEXIST for a trade WeChat never saw. */
 export const queryPayment = (outTradeNo: string) => payProtocol().queryPayment(outTradeNo);

@@ -3,7 +3,7 @@ import { nowIso } from '../../db';
 import { WechatPayApiError } from '../../wechatpay/errors';
 import { formatRfc3339Cst, jsapiParamsV3, loadPrivateKey, parseRfc3339, WechatPayV3Client, type WxV3Refund } from '../../wechatpay/v3';
 import type { WxV3JsapiParams } from '../../wechatpay/v3';
-import type { PaymentQuery, PlaceOrder } from './payments';
+import type { PaymentQuery, PlacedOrder, PlaceOrder } from './payments';
 import type { RefundCall, RefundQuery, RefundVerdict } from './refunds';
 
 /*
@@ -35,8 +35,8 @@ function asDomainCode(e: unknown, from: string, to: string): unknown {
   return e;
 }
 
-/** JSAPI or Native order over v3: prepay_id or code_url. */
-export async function placeOrderV3(o: PlaceOrder): Promise<{ prepayId: string | null; codeUrl: string | null }> {
+/** JSAPI, Native or H5 order over v3: prepay_id, code_url or h5_url. */
+export async function placeOrderV3(o: PlaceOrder): Promise<PlacedOrder> {
   const c = getConfig();
   const base = {
     description: o.description,
@@ -48,10 +48,15 @@ export async function placeOrderV3(o: PlaceOrder): Promise<{ prepayId: string | 
   };
   if (o.tradeType === 'JSAPI') {
     const r = await getV3Client().jsapi({ ...base, payer: { openid: o.openid ?? '' } });
-    return { prepayId: r.prepay_id, codeUrl: null };
+    return { prepayId: r.prepay_id, codeUrl: null, mwebUrl: null };
+  }
+  if (o.tradeType === 'MWEB') {
+    // scene_info.h5_info.type Wap: a mobile website (the v3 H5 order page); payer_client_ip as for every order.
+    const r = await getV3Client().h5({ ...base, scene_info: { payer_client_ip: o.clientIp, h5_info: { type: 'Wap' } } });
+    return { prepayId: null, codeUrl: null, mwebUrl: r.h5_url };
   }
   const r = await getV3Client().native(base);
-  return { prepayId: null, codeUrl: r.code_url };
+  return { prepayId: null, codeUrl: r.code_url, mwebUrl: null };
 }
 
 /** Query by out_trade_no over v3, in PaymentQuery's words; ORDER_NOT_EXIST becomes ORDERNOTEXIST. */

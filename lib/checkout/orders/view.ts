@@ -1,5 +1,5 @@
 import { getDb, nowIso } from '../../db';
-import type { Order, OrderStatus, PaymentAttempt } from '../../db/schema';
+import type { Order, OrderStatus, PaymentAttempt, TradeType } from '../../db/schema';
 import type { Viewer } from '../buyer';
 import { ORDER_ID_RE } from '../kernel';
 
@@ -46,11 +46,16 @@ export interface OrderStatusJson {
   transactionId: string | null;
   refundedFen: number;
   /** Trade type of the newest attempt, when there is one. */
-  tradeType: 'JSAPI' | 'NATIVE' | null;
+  tradeType: TradeType | null;
   /** When the newest open attempt stops being payable (the QR countdown), or null. */
   expiresAt: string | null;
   /** Pending with a payable attempt: the server is checking with WeChat (orderquery) as the page polls. */
   confirming: boolean;
+  /**
+   * When the server last asked WeChat about this order (orders.last_query_at), or null: the H5 return
+   * page says "not paid yet" only once a check made after the buyer came back still found it unpaid.
+   */
+  checkedAt: string | null;
   final: boolean;
 }
 
@@ -73,6 +78,7 @@ export function orderStatusJson(order: Order, attempts: PaymentAttempt[], now: n
     tradeType: newest ? newest.trade_type : null,
     expiresAt: open ? open.expires_at : null,
     confirming: order.status === 'pending' && openUnexpired !== undefined,
+    checkedAt: order.last_query_at,
     final: FINAL_STATUSES.includes(order.status),
   };
 }

@@ -22,6 +22,11 @@ import { recordEvent, writeTransaction } from '../kernel';
 const PREPAY_LIFETIME_MS = 2 * 60 * 60 * 1000;
 /** Do not hand out a prepay that dies while the buyer is still looking at the sheet or QR. */
 const REUSE_MARGIN_MS = 30 * 1000;
+/**
+ * An mweb_url lives 5 minutes (gateway.MWEB_URL_TTL_MS); one issued longer ago than this is not handed
+ * out again: the buyer needs the rest to reach WeChat's cashier and pay.
+ */
+export const MWEB_REUSE_MS = 5 * 60 * 1000 - 60 * 1000;
 /** A claim older than this belongs to a call that died: ignore it (the client's timeouts end well before). */
 const CLAIM_TTL_MS = 30 * 1000;
 
@@ -60,7 +65,11 @@ export function findReusableAttempt(db: Kysely<Database>, k: AttemptKey) {
     .where('status', '=', 'open')
     .where('expires_at', '>', nowIso(k.now + REUSE_MARGIN_MS))
     .where('created_at', '>', nowIso(k.now - PREPAY_LIFETIME_MS + REUSE_MARGIN_MS));
-  q = k.tradeType === 'JSAPI' ? q.where('prepay_id', 'is not', null) : q.where('code_url', 'is not', null);
+  if (k.tradeType === 'JSAPI') q = q.where('prepay_id', 'is not', null);
+  else if (k.tradeType === 'NATIVE') q = q.where('code_url', 'is not', null);
+  // MWEB: only while its mweb_url is fresh. A stale one is never re-sent (WeChat shows 支付请求已失效);
+  // whether re-submitting its out_trade_no yields a fresh URL is not documented, so a fresh trade is placed.
+  else q = q.where('mweb_url', 'is not', null).where('mweb_url_at', '>', nowIso(k.now - MWEB_REUSE_MS));
   return q.orderBy('created_at', 'desc').executeTakeFirst();
 }
 
@@ -73,6 +82,7 @@ export function findUnanswered(db: Kysely<Database>, k: AttemptKey) {
     .where('status', '=', 'open')
     .where('prepay_id', 'is', null)
     .where('code_url', 'is', null)
+    .where('mweb_url', 'is', null)
     .where('expires_at', '>', nowIso(k.now + RESUBMIT_MARGIN_MS))
     .where('created_at', '>', nowIso(k.now - PREPAY_LIFETIME_MS + REUSE_MARGIN_MS))
     .orderBy('created_at', 'desc')
@@ -89,19 +99,34 @@ export async function keepUnanswered(outTradeNo: string): Promise<void> {
     .where('status', '=', 'failed')
     .where('prepay_id', 'is', null)
     .where('code_url', 'is', null)
+    .where('mweb_url', 'is', null)
     .execute();
 }
 
+/** What WeChat gave to pay with (gateway.PlacedOrder). */
+export interface Placed {
+  prepayId: string | null;
+  codeUrl: string | null;
+  mwebUrl: string | null;
+}
+
+/** The columns an answer fills: an mweb_url is stamped with when it was issued (it lives 5 minutes). */
+function placedColumns(p: Placed) {
+  const at = nowIso();
+  return { prepay_id: p.prepayId, code_url: p.codeUrl, mweb_url: p.mwebUrl, mweb_url_at: p.mwebUrl ? at : null, updated_at: at };
+}
+
 /** A re-submission was answered: the unanswered attempt gets its prepay (the first answer wins; the same trade anyway). */
-export async function answerUnanswered(outTradeNo: string, prepayId: string | null, codeUrl: string | null): Promise<PaymentAttempt> {
+export async function answerUnanswered(outTradeNo: string, placed: Placed): Promise<PaymentAttempt> {
   const db = await getDb();
   await db
     .updateTable('payment_attempts')
-    .set({ prepay_id: prepayId, code_url: codeUrl, updated_at: nowIso() })
+    .set(placedColumns(placed))
     .where('out_trade_no', '=', outTradeNo)
     .where('status', '=', 'open')
     .where('prepay_id', 'is', null)
     .where('code_url', 'is', null)
+    .where('mweb_url', 'is', null)
     .execute();
   return db.selectFrom('payment_attempts').selectAll().where('out_trade_no', '=', outTradeNo).executeTakeFirstOrThrow();
 }
@@ -115,7 +140,7 @@ export async function retireUnanswered(outTradeNo: string): Promise<void> {
   await writeTransaction(async (trx) => {
     const a = await trx.selectFrom('payment_attempts').select('order_id').where('out_trade_no', '=', outTradeNo).executeTakeFirst();
     const upd = await trx.updateTable('payment_attempts').set({ status: 'closed', updated_at: nowIso() })
-      .where('out_trade_no', '=', outTradeNo).where('status', '=', 'open').where('prepay_id', 'is', null).where('code_url', 'is', null)
+      .where('out_trade_no', '=', outTradeNo).where('status', '=', 'open').where('prepay_id', 'is', null).where('code_url', 'is', null).where('mweb_url', 'is', null)
       .executeTakeFirst();
     if (Number(upd.numUpdatedRows) === 0) return;
     await recordEvent(trx, { orderId: a?.order_id, outTradeNo, source: 'close', outcome: 'applied', detail: 'unanswered unifiedorder refused on re-submission and not closable at WeChat now; attempt closed here' });
@@ -134,11 +159,11 @@ export function findClaim(db: Kysely<Database>, k: AttemptKey) {
 }
 
 /** WeChat accepted: the claim becomes a payable open attempt. */
-export async function openClaim(outTradeNo: string, prepayId: string | null, codeUrl: string | null): Promise<PaymentAttempt> {
+export async function openClaim(outTradeNo: string, placed: Placed): Promise<PaymentAttempt> {
   const db = await getDb();
   await db
     .updateTable('payment_attempts')
-    .set({ status: 'open', prepay_id: prepayId, code_url: codeUrl, updated_at: nowIso() })
+    .set({ status: 'open', ...placedColumns(placed) })
     .where('out_trade_no', '=', outTradeNo)
     .where('status', '=', 'failed')
     .execute();
@@ -166,7 +191,7 @@ export async function awaitClaim(outTradeNo: string, timeoutMs = CLAIM_TTL_MS): 
   while (Date.now() < deadline) {
     const a = await db.selectFrom('payment_attempts').selectAll().where('out_trade_no', '=', outTradeNo).executeTakeFirst();
     if (!a) return undefined;
-    if (a.status === 'open' && (a.prepay_id || a.code_url)) return a;
+    if (a.status === 'open' && (a.prepay_id || a.code_url || a.mweb_url)) return a;
     if (a.status !== 'failed') return undefined;
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -5,7 +5,10 @@
  */
 export { startPayment, truncateUtf8, BODY_MAX_BYTES, MAX_QUANTITY, type StartPaymentInput, type StartPaymentResult, type StartPaymentErrorCode } from './start';
 export { startSessionPayment, type StartSessionPaymentInput } from './start-session';
-export { MIN_ATTEMPT_WINDOW_MS } from './placing';
+export { MIN_ATTEMPT_WINDOW_MS, mwebPayUrl } from './placing';
+export { shopReturnUrl } from './start';
+export { sessionReturnUrl } from './start-session';
+export { MWEB_REFUSAL_TTL_MS, mwebOffered, mwebRefusedAt } from './capabilities';
 export { applyPayment, DUPLICATE_REFUND_REASON, type PaymentInput, type PaymentOutcome, type PaymentSource } from './apply';
 export {
   closeAttempt, closeOrderIfUnpaid, closeUnpaidOrder, confirmAttempt, confirmPendingOrder, syncOrder,

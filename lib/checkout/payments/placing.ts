@@ -2,12 +2,13 @@ import type { Kysely } from 'kysely';
 import { MIN_ORDER_TTL_MINUTES } from '../../config';
 import { type Database, nowIso } from '../../db';
 import type { Order, PaymentAttempt, TradeType } from '../../db/schema';
-import { type AttemptSignType, jsapiPayParams, type JsapiPayParams, outcomeUnknown, placeOrder, WechatPayError, WechatPayRequestError } from '../gateway';
+import { type AttemptSignType, jsapiPayParams, type JsapiPayParams, MWEB_URL_TTL_MS, noAuth, outcomeUnknown, placeOrder, WechatPayError, WechatPayRequestError } from '../gateway';
 import { newOutTradeNo } from '../kernel';
 import { answerUnanswered, awaitClaim, dropClaim, findClaim, findReusableAttempt, findUnanswered, keepUnanswered, openClaim, retireUnanswered } from './attempts';
 import { log } from '../../log';
 import { qrSvg } from './qr';
 import { closeAttempt } from './sync';
+import { noteMwebRefused } from './capabilities';
 
 /*
  * The attempt machinery both ways of paying share (a shop link's startPayment and a checkout session's
@@ -19,10 +20,16 @@ import { closeAttempt } from './sync';
 export type StartPaymentErrorCode =
   | 'INVALID_INPUT' | 'NOT_FOUND' | 'OAUTH_REQUIRED' | 'ALREADY_PAID' | 'EXPIRED' | 'CLOSED' | 'RATE_LIMITED' | 'UPSTREAM' | 'INTERNAL';
 
-/** What the pay panel gets: the JSAPI parameters or the Native QR, or a typed refusal. */
+/**
+ * What the pay panel gets: the JSAPI parameters, the Native QR, or WeChat's H5 cashier URL to send a
+ * phone browser to (`payUrl`: mweb_url with our return page as redirect_url, dead at `expiresAt`), or
+ * a typed refusal. `h5Refused` on a QR: this tap asked for H5 and WeChat answered NO_AUTH, so the buyer
+ * gets today's open-in-WeChat advice and the QR on the same tap.
+ */
 export type StartPaymentResult =
   | { ok: true; orderId: string; kind: 'jsapi'; params: JsapiPayParams; amountFen: number }
-  | { ok: true; orderId: string; kind: 'native'; qrSvg: string; expiresAt: string; amountFen: number }
+  | { ok: true; orderId: string; kind: 'native'; qrSvg: string; expiresAt: string; amountFen: number; h5Refused?: boolean }
+  | { ok: true; orderId: string; kind: 'mweb'; payUrl: string; expiresAt: string; amountFen: number }
   | { ok: false; code: StartPaymentErrorCode; message: string; orderId?: string; retryAfterSec?: number };
 
 /**
@@ -83,7 +90,7 @@ export async function writeClaim(
   const attempt: PaymentAttempt = {
     out_trade_no: newOutTradeNo(now), order_id: o.orderId, trade_type: want.tradeType, amount_fen: o.amountFen, openid: want.openid,
     sign_type: want.signType, prepay_id: null, code_url: null, expires_at: nowIso(end),
-    status: 'failed', transaction_id: null, cash_fen: null, created_at: at, updated_at: at,
+    status: 'failed', transaction_id: null, cash_fen: null, mweb_url: null, mweb_url_at: null, created_at: at, updated_at: at,
   };
   await db.insertInto('payment_attempts').values(attempt).execute();
   return { kind: 'place', orderId: o.orderId, orderIsNew: o.orderIsNew, attempt };
@@ -94,29 +101,35 @@ export interface PlaceDetails {
   description: string;
   productId: string;
   clientIp: string;
+  /** MWEB: the absolute URL of the page WeChat's H5 cashier sends the buyer back to (redirect_url). */
+  returnUrl: (orderId: string) => string;
 }
+
+/**
+ * Starts over from the caller's entry point: plainly (a refused re-submission), or as a QR for the same
+ * order (`nativeFor`) when WeChat refused H5 payment (NO_AUTH) on this tap.
+ */
+export type Again = (fallback?: { nativeFor: string }) => Promise<StartPaymentResult>;
 
 /**
  * Carries out a plan made under the lock: the stored attempt, another call's, a unifiedorder for our
  * claim, or the re-submission of an unanswered one. `again` starts over (the caller's own entry point)
  * once a re-submitted trade was refused and closed.
  */
-export async function carryOut(
-  plan: Plan, details: PlaceDetails, amountFen: number, now: number, again: () => Promise<StartPaymentResult>,
-): Promise<StartPaymentResult> {
+export async function carryOut(plan: Plan, details: PlaceDetails, amountFen: number, now: number, again: Again): Promise<StartPaymentResult> {
   switch (plan.kind) {
     case 'done':
       return plan.result;
     case 'reuse':
-      return present(plan.orderId, plan.attempt, amountFen);
+      return present(plan.orderId, plan.attempt, amountFen, details);
     case 'wait': {
       const a = await awaitClaim(plan.outTradeNo);
-      return a ? present(plan.orderId, a, amountFen) : upstream('a concurrent attempt failed');
+      return a ? present(plan.orderId, a, amountFen, details) : upstream('a concurrent attempt failed');
     }
     case 'resubmit':
       return resubmit(plan, details, again);
     case 'place':
-      return place(plan, details, now);
+      return place(plan, details, now, again);
   }
 }
 
@@ -136,7 +149,7 @@ function unifiedOrderOf(a: PaymentAttempt, details: PlaceDetails, startMs: numbe
 }
 
 /** unifiedorder for a claimed attempt, with no lock or transaction held while WeChat answers. */
-async function place(plan: Extract<Plan, { kind: 'place' }>, details: PlaceDetails, now: number): Promise<StartPaymentResult> {
+async function place(plan: Extract<Plan, { kind: 'place' }>, details: PlaceDetails, now: number, again: Again): Promise<StartPaymentResult> {
   const a = plan.attempt;
   let res;
   try {
@@ -148,6 +161,14 @@ async function place(plan: Extract<Plan, { kind: 'place' }>, details: PlaceDetai
       log().warn({ event: 'unifiedorder', out_trade_no: a.out_trade_no, order_id: plan.orderId, outcome: 'no_answer', code: (e as WechatPayError).code }, 'unifiedorder: no answer; kept for re-submission');
       return noAnswer((e as WechatPayError).code);
     }
+    if (a.trade_type === 'MWEB' && noAuth(e)) {
+      // No H5 permission: remembered (WECHATPAY_MWEB=auto) and, on this same tap, the same order as a
+      // QR with the open-in-WeChat advice. The order stays: the QR pays it.
+      await dropClaim(a.out_trade_no, plan.orderId, false);
+      await noteMwebRefused((e as WechatPayError).message);
+      const r = await again({ nativeFor: plan.orderId });
+      return r.ok && r.kind === 'native' ? { ...r, h5Refused: true } : r;
+    }
     await dropClaim(a.out_trade_no, plan.orderId, plan.orderIsNew);
     if (e instanceof WechatPayError) {
       log().warn({ event: 'unifiedorder', out_trade_no: a.out_trade_no, order_id: plan.orderId, outcome: 'refused', code: e.code, err: e }, 'unifiedorder refused');
@@ -156,8 +177,8 @@ async function place(plan: Extract<Plan, { kind: 'place' }>, details: PlaceDetai
     }
     throw e;
   }
-  const opened = await openClaim(a.out_trade_no, res.prepayId, res.codeUrl);
-  return present(plan.orderId, opened, a.amount_fen);
+  const opened = await openClaim(a.out_trade_no, res);
+  return present(plan.orderId, opened, a.amount_fen, details);
 }
 
 /**
@@ -166,9 +187,7 @@ async function place(plan: Extract<Plan, { kind: 'place' }>, details: PlaceDetai
  * unanswered. A refusal (e.g. ORDERCLOSED, or fields that differ because the buyer's IP changed): it is
  * closed at WeChat, or here when WeChat cannot be asked, and the buyer gets a fresh trade.
  */
-async function resubmit(
-  plan: Extract<Plan, { kind: 'resubmit' }>, details: PlaceDetails, again: () => Promise<StartPaymentResult>,
-): Promise<StartPaymentResult> {
+async function resubmit(plan: Extract<Plan, { kind: 'resubmit' }>, details: PlaceDetails, again: Again): Promise<StartPaymentResult> {
   const a = plan.attempt;
   let res;
   try {
@@ -186,12 +205,24 @@ async function resubmit(
     if (closed === undefined || closed === 'too_early') await retireUnanswered(a.out_trade_no);
     return again();
   }
-  const opened = await answerUnanswered(a.out_trade_no, res.prepayId, res.codeUrl);
-  if (opened.status !== 'open' || !(opened.prepay_id || opened.code_url)) return upstream(`attempt ${a.out_trade_no} is ${opened.status}`);
-  return present(plan.orderId, opened, a.amount_fen);
+  const opened = await answerUnanswered(a.out_trade_no, res);
+  if (opened.status !== 'open' || !(opened.prepay_id || opened.code_url || opened.mweb_url)) return upstream(`attempt ${a.out_trade_no} is ${opened.status}`);
+  return present(plan.orderId, opened, a.amount_fen, details);
 }
 
-async function present(orderId: string, a: PaymentAttempt, amountFen: number): Promise<StartPaymentResult> {
+/**
+ * WeChat's H5 cashier URL with our return page: "在MWEB_URL后拼接上redirect_url参数，来指定回调页面 ...
+ * 需对redirect_url进行urlencode处理" (the H5 payment guide, https://pay.weixin.qq.com/wiki/doc/api/H5.php?chapter=15_4).
+ */
+export function mwebPayUrl(mwebUrl: string, returnUrl: string): string {
+  return `${mwebUrl}${mwebUrl.includes('?') ? '&' : '?'}redirect_url=${encodeURIComponent(returnUrl)}`;
+}
+
+async function present(orderId: string, a: PaymentAttempt, amountFen: number, details: PlaceDetails): Promise<StartPaymentResult> {
+  if (a.trade_type === 'MWEB') {
+    const expiresAt = nowIso(Date.parse(a.mweb_url_at!) + MWEB_URL_TTL_MS);
+    return { ok: true, orderId, kind: 'mweb', payUrl: mwebPayUrl(a.mweb_url!, details.returnUrl(orderId)), expiresAt, amountFen };
+  }
   if (a.trade_type === 'JSAPI') {
     // A fresh timestamp and nonce each time; the prepay_id is the stored one (no new unifiedorder).
     const params = jsapiPayParams(a.prepay_id!, a.sign_type as AttemptSignType);

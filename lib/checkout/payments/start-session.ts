@@ -34,7 +34,7 @@ export function startSessionPayment(input: StartSessionPaymentInput, now: number
 
 async function decideAndPlace(input: StartSessionPaymentInput, now: number, trace: StartTrace): Promise<StartPaymentResult> {
   if (input.mode === 'jsapi' && !input.openid) return { ok: false, code: 'OAUTH_REQUIRED', message: 'JSAPI needs the buyer openid' };
-  const tradeType: TradeType = input.mode === 'jsapi' ? 'JSAPI' : 'NATIVE';
+  const tradeType: TradeType = input.mode === 'jsapi' ? 'JSAPI' : input.mode === 'mweb' ? 'MWEB' : 'NATIVE';
   const config = getConfig();
   const want: AttemptWanted = { tradeType, openid: input.openid ?? null, signType: attemptSignType(), now };
   let description = '';
@@ -57,5 +57,11 @@ async function decideAndPlace(input: StartSessionPaymentInput, now: number, trac
   });
   // product_id (Native, <= 32 characters): the session id, 27 characters.
   tracePlan(trace, plan);
-  return carryOut(plan, { description, productId: input.orderId.slice(0, 32), clientIp: input.clientIp }, amountFen, now, () => decideAndPlace(input, Date.now(), trace));
+  const details = { description, productId: input.orderId.slice(0, 32), clientIp: input.clientIp, returnUrl: sessionReturnUrl };
+  return carryOut(plan, details, amountFen, now, (fallback) => decideAndPlace(fallback ? { ...input, mode: 'native' } : input, Date.now(), trace));
+}
+
+/** Where WeChat's H5 cashier sends a session's buyer back: its pay page, marked to check with the server. */
+export function sessionReturnUrl(sessionId: string): string {
+  return `${getConfig().publicBaseUrl}/pay/${encodeURIComponent(sessionId)}?from=h5`;
 }

@@ -74,6 +74,14 @@ export function startPayment(input: StartPaymentInput, now: number = Date.now())
   return loggedStart(fields, (trace) => decideAndPlace(input, now, trace));
 }
 
+/**
+ * Where WeChat's H5 cashier sends a shop buyer back: the order page, marked so it checks with the
+ * server instead of assuming payment (docs/checkout.md, "H5 payment").
+ */
+export function shopReturnUrl(orderId: string): string {
+  return `${getConfig().publicBaseUrl}/orders/${encodeURIComponent(orderId)}?from=h5`;
+}
+
 async function decideAndPlace(input: StartPaymentInput, now: number, trace: StartTrace): Promise<StartPaymentResult> {
   const { sku, quantity, buyerId, openid, mode } = input;
   if (!Number.isInteger(quantity) || quantity < 1 || quantity > MAX_QUANTITY) {
@@ -83,7 +91,7 @@ async function decideAndPlace(input: StartPaymentInput, now: number, trace: Star
   const product = await getActiveProduct(sku);
   if (!product) return { ok: false, code: 'NOT_FOUND', message: `no product "${sku}" for sale` };
   if (mode === 'jsapi' && !openid) return { ok: false, code: 'OAUTH_REQUIRED', message: 'JSAPI needs the buyer openid' };
-  const tradeType: TradeType = mode === 'jsapi' ? 'JSAPI' : 'NATIVE';
+  const tradeType: TradeType = mode === 'jsapi' ? 'JSAPI' : mode === 'mweb' ? 'MWEB' : 'NATIVE';
   const amountFen = product.price_fen * quantity;
   const config = getConfig();
   const want: AttemptWanted = { tradeType, openid: openid ?? null, signType: attemptSignType(), now };
@@ -125,5 +133,7 @@ async function decideAndPlace(input: StartPaymentInput, now: number, trace: Star
     return writeClaim(db, { orderId, orderIsNew: !order, amountFen, orderExpiresAt: expiresAt, ttlMinutes: config.orderTtlMinutes }, want);
   });
   tracePlan(trace, plan);
-  return carryOut(plan, { description: truncateUtf8(description), productId: sku, clientIp: input.clientIp }, amountFen, now, () => decideAndPlace(input, Date.now(), trace));
+  const details = { description: truncateUtf8(description), productId: sku, clientIp: input.clientIp, returnUrl: shopReturnUrl };
+  return carryOut(plan, details, amountFen, now, (fallback) =>
+    decideAndPlace(fallback ? { ...input, mode: 'native', orderId: fallback.nativeFor } : input, Date.now(), trace));
 }

@@ -189,14 +189,14 @@ export async function reconcileOnce(s: ReconcilerSettings): Promise<string[]> {
   // Quiet orders, not quiet attempts: the claim on orders.last_query_at is per order (shared with the
   // status pollers), so once an order is claimed every quiet attempt of it is asked about. Orders
   // claimed within the grace are filtered out before the batch limit, so they never take its slots.
-  // An unanswered unifiedorder (open, no prepay_id or code_url: payments/attempts.ts) is skipped: nobody
+  // An unanswered unifiedorder (open, no prepay_id, code_url or mweb_url: payments/attempts.ts) is skipped: nobody
   // holds its prepay, so nothing can be paid on it until a re-submission gives it one; its expiry closes
   // it at WeChat and closes the order, which an ORDERNOTEXIST from orderquery would leave pending.
   const graceCut = nowIso(now - s.graceMs);
   const quiet = await db.selectFrom('payment_attempts as a').innerJoin('orders as o', 'o.id', 'a.order_id')
     .select('a.order_id').select((eb) => eb.fn.min('a.created_at').as('since'))
     .where('a.status', '=', 'open').where('a.created_at', '<', graceCut).where('a.expires_at', '>=', nowIso(now))
-    .where((eb) => eb.or([eb('a.prepay_id', 'is not', null), eb('a.code_url', 'is not', null)]))
+    .where((eb) => eb.or([eb('a.prepay_id', 'is not', null), eb('a.code_url', 'is not', null), eb('a.mweb_url', 'is not', null)]))
     .where((eb) => eb.or([eb('o.last_query_at', 'is', null), eb('o.last_query_at', '<', graceCut)]))
     .groupBy('a.order_id').orderBy('since').limit(s.batch).execute();
   for (const o of quiet) {
@@ -206,7 +206,7 @@ export async function reconcileOnce(s: ReconcilerSettings): Promise<string[]> {
     if (Number(claim.numUpdatedRows) === 0) continue;
     const attempts = await db.selectFrom('payment_attempts').select('out_trade_no').where('order_id', '=', o.order_id)
       .where('status', '=', 'open').where('created_at', '<', graceCut).where('expires_at', '>=', nowIso(now))
-      .where((eb) => eb.or([eb('prepay_id', 'is not', null), eb('code_url', 'is not', null)]))
+      .where((eb) => eb.or([eb('prepay_id', 'is not', null), eb('code_url', 'is not', null), eb('mweb_url', 'is not', null)]))
       .orderBy('created_at').execute();
     for (const a of attempts) await each(`query ${a.out_trade_no}`, () => confirmAttempt(a.out_trade_no, 'query'));
   }

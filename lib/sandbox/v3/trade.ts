@@ -1,4 +1,3 @@
-import { getConfig } from '../../config';
 import { nowIso } from '../../db';
 import { parseRfc3339 } from '../../wechatpay/v3/time';
 import { sandboxDb } from '../db';
@@ -8,6 +7,7 @@ import { userByOpenid } from '../users';
 import type { V3Identity } from './identity';
 import { transactionJson } from './notify-body';
 import { V3_NO_CONTENT, v3Error, v3Json, v3ParamError, type V3Reply } from './reply';
+import { h5PayOf, issueMwebUrl, V3_NOAUTH_MESSAGE } from '../h5';
 
 /** The v3 order kinds and their v2-named trade type in the shared order table. */
 const KINDS = { jsapi: 'JSAPI', native: 'NATIVE', h5: 'MWEB' } as const;
@@ -53,15 +53,20 @@ async function validate(id: V3Identity, b: Obj, kind: V3OrderKind, now: number):
     if (!openid) return v3ParamError('/payer/openid', 'JSAPI下单必填');
     if (!(await userByOpenid(m.appId, openid))) return v3Error(400, 'PARAM_ERROR', '用户在商户appid下的openid不合法', { field: '/payer/openid', location: 'body', value: openid });
   }
-  if (kind === 'h5' && !(isObj(scene) && isObj(scene.h5_info) && typeof scene.h5_info.type === 'string')) return v3ParamError('/scene_info/h5_info/type', 'H5下单必填');
+  if (kind === 'h5') {
+    // The v3 H5 order page: scene_info, its payer_client_ip, h5_info and h5_info.type are all 必填.
+    if (!isObj(scene)) return v3ParamError('/scene_info', 'H5下单必填');
+    if (!isObj(scene.h5_info) || typeof scene.h5_info.type !== 'string' || !['Wap', 'iOS', 'Android'].includes(scene.h5_info.type)) return v3ParamError('/scene_info/h5_info/type', 'H5下单必填：Wap、iOS或Android');
+    if (!(await h5PayOf(m))) return v3Error(403, 'NO_AUTH', V3_NOAUTH_MESSAGE);
+  }
   return undefined;
 }
 
-function placed(kind: V3OrderKind, o: SandboxOrder): V3Reply {
+async function placed(kind: V3OrderKind, o: SandboxOrder): Promise<V3Reply> {
   if (kind === 'jsapi') return v3Json(200, { prepay_id: o.prepay_id });
   if (kind === 'native') return v3Json(200, { code_url: o.code_url });
-  // H5: the sandbox's scan page plays WeChat's middle page for the phone browser.
-  return v3Json(200, { h5_url: `${getConfig().publicBaseUrl}/sandbox/scan?code_url=${encodeURIComponent(o.code_url!)}` });
+  // H5: a fresh h5_url on the sandbox's stand-in for WeChat's H5 cashier (../h5.ts), valid 5 minutes.
+  return v3Json(200, { h5_url: await issueMwebUrl(await sandboxDb(), o) });
 }
 
 /** POST /v3/pay/transactions/{jsapi,native,h5}: the same order table as v2's unifiedorder (sign_type RSA marks v3). */
@@ -81,7 +86,7 @@ export async function placeV3Order(id: V3Identity, kind: V3OrderKind, b: Obj): P
     if (existing.state === 'PAYERROR') return v3Error(400, 'INVALID_REQUEST', '201 商户订单号重复');
     if (existing.params_json !== params) return v3Error(400, 'INVALID_REQUEST', '201 商户订单号重复');
     if (existing.prepay_expires_at > nowIso(now)) return placed(kind, existing);
-    const fresh = { prepay_id: newPrepayId(now), code_url: kind === 'jsapi' ? null : newCodeUrl(), prepay_expires_at: nowIso(now + PREPAY_TTL_MS), updated_at: nowIso(now) };
+    const fresh = { prepay_id: newPrepayId(now), code_url: kind === 'native' ? newCodeUrl() : null, prepay_expires_at: nowIso(now + PREPAY_TTL_MS), updated_at: nowIso(now) };
     await db.updateTable('sandbox_orders').set(fresh).where('mch_id', '=', existing.mch_id).where('out_trade_no', '=', otn).execute();
     return placed(kind, { ...existing, ...fresh });
   }
@@ -90,7 +95,7 @@ export async function placeV3Order(id: V3Identity, kind: V3OrderKind, b: Obj): P
     total_fee: (b.amount as Obj).total as number, body: b.description as string, attach: (b.attach as string) || null, device_info: null,
     notify_url: b.notify_url as string, openid: kind === 'jsapi' ? ((b.payer as Obj).openid as string) : null, product_id: null,
     expires_at: typeof b.time_expire === 'string' ? nowIso(parseRfc3339(b.time_expire)!) : null,
-    prepay_id: newPrepayId(now), prepay_expires_at: nowIso(now + PREPAY_TTL_MS), code_url: kind === 'jsapi' ? null : newCodeUrl(),
+    prepay_id: newPrepayId(now), prepay_expires_at: nowIso(now + PREPAY_TTL_MS), code_url: kind === 'native' ? newCodeUrl() : null,
     state: 'NOTPAY', transaction_id: null, time_end: null, bank_type: null, is_subscribe: null, coupon_fee: null, coupon_type: null, coupon_id: null, refunded_fee: 0, paid_at: null,
     created_at: nowIso(now), updated_at: nowIso(now),
   };

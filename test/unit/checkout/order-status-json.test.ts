@@ -12,7 +12,7 @@ const order = (o: Partial<Order> = {}): Order => ({
 const attempt = (a: Partial<PaymentAttempt> = {}): PaymentAttempt => ({
   out_trade_no: 'P1', order_id: 'o_abcdefghijkl', trade_type: 'NATIVE', amount_fen: 13600, openid: null, sign_type: 'MD5',
   prepay_id: 'wx1', code_url: 'weixin://wxpay/bizpayurl?pr=x', expires_at: '2026-11-22T12:14:00.000Z', status: 'open',
-  transaction_id: null, cash_fen: null, created_at: '2026-11-22T11:59:00.000Z', updated_at: '2026-11-22T11:59:00.000Z', ...a,
+  transaction_id: null, cash_fen: null, mweb_url: null, mweb_url_at: null, created_at: '2026-11-22T11:59:00.000Z', updated_at: '2026-11-22T11:59:00.000Z', ...a,
 });
 
 describe('orderStatusJson', () => {
@@ -20,7 +20,7 @@ describe('orderStatusJson', () => {
     expect(orderStatusJson(order(), [attempt()], NOW)).toEqual({
       id: 'o_abcdefghijkl', status: 'pending', amountFen: 13600, sku: 'green-tea', name: '明前龙井 50g', quantity: 2,
       createdAt: '2026-11-22T11:59:00.000Z', paidAt: null, transactionId: null, refundedFen: 0, tradeType: 'NATIVE',
-      expiresAt: '2026-11-22T12:14:00.000Z', confirming: true, final: false,
+      expiresAt: '2026-11-22T12:14:00.000Z', confirming: true, checkedAt: null, final: false,
     });
   });
   it('is not confirming once the open attempt expired, nor with only closed or claimed attempts', () => {

@@ -103,6 +103,9 @@ describe('WCAG 2 AA on every page (axe-core in Chromium)', () => {
     await login.getByTestId('merchant-password').fill('sandbox');
     await login.getByTestId('merchant-login').click();
     await login.waitForURL(/\/merchant\/orders/);
+    // The URL changes before the orders page has rendered (the login action redirects client-side).
+    await login.getByTestId('today-totals').waitFor();
+    await waitFor(async () => (await login.title()) !== '' || undefined, 10_000, 'the orders page title');
     await expectClean(login, 'merchant orders');
     await expectClean(await visit(ctx, `/merchant/orders/${paidOrderId}`, '[data-testid="refund-amount"]'), 'merchant order');
     await expectClean(await visit(ctx, '/merchant/products', 'main'), 'merchant products');

@@ -1,11 +1,15 @@
 import { escapeHtml } from './http';
 
-/** WeChat's own pages (consent, OAuth errors) as plain HTML: they are WeChat's UI, so Chinese only. */
+/**
+ * WeChat's own pages (consent, OAuth errors, the H5 cashier) as plain HTML: they are WeChat's UI, so
+ * Chinese only. Colours meet WCAG 2 AA like the app's (app/globals.css): WeChat green darkened under
+ * white text, grey no lighter than #666.
+ */
 function shell(title: string, inner: string): string {
   return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title>
 <style>body{margin:0;font-family:-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;background:#ededed;color:#111}main{max-width:420px;margin:0 auto;padding:40px 20px;text-align:center}
 .card{background:#fff;border-radius:10px;padding:24px}button{display:block;width:100%;padding:12px;border:0;border-radius:8px;font-size:17px;margin-top:12px;cursor:pointer}
-.ok{background:#07c160;color:#fff}.no{background:#f2f2f2;color:#333}.muted{color:#888;font-size:13px}</style></head><body><main>${inner}</main></body></html>`;
+.ok{background:#057a3d;color:#fff}.no{background:#f2f2f2;color:#333}.muted{color:#666;font-size:13px}</style></head><body><main>${inner}</main></body></html>`;
 }
 
 export function consentPage(q: URLSearchParams, userName: string): string {

@@ -4,7 +4,7 @@ import { type DbHandle, openDb } from '@/lib/db';
 import { axeViolations, describeViolations } from '../helpers/axe';
 import { desktopContext, launchBrowser, wechatContext } from '../helpers/browser';
 import { placeSandboxAttempt, sandboxPay, waitFor } from '../helpers/orders';
-import { clearFaults, setFaults } from '../helpers/sandbox';
+import { clearFaults, SBX, setFaults } from '../helpers/sandbox';
 import { type AppServer, startApp } from '../helpers/server';
 import { merchantCookie } from '../helpers/webhook-receiver';
 
@@ -14,6 +14,9 @@ import { merchantCookie } from '../helpers/webhook-receiver';
  * (QR, notices, paid), the merchant's pages with data in them, the sandbox. A violation fails the test
  * and names the rule, the element and why.
  */
+const IPHONE_UA =
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
+
 describe('WCAG 2 AA on every page (axe-core in Chromium)', () => {
   let app: AppServer;
   let browser: Browser;
@@ -120,5 +123,25 @@ describe('WCAG 2 AA on every page (axe-core in Chromium)', () => {
     expect(codeUrl).toBeTruthy();
     await expectClean(await visit(ctx, `/sandbox/scan?code_url=${encodeURIComponent(codeUrl!)}`, 'body'), 'sandbox scan');
     await ctx.close();
+  });
+
+  it("the sandbox's stand-ins for WeChat's own pages: OAuth consent, the H5 cashier and its refusal", async () => {
+    const wx = await wechatContext(browser);
+    const q = new URLSearchParams({ appid: SBX.appid, redirect_uri: `${app.baseUrl}/api/wechat/oauth/callback`, response_type: 'code', scope: 'snsapi_userinfo', state: 'a11y' });
+    await expectClean(await visit(wx, `/sandbox/open/connect/oauth2/authorize?${q}#wechat_redirect`, '[data-testid="sandbox-consent"]'), 'OAuth consent');
+    await wx.close();
+    // A phone browser outside WeChat pays by H5: the shop sends it to the cashier (with a Referer).
+    const phone = await browser.newContext({ userAgent: IPHONE_UA, viewport: { width: 390, height: 844 }, locale: 'zh-CN' });
+    const shop = await visit(phone, '/shop/green-tea', '[data-testid="pay-panel"][data-ready="1"]');
+    await shop.getByTestId('pay-button').click();
+    await shop.getByTestId('sandbox-h5pay').waitFor();
+    await expectClean(shop, 'H5 cashier');
+    // The same link opened directly (no Referer): WeChat's refusal page.
+    const direct = await phone.newPage();
+    await direct.goto(shop.url());
+    await direct.locator('body').waitFor();
+    expect(await direct.getByTestId('sandbox-h5pay').count()).toBe(0);
+    await expectClean(direct, 'H5 cashier refusal');
+    await phone.close();
   });
 });

@@ -30,8 +30,19 @@ export const H5_ERRORS = {
 } as const;
 export type H5ErrorCode = keyof typeof H5_ERRORS;
 
-/** v2 unifiedorder's answer to a merchant without H5 permission (the unifiedorder error table: NOAUTH 商户无此接口权限). */
+/** v2 unifiedorder's documented answer to a merchant without H5 permission (the error table: NOAUTH 商户无此接口权限); the `NOAUTH` refusal form. */
 export const V2_NOAUTH_DES = '商户无此接口权限';
+/**
+ * What live v2 unifiedorder actually answers most merchants without the product's permission: an
+ * unsigned `return_code=FAIL` with this return_msg (commas full-width as WeChat writes them; merchants
+ * quote `{"return_code":"FAIL","return_msg":"商户号该产品权限未开通，请前往商户平台>产品中心检查后重试"}`,
+ * e.g. lokielse/omnipay-wechatpay#71, befinal/node-tenpay#49). The sandbox's default refusal form.
+ */
+export const V2_NO_PRODUCT_MSG = '商户号该产品权限未开通，请前往商户平台>产品中心检查后重试';
+
+/** How v2 refuses MWEB without H5 permission: `RETURN_FAIL` (unsigned, the default, as live) or `NOAUTH` (signed err_code). */
+export type H5RefusalForm = 'RETURN_FAIL' | 'NOAUTH';
+export const H5_REFUSAL_FORMS: readonly H5RefusalForm[] = ['RETURN_FAIL', 'NOAUTH'];
 /** v3's: HTTP 403 `{"code":"NO_AUTH","message":"商户号该产品权限未开通,请前往商户平台>产品中心检查后重试"}` (as merchants quote it). */
 export const V3_NOAUTH_MESSAGE = '商户号该产品权限未开通,请前往商户平台>产品中心检查后重试';
 
@@ -41,12 +52,22 @@ export async function h5PayOf(m: SandboxMerchant, db?: SandboxDb): Promise<boole
   return row ? row.h5_pay === 1 : m.h5Pay;
 }
 
-/** The dashboard's / POST /sandbox/sim/h5's switch: grant or take away H5 payment. */
-export async function setH5Pay(mchId: string, on: boolean): Promise<void> {
+/** The form v2 refuses `m`'s MWEB orders in when it lacks H5 permission: the switch's choice, else RETURN_FAIL. */
+export async function h5RefusalOf(m: SandboxMerchant, db?: SandboxDb): Promise<H5RefusalForm> {
+  const row = await (db ?? (await sandboxDb())).selectFrom('sandbox_h5').select('refusal').where('mch_id', '=', m.mchId).executeTakeFirst();
+  return row?.refusal === 'NOAUTH' ? 'NOAUTH' : 'RETURN_FAIL';
+}
+
+/**
+ * The dashboard's / POST /sandbox/sim/h5's switch: grant or take away H5 payment, and (optionally) the
+ * form v2 refuses in; a switch without `refusal` keeps the one set before.
+ */
+export async function setH5Pay(mchId: string, on: boolean, refusal?: H5RefusalForm): Promise<void> {
   const db = await sandboxDb();
   const at = nowIso();
-  await db.insertInto('sandbox_h5').values({ mch_id: mchId, h5_pay: on ? 1 : 0, updated_at: at })
-    .onConflict((oc) => oc.column('mch_id').doUpdateSet({ h5_pay: on ? 1 : 0, updated_at: at }))
+  const set = { h5_pay: on ? 1 : 0, updated_at: at, ...(refusal ? { refusal } : {}) };
+  await db.insertInto('sandbox_h5').values({ mch_id: mchId, refusal: refusal ?? null, ...set })
+    .onConflict((oc) => oc.column('mch_id').doUpdateSet(set))
     .execute();
 }
 

@@ -187,8 +187,12 @@ export async function ensureSandboxSchema(db: Kysely<SandboxTables>): Promise<vo
     .createTable('sandbox_h5').ifNotExists()
     .addColumn('mch_id', 'text', (c) => c.primaryKey())
     .addColumn('h5_pay', 'integer', (c) => c.notNull())
+    .addColumn('refusal', 'text')
     .addColumn('updated_at', 'text', (c) => c.notNull())
     .execute();
+  // The refusal form came later: an older database gets the column here, probed the same way.
+  const hasRefusal = await db.selectFrom('sandbox_h5').select('refusal').limit(1).execute().then(() => true, () => false);
+  if (!hasRefusal) await s.alterTable('sandbox_h5').addColumn('refusal', 'text').execute();
   const existing = await db.selectFrom('sandbox_users').select('id').where('id', '=', DEFAULT_USER_ID).executeTakeFirst();
   if (!existing) {
     await db

@@ -207,6 +207,8 @@ export interface SandboxMwebTable {
 export interface SandboxH5Table {
   mch_id: string;
   h5_pay: number;
+  /** How v2 refuses MWEB without permission: 'NOAUTH' (signed err_code); null or 'RETURN_FAIL': unsigned return_code=FAIL. */
+  refusal: string | null;
   updated_at: string;
 }
 

@@ -5,7 +5,7 @@ import { newCodeUrl, newPrepayId } from './ids';
 import { findOrder, isPaid, PREPAY_TTL_MS, type SandboxOrder } from './orders';
 import { type MchCtx, type MchReply, errReply, failReply, lackParams, okReply, paramError } from './reply';
 import { userByOpenid } from './users';
-import { h5PayOf, issueMwebUrl, V2_NOAUTH_DES } from './h5';
+import { h5PayOf, h5RefusalOf, issueMwebUrl, V2_NO_PRODUCT_MSG, V2_NOAUTH_DES } from './h5';
 
 /** Fields that are not part of "the same order": a re-submission may change them freely. */
 const VOLATILE = new Set(['nonce_str', 'sign']);
@@ -58,7 +58,11 @@ async function validate(ctx: MchCtx, now: number): Promise<MchReply | undefined>
     // one is answered like any missing parameter here (lackParams). Then the merchant's permission.
     if (!f.scene_info) return lackParams('scene_info');
     if (!mwebSceneOk(f.scene_info)) return paramError('scene_info参数格式错误：{"h5_info":{"type":"Wap","wap_url":"...","wap_name":"..."}}');
-    if (!(await h5PayOf(ctx.merchant))) return errReply(ctx, 'NOAUTH', V2_NOAUTH_DES);
+    // Without H5 permission live WeChat answers unsigned return_code=FAIL 商户号该产品权限未开通 (./h5.ts);
+    // the documented signed NOAUTH stays reachable through the switch's `refusal`.
+    if (!(await h5PayOf(ctx.merchant))) {
+      return (await h5RefusalOf(ctx.merchant)) === 'NOAUTH' ? errReply(ctx, 'NOAUTH', V2_NOAUTH_DES) : failReply(V2_NO_PRODUCT_MSG);
+    }
   }
   if (f.trade_type === 'JSAPI') {
     if (!f.openid) return lackParams('openid');

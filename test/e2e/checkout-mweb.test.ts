@@ -10,7 +10,7 @@ import { merchantCookie } from '../helpers/webhook-receiver';
  * /sandbox/h5pay), which checks the Referer's domain, pays or cancels, and returns to redirect_url: the
  * order page, which asks the server rather than assuming payment. WeChat's behaviour and its sources:
  * test/integration/wx-mweb.test.ts (mweb_url with redirect_url; 商家存在未配置的参数 for a page off the H5
- * domain; NOAUTH 商户无此接口权限 / 403 NO_AUTH for a merchant without H5 permission; "redirect_url地址不能
+ * domain; unsigned return_code=FAIL 商户号该产品权限未开通 (the sandbox default, as live) / 403 NO_AUTH for a merchant without H5 permission; "redirect_url地址不能
  * 自动执行查单操作，应让用户去点击按钮触发查单操作": the return page offers check again and pay again).
  */
 const IPHONE_UA =

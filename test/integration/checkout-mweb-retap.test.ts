@@ -28,7 +28,7 @@ describe('H5 payment (MWEB) re-taps and NO_AUTH, in process', () => {
     dbm = await import('@/lib/db');
   });
   afterAll(async () => {
-    await fetch(`${app.baseUrl}/sandbox/sim/h5`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ h5_pay: true }) });
+    await fetch(`${app.baseUrl}/sandbox/sim/h5`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ h5_pay: true, refusal: 'RETURN_FAIL' }) });
     await (await dbm?.getDbHandle())?.close();
     await app?.stop();
   });
@@ -60,8 +60,11 @@ describe('H5 payment (MWEB) re-taps and NO_AUTH, in process', () => {
     expect(new Set(attempts.map((a) => a.out_trade_no)).size).toBe(2);
   });
 
-  it('NO_AUTH: the same tap comes back as a QR for the same order, and every instance stops offering H5', async () => {
-    await fetch(`${app.baseUrl}/sandbox/sim/h5`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ h5_pay: false }) });
+  // Both shapes of "no H5 permission" (test/unit/checkout/no-auth.test.ts has the sources): live v2's unsigned
+  // return_code=FAIL 商户号该产品权限未开通 (the sandbox's default) and the documented signed err_code NOAUTH.
+  it.each(['RETURN_FAIL', 'NOAUTH'] as const)('NO_AUTH (%s): the same tap comes back as a QR for the same order, and every instance stops offering H5', async (refusal) => {
+    await (await dbm.getDb()).deleteFrom('pay_capabilities').execute();
+    await fetch(`${app.baseUrl}/sandbox/sim/h5`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ h5_pay: false, refusal }) });
     expect(await payments.mwebOffered()).toBe(true);
     const r = await payments.startPayment({ sku: 'coffee-beans', quantity: 1, buyerId: buyer(), mode: 'mweb', clientIp: '203.0.113.7' });
     expect(r).toMatchObject({ ok: true, kind: 'native', h5Refused: true });

@@ -10,7 +10,10 @@ import { sandboxV3Client } from '../helpers/v3';
  *  - unifiedorder MWEB needs scene_info `{"h5_info":{"type":"Wap","wap_url":...,"wap_name":...}}` (场景信息, 必填,
  *    the H5 unifiedorder page https://pay.weixin.qq.com/wiki/doc/api/H5.php?chapter=9_20) and answers
  *    mweb_url, a middle page `...checkmweb?prepay_id=...&package=...` valid 5 minutes ("mweb_url的有效期为5分钟");
- *  - a merchant without H5 permission: err_code NOAUTH 商户无此接口权限 (the unifiedorder error table:
+ *  - a merchant without H5 permission: live v2 answers unsigned return_code=FAIL
+ *    商户号该产品权限未开通，请前往商户平台>产品中心检查后重试 (merchants quote it verbatim:
+ *    lokielse/omnipay-wechatpay#71, befinal/node-tenpay#49); the documented form, reachable by the switch's
+ *    refusal NOAUTH, is err_code NOAUTH 商户无此接口权限 (the unifiedorder error table:
  *    "NOAUTH 商户无此接口权限 商户未开通此接口权限 请商户前往申请此接口权限"); v3: HTTP 403
  *    {"code":"NO_AUTH","message":"商户号该产品权限未开通,请前往商户平台>产品中心检查后重试"} (developers.weixin.qq.com threads);
  *  - the cashier page: 商家参数格式有误，请联系商家解决 when the Referer is empty, 商家存在未配置的参数，请联系商家解决
@@ -26,7 +29,7 @@ describe('H5 payment (MWEB) in the sandbox, raw HTTP', () => {
     app = await startApp();
   });
   afterAll(async () => {
-    await fetch(`${app.baseUrl}/sandbox/sim/h5`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ h5_pay: true }) });
+    await fetch(`${app.baseUrl}/sandbox/sim/h5`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ h5_pay: true, refusal: 'RETURN_FAIL' }) });
     await app?.stop();
   });
 
@@ -106,16 +109,25 @@ describe('H5 payment (MWEB) in the sandbox, raw HTTP', () => {
 
   it('v2 and v3: without H5 permission MWEB answers NO_AUTH as WeChat does; JSON switch and back', async () => {
     const off = await fetch(`${app.baseUrl}/sandbox/sim/h5`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ h5_pay: false }) });
-    expect(await off.json()).toMatchObject({ ok: true, mch_id: '10000100', h5_pay: false });
+    expect(await off.json()).toMatchObject({ ok: true, mch_id: '10000100', h5_pay: false, refusal: 'RETURN_FAIL' });
+    // By default as live: unsigned return_code=FAIL.
+    const live = await wxPost(app.baseUrl, 'unifiedorder', mweb());
+    expect(live.fields).toEqual({ return_code: 'FAIL', return_msg: '商户号该产品权限未开通，请前往商户平台>产品中心检查后重试' });
+    // The documented signed form on request.
+    const noauth = await fetch(`${app.baseUrl}/sandbox/sim/h5`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ h5_pay: false, refusal: 'NOAUTH' }) });
+    expect(await noauth.json()).toMatchObject({ ok: true, h5_pay: false, refusal: 'NOAUTH' });
     const r = await wxPost(app.baseUrl, 'unifiedorder', mweb());
     expect(r.fields).toMatchObject({ return_code: 'SUCCESS', result_code: 'FAIL', err_code: 'NOAUTH', err_code_des: '商户无此接口权限' });
     expect(r.fields.sign).toBeDefined();
+    // A bad refusal form changes nothing.
+    expect((await fetch(`${app.baseUrl}/sandbox/sim/h5`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ h5_pay: true, refusal: 'SOMETIMES' }) })).status).toBe(400);
+    expect((await (await fetch(`${app.baseUrl}/sandbox/sim/h5`)).json()).merchants[0]).toMatchObject({ h5_pay: false, refusal: 'NOAUTH' });
     const client = await sandboxV3Client(app.baseUrl);
     const order = { description: '沙箱H5商品', out_trade_no: outTradeNo('H3'), notify_url: 'http://127.0.0.1:9/notify', amount: { total: 1, currency: 'CNY' as const }, scene_info: { payer_client_ip: '203.0.113.7', h5_info: { type: 'Wap' as const } } };
     await expect(client.h5(order)).rejects.toMatchObject({ code: 'NO_AUTH', statusCode: 403, message: expect.stringContaining('商户号该产品权限未开通,请前往商户平台>产品中心检查后重试') });
     // A bad switch changes nothing.
     expect((await fetch(`${app.baseUrl}/sandbox/sim/h5`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ h5_pay: 'no' }) })).status).toBe(400);
-    await fetch(`${app.baseUrl}/sandbox/sim/h5`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ h5_pay: true }) });
+    await fetch(`${app.baseUrl}/sandbox/sim/h5`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ h5_pay: true, refusal: 'RETURN_FAIL' }) });
     expect((await wxPost(app.baseUrl, 'unifiedorder', mweb())).fields.result_code).toBe('SUCCESS');
     expect((await (await fetch(`${app.baseUrl}/sandbox/sim/h5`)).json()).merchants[0]).toMatchObject({ mch_id: '10000100', h5_pay: true, h5_domains: ['localhost'] });
   });

@@ -1,6 +1,6 @@
 import { getConfig } from '../../config';
 import { nowIso } from '../../db';
-import { WechatPayApiError, WechatPayCommunicationError, WechatPaySignatureError, WechatPayTimeoutError } from '../../wechatpay/errors';
+import { WechatPayApiError, WechatPayCommunicationError, WechatPayRequestError, WechatPaySignatureError, WechatPayTimeoutError } from '../../wechatpay/errors';
 import { jsapiParams } from '../../wechatpay/jsapi';
 import type { SignType } from '../../wechatpay/sign';
 import { formatWxTime, parseWxTime } from '../../wechatpay/time';
@@ -55,12 +55,18 @@ export function mwebSceneInfo(publicBaseUrl: string): string {
   return JSON.stringify({ h5_info: { type: 'Wap', wap_url: publicBaseUrl, wap_name: new URL(publicBaseUrl).host } });
 }
 
+/** v2's unsigned return_code=FAIL texts for a product the merchant may not use (未开通, or 预开通中: still being opened). */
+const NO_PRODUCT_MSG = /产品权限未开通|预开通中/;
+
 /**
  * True when WeChat refused an order because the merchant lacks the product's permission: v2's err_code
  * NOAUTH (商户无此接口权限) and v3's 403 NO_AUTH (商户号该产品权限未开通) both arrive as NO_AUTH (see
- * placeOrder and the v3 half); for MWEB it means no H5 payment permission.
+ * placeOrder and the v3 half); live v2 mostly answers it unsigned instead, return_code=FAIL with
+ * return_msg 商户号该产品权限未开通，请前往商户平台>产品中心检查后重试 (or ...预开通中...), a
+ * WechatPayRequestError. For MWEB it means no H5 payment permission.
  */
 export function noAuth(e: unknown): boolean {
+  if (e instanceof WechatPayRequestError) return NO_PRODUCT_MSG.test(e.returnMsg);
   return e instanceof WechatPayApiError && e.code === 'NO_AUTH';
 }
 

@@ -1,6 +1,8 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDb, type DbHandle } from '@/lib/db';
 import { launchBrowser, screenshotPath } from '../helpers/browser';
+import { sandboxOrders, sandboxPay } from '../helpers/sandbox';
 import { type AppServer, startApp } from '../helpers/server';
 import { merchantCookie } from '../helpers/webhook-receiver';
 
@@ -28,13 +30,16 @@ describe.each(['v2', 'v3'] as const)('phone browser outside WeChat pays by H5 (M
   let app: AppServer;
   let browser: Browser;
   let apiKey: string;
+  let db: DbHandle;
   beforeAll(async () => {
     [app, browser] = await Promise.all([startApp({ env: { WECHATPAY_API_VERSION: version } }), launchBrowser()]);
+    db = openDb(app.databaseUrl);
     const cookie = await merchantCookie(app.baseUrl);
     const r = await fetch(`${app.baseUrl}/api/merchant/api-keys`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'mweb e2e' }) });
     apiKey = ((await r.json()) as { key: string }).key;
   });
   afterAll(async () => {
+    await db?.close();
     await browser?.close();
     await app?.stop();
   });
@@ -83,6 +88,35 @@ describe.each(['v2', 'v3'] as const)('phone browser outside WeChat pays by H5 (M
     await page.getByTestId('sandbox-h5pay-pay').click();
     await page.waitForURL(/\/orders\/.*from=h5/);
     await expect.poll(() => page.getByTestId('order-status').getAttribute('data-status'), { timeout: 20_000 }).toBe('paid');
+    await ctx.close();
+  });
+
+  it('pay again on an order paid meanwhile: back at its order page, paid, with no new order or trade', async () => {
+    // Scripts off, so the not-paid page stays as rendered while the trade is paid behind it (nothing polls).
+    const ctx = await browser.newContext({ userAgent: IPHONE_UA, viewport: { width: 390, height: 844 }, locale: 'zh-CN', javaScriptEnabled: false });
+    const page = await ctx.newPage();
+    await page.goto(`${app.baseUrl}/shop/green-tea`);
+    await page.getByTestId('pay-button').click();
+    await page.waitForURL(/\/sandbox\/h5pay\?/);
+    const cashier = new URL(page.url());
+    const back = new URL(cashier.searchParams.get('redirect_url')!);
+    const orderId = back.pathname.split('/').pop()!;
+    // "I have paid, check again" without scripts: the server checks, then offers pay again.
+    await page.goto(`${back.href}&check=1`);
+    await page.getByTestId('h5-not-paid').waitFor();
+    // The buyer pays that trade in WeChat anyway (say from another tab); the notify marks the order paid.
+    expect((await sandboxPay(app.baseUrl, { prepay_id: cashier.searchParams.get('prepay_id')! })).status).toBe(200);
+    await expect.poll(async () => (await db.db.selectFrom('orders').select('status').where('id', '=', orderId).executeTakeFirst())?.status, { timeout: 20_000 }).toBe('paid');
+    const trades = (await sandboxOrders(app.baseUrl)).orders.length;
+    const attempts = (await db.db.selectFrom('payment_attempts').select('out_trade_no').where('order_id', '=', orderId).execute()).length;
+    await page.getByTestId('h5-pay-again').click();
+    // ALREADY_PAID carries the order: its return page shows the truth (before: the shop page, no message).
+    await page.waitForURL(new RegExp(`/orders/${orderId}\\?from=h5$`));
+    expect(await page.getByTestId('order-status').getAttribute('data-status')).toBe('paid');
+    expect(await page.getByTestId('h5-return').count()).toBe(0);
+    expect((await sandboxOrders(app.baseUrl)).orders.length).toBe(trades);
+    expect((await db.db.selectFrom('payment_attempts').select('out_trade_no').where('order_id', '=', orderId).execute()).length).toBe(attempts);
+    expect(await db.db.selectFrom('orders').select('id').where('buyer_id', '=', (await db.db.selectFrom('orders').select('buyer_id').where('id', '=', orderId).executeTakeFirstOrThrow()).buyer_id).execute()).toHaveLength(1);
     await ctx.close();
   });
 

@@ -66,12 +66,14 @@ export async function submitSessionPayForm(_previous: StartPaymentResult | null,
 }
 
 /**
- * "Pay again" on a session's H5 return page (/pay/{id}?from=h5): straight to WeChat's cashier again;
- * anything else is shown on the pay page. Works without scripts.
+ * "Pay again" on a session's H5 return page (/pay/{id}?from=h5): straight to WeChat's cashier again. A
+ * refusal about the session (already paid, expired, closed) goes back to its return page, which shows
+ * the truth (and a paid session's success_url); anything else is shown on the pay page. Works without scripts.
  */
 export async function payAgainSessionForm(form: FormData): Promise<void> {
   const id = form.get('sessionId');
   const r = await startSessionPayment({ sessionId: typeof id === 'string' ? id : undefined });
   if (r.ok && r.kind === 'mweb') redirect(r.payUrl);
+  if (!r.ok && r.orderId && ORDER_ID_RE.test(r.orderId)) redirect(`/pay/${r.orderId}?from=h5`);
   redirect(typeof id === 'string' && ORDER_ID_RE.test(id) ? `/pay/${id}` : '/');
 }

@@ -82,8 +82,10 @@ export async function submitPayForm(_previous: StartPaymentResult | null, form: 
 
 /**
  * "Pay again" on the H5 return page (/orders/{id}?from=h5): the same order again, straight to WeChat's
- * cashier (a fresh mweb_url when the last one is too old); anything else (a QR after NO_AUTH, a
- * refusal) is shown on the shop page, where the buyer can act on it. Works without scripts.
+ * cashier (a fresh mweb_url when the last one is too old). A refusal about an order (already paid,
+ * meanwhile expired or closed) goes back to that order's return page, which shows the truth rather than
+ * a blank shop page; only the QR fallback (NO_AUTH: h5Refused) and refusals with no order go to the shop
+ * page, where the buyer can act on them. Works without scripts.
  */
 export async function payAgainForm(form: FormData): Promise<void> {
   const sku = form.get('sku');
@@ -91,5 +93,6 @@ export async function payAgainForm(form: FormData): Promise<void> {
   const orderId = form.get('orderId');
   const r = await startPayment({ sku, quantity, orderId: typeof orderId === 'string' && orderId !== '' ? orderId : undefined });
   if (r.ok && r.kind === 'mweb') redirect(r.payUrl);
+  if (!r.ok && r.orderId && ORDER_ID_RE.test(r.orderId)) redirect(`/orders/${r.orderId}?from=h5`);
   redirect(typeof sku === 'string' && SKU_RE.test(sku) ? `/shop/${sku}` : '/');
 }

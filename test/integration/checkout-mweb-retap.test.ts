@@ -82,4 +82,22 @@ describe('H5 payment (MWEB) re-taps and NO_AUTH, in process', () => {
     // A day later it is tried again.
     expect(await payments.mwebOffered(Date.now() + payments.MWEB_REFUSAL_TTL_MS + 1000)).toBe(true);
   });
+  // docs/configuration.md: with WECHATPAY_MWEB=on "a NO_AUTH still falls back to the QR on that tap, but
+  // nothing is remembered": no pay_capabilities row, so `auto` instances are not switched off by it.
+  it('WECHATPAY_MWEB=on: NO_AUTH still falls back to the QR, and nothing is remembered', async () => {
+    const handle = await dbm.getDbHandle();
+    actAsInstanceOf(app, handle, { SANDBOX_MCH_BASE_URL: `${app.baseUrl}/sandbox/mch`, ORDER_TTL_MINUTES: '15', WECHATPAY_MWEB: 'on' });
+    try {
+      const onPayments: Payments = await import('@/lib/checkout/payments');
+      const db = await dbm.getDb();
+      await db.deleteFrom('pay_capabilities').execute();
+      await fetch(`${app.baseUrl}/sandbox/sim/h5`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ h5_pay: false, refusal: 'RETURN_FAIL' }) });
+      const r = await onPayments.startPayment({ sku: 'coffee-beans', quantity: 1, buyerId: buyer(), mode: 'mweb', clientIp: '203.0.113.7' });
+      expect(r).toMatchObject({ ok: true, kind: 'native', h5Refused: true });
+      expect(await db.selectFrom('pay_capabilities').selectAll().execute()).toEqual([]);
+      expect(await onPayments.mwebOffered()).toBe(true);
+    } finally {
+      delete process.env.WECHATPAY_MWEB;
+    }
+  });
 });

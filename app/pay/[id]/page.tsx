@@ -36,10 +36,12 @@ const PAID = new Set(['paid', 'partially_refunded', 'refunded']);
 export default async function PayPage(props: { params: Promise<{ id: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const [{ id }, sp] = await Promise.all([props.params, props.searchParams]);
   const returnedAt = new Date().toISOString();
-  // Back from WeChat's H5 cashier, "check again" without scripts: ask WeChat now (rate-limited per order).
-  const checked = sp.from === 'h5' && sp.check === '1' ? await confirmH5Return(id) : null;
-  const s = await buyerSession(id);
+  let s = await buyerSession(id);
   if (!s) notFound();
+  // Back from WeChat's H5 cashier, "check again" without scripts: ask WeChat now (rate-limited per order),
+  // only for a session that exists (an unknown id is a 404 without touching WeChat), then read it again.
+  const checked = sp.from === 'h5' && sp.check === '1' ? await confirmH5Return(id) : null;
+  if (checked !== null) s = (await buyerSession(id)) ?? s;
   const [h, jar, session] = await Promise.all([headers(), cookies(), getSession()]);
   const c = checkoutCopy(pickLocale(h.get('accept-language')));
   const success = successRedirectUrl(s);

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { MIN_ORDER_TTL_MINUTES } from '../../config';
+import { getConfig, MIN_ORDER_TTL_MINUTES } from '../../config';
 import { type Database, nowIso } from '../../db';
 import type { Order, PaymentAttempt, TradeType } from '../../db/schema';
 import { type AttemptSignType, jsapiPayParams, type JsapiPayParams, MWEB_URL_TTL_MS, noAuth, outcomeUnknown, placeOrder, WechatPayError, WechatPayRequestError } from '../gateway';
@@ -162,10 +162,11 @@ async function place(plan: Extract<Plan, { kind: 'place' }>, details: PlaceDetai
       return noAnswer((e as WechatPayError).code);
     }
     if (a.trade_type === 'MWEB' && noAuth(e)) {
-      // No H5 permission: remembered (WECHATPAY_MWEB=auto) and, on this same tap, the same order as a
-      // QR with the open-in-WeChat advice. The order stays: the QR pays it.
+      // No H5 permission: remembered only with WECHATPAY_MWEB=auto (`on` remembers nothing, as
+      // docs/configuration.md says) and, on this same tap, the same order as a QR with the
+      // open-in-WeChat advice. The order stays: the QR pays it.
       await dropClaim(a.out_trade_no, plan.orderId, false);
-      await noteMwebRefused((e as WechatPayError).message);
+      if (getConfig().mweb === 'auto') await noteMwebRefused((e as WechatPayError).message);
       const r = await again({ nativeFor: plan.orderId });
       return r.ok && r.kind === 'native' ? { ...r, h5Refused: true } : r;
     }

@@ -2,7 +2,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDb, type DbHandle } from '@/lib/db';
 import { launchBrowser, screenshotPath } from '../helpers/browser';
-import { sandboxOrders, sandboxPay } from '../helpers/sandbox';
+import { clearFaults, sandboxOrders, sandboxPay, setFaults } from '../helpers/sandbox';
 import { type AppServer, startApp } from '../helpers/server';
 import { merchantCookie } from '../helpers/webhook-receiver';
 
@@ -80,14 +80,48 @@ describe.each(['v2', 'v3'] as const)('phone browser outside WeChat pays by H5 (M
     expect(await page.getByTestId('order-status').getAttribute('data-status')).toBe('pending');
     expect(await page.getByTestId('h5-return').getAttribute('data-state')).toBe('not-paid');
     await page.screenshot({ path: screenshotPath(`mweb-${version}-not-paid`), fullPage: true });
-    // "I have paid, check again" asks again and stays honest.
-    await page.getByTestId('h5-check-again').click();
-    expect(await page.getByTestId('order-status').getAttribute('data-status')).toBe('pending');
     await page.getByTestId('h5-pay-again').click();
     await page.getByTestId('sandbox-h5pay').waitFor();
     await page.getByTestId('sandbox-h5pay-pay').click();
     await page.waitForURL(/\/orders\/.*from=h5/);
     await expect.poll(() => page.getByTestId('order-status').getAttribute('data-status'), { timeout: 20_000 }).toBe('paid');
+    await ctx.close();
+  });
+
+  it('"I have paid, check again" asks WeChat (orderquery): a payment whose notify never came still shows paid', async () => {
+    // Scripts off: nothing polls, so only the buyer's "check again" (a link that makes the server check
+    // before rendering) can find the payment. WeChat's H5 guide: the return proves nothing, "应让用户去点击
+    // 按钮触发查单操作" (https://pay.weixin.qq.com/wiki/doc/api/H5.php?chapter=15_4).
+    const ctx = await browser.newContext({ userAgent: IPHONE_UA, viewport: { width: 390, height: 844 }, locale: 'zh-CN', javaScriptEnabled: false });
+    const page = await ctx.newPage();
+    await page.goto(`${app.baseUrl}/shop/coffee-beans`);
+    await page.getByTestId('pay-button').click();
+    await page.waitForURL(/\/sandbox\/h5pay\?/);
+    const cashier = new URL(page.url());
+    const back = new URL(cashier.searchParams.get('redirect_url')!);
+    const orderId = back.pathname.split('/').pop()!;
+    await page.goto(`${back.href}&check=1`);
+    await page.getByTestId('h5-not-paid').waitFor();
+    // Paid at WeChat, and its notify dropped (the sandbox's DROP_NOTIFY fault): the app can only learn it by asking.
+    await setFaults(app.baseUrl, { fault: 'DROP_NOTIFY', count: 1 });
+    try {
+      expect((await sandboxPay(app.baseUrl, { prepay_id: cashier.searchParams.get('prepay_id')! })).status).toBe(200);
+    } finally {
+      await clearFaults(app.baseUrl);
+    }
+    // orderquery runs at most once every 3 s per order, and a rate-limited check renders "checking" (its
+    // check-again link then in <noscript>): the buyer taps check again until a check answers.
+    const checkAgain = page.locator('[data-testid="h5-return"] a[href$="check=1"]');
+    await expect.poll(async () => {
+      if ((await checkAgain.count()) > 0) await checkAgain.first().click();
+      return page.getByTestId('order-status').getAttribute('data-status');
+    }, { timeout: 20_000, interval: 500 }).toBe('paid');
+    expect(page.url()).toBe(`${back.href}&check=1`);
+    expect(await page.getByTestId('h5-return').count()).toBe(0);
+    expect((await db.db.selectFrom('orders').select('status').where('id', '=', orderId).executeTakeFirstOrThrow()).status).toBe('paid');
+    // Applied from the query, not from a notify.
+    const applied = await db.db.selectFrom('payment_events').select('source').where('order_id', '=', orderId).where('outcome', '=', 'applied').execute();
+    expect(applied.map((e) => e.source)).toEqual(['query']);
     await ctx.close();
   });
 

@@ -292,6 +292,16 @@ export const MIGRATIONS: Record<string, Migration> = {
         .execute();
     },
   },
+  /**
+   * Issue 12 (H5 payment review): the buyer IP an attempt was placed for. WeChat's H5 cashier refuses an
+   * mweb_url opened from another IP (网络环境未能通过安全验证), so a re-tap from another network must get
+   * a fresh trade, not the stored URL. Nullable (a metadata change on both engines): older attempts have none.
+   */
+  '0011_attempt_client_ip': {
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('payment_attempts').addColumn('client_ip', 'text').execute();
+    },
+  },
 };
 
 class StaticProvider implements MigrationProvider {

@@ -87,6 +87,12 @@ export interface PaymentAttemptsTable {
   /** MWEB: WeChat's H5 cashier URL (mweb_url / v3 h5_url) and when it was issued: it lives 5 minutes (migration 0010). */
   mweb_url: string | null;
   mweb_url_at: string | null;
+  /**
+   * The buyer IP sent as spbill_create_ip / payer_client_ip when the attempt was claimed (migration 0011):
+   * WeChat's H5 cashier opens an mweb_url only from that IP, so one is reused only for the same IP.
+   * NULL on attempts from before it was kept.
+   */
+  client_ip: string | null;
   created_at: string;
   updated_at: string;
 }

@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { BlockList, isIP } from 'node:net';
 import { getConfig } from '../config';
 import { nowIso } from '../db';
 import { type SandboxDb, sandboxDb } from './db';
@@ -15,7 +16,10 @@ import type { SandboxOrder } from './orders';
  *  - 商家存在未配置的参数，请联系商家解决: the Referer's domain (or redirect_url's) is not the merchant's
  *    registered H5 domain (H5支付域名);
  *  - 支付请求已失效，请重新发起支付: the mweb_url is older than 5 minutes;
- *  - 请在微信外打开订单，进行支付: opened inside WeChat, where H5 payment cannot run.
+ *  - 请在微信外打开订单，进行支付: opened inside WeChat, where H5 payment cannot run;
+ *  - 网络环境未能通过安全验证，请稍后再试: the address opening the cashier is not the one the order was
+ *    placed for (spbill_create_ip / v3 payer_client_ip): the merchant sent its server's IP, or the
+ *    buyer's network changed between the order and the cashier (the guide's most common H5 failure).
  */
 
 /** How long the cashier honours an mweb_url (mweb_url的有效期为5分钟). */
@@ -27,6 +31,7 @@ export const H5_ERRORS = {
   DOMAIN: '商家存在未配置的参数，请联系商家解决',
   EXPIRED: '支付请求已失效，请重新发起支付',
   IN_WECHAT: '请在微信外打开订单，进行支付',
+  IP: '网络环境未能通过安全验证，请稍后再试',
 } as const;
 export type H5ErrorCode = keyof typeof H5_ERRORS;
 
@@ -75,9 +80,9 @@ export async function setH5Pay(mchId: string, on: boolean, refusal?: H5RefusalFo
  * A fresh mweb_url for an MWEB order: WeChat's middle-page URL shape (`checkmweb?prepay_id=...&package=...`)
  * on the sandbox's cashier. Each answer issues its own, valid 5 minutes.
  */
-export async function issueMwebUrl(db: SandboxDb, o: SandboxOrder, now: number = Date.now()): Promise<string> {
+export async function issueMwebUrl(db: SandboxDb, o: SandboxOrder, clientIp: string, now: number = Date.now()): Promise<string> {
   const pkg = String(randomInt(1_000_000_000, 2_147_483_647));
-  await db.insertInto('sandbox_mweb').values({ package: pkg, mch_id: o.mch_id, out_trade_no: o.out_trade_no, prepay_id: o.prepay_id, issued_at: nowIso(now) }).execute();
+  await db.insertInto('sandbox_mweb').values({ package: pkg, mch_id: o.mch_id, out_trade_no: o.out_trade_no, prepay_id: o.prepay_id, client_ip: clientIp, issued_at: nowIso(now) }).execute();
   return `${getConfig().publicBaseUrl}/sandbox/h5pay?prepay_id=${encodeURIComponent(o.prepay_id)}&package=${pkg}`;
 }
 
@@ -94,11 +99,56 @@ export function hostAllowed(host: string, domains: readonly string[]): boolean {
 }
 
 /**
+ * An address as the cashier compares it: IPv4-mapped IPv6 (::ffff:1.2.3.4, what a dual-stack socket
+ * reports) as its IPv4 text, brackets and ports dropped, lower case; every loopback address (127.0.0.0/8,
+ * ::1, ::ffff:127.x) as one `loopback`, since a local browser reaches a local server by either family
+ * (localhost may resolve to ::1 for the cashier and 127.0.0.1 for the shop). Null when it is no address.
+ */
+export function comparableIp(raw: string | null | undefined): string | null {
+  if (!raw) return null;
+  let ip = raw.trim().toLowerCase();
+  const bracket = /^\[([^\]]+)\](?::\d+)?$/.exec(ip);
+  if (bracket) ip = bracket[1];
+  else if (/^\d{1,3}(\.\d{1,3}){3}:\d+$/.test(ip)) ip = ip.slice(0, ip.lastIndexOf(':'));
+  const mapped = /^(?:::|0:0:0:0:0:)ffff:(\d{1,3}(?:\.\d{1,3}){3})$/.exec(ip);
+  if (mapped) ip = mapped[1];
+  const family = isIP(ip);
+  if (family === 0) return null;
+  return LOOPBACK.check(ip, family === 4 ? 'ipv4' : 'ipv6') ? 'loopback' : ip;
+}
+
+/** 127.0.0.0/8 and ::1 (BlockList compares any spelling of an IPv6 address). */
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/**
+ * True unless both addresses are known and differ (after comparableIp). An order without a stored IP
+ * (issued before the sandbox kept it) or a request whose address cannot be read is not refused for it.
+ */
+export function sameClientIp(orderIp: string | null, requestIp: string | null): boolean {
+  const a = comparableIp(orderIp);
+  const b = comparableIp(requestIp);
+  return a === null || b === null || a === b;
+}
+
+/**
+ * The address WeChat's cashier sees: the first X-Forwarded-For hop. `next start` writes the socket
+ * address there when the request brought none, so a direct request is judged by its socket and a test
+ * may stand in for a buyer on another network by sending the header.
+ */
+export function cashierClientIp(headers: { get(name: string): string | null }): string | null {
+  const first = (headers.get('x-forwarded-for') ?? '').split(',')[0]?.trim();
+  return first || null;
+}
+
+/**
  * What the cashier refuses, in WeChat's order of checks, or null when it may open: inside WeChat,
- * no Referer, a Referer (or redirect_url) off the H5 domains, an mweb_url older than 5 minutes.
+ * no Referer, a Referer (or redirect_url) off the H5 domains, an mweb_url older than 5 minutes, an
+ * address other than the one the order was placed for.
  */
 export function cashierRefusal(
-  req: { userAgent: string | null; referer: string | null; redirectUrl: string | null; issuedAt: string; now: number },
+  req: { userAgent: string | null; referer: string | null; redirectUrl: string | null; issuedAt: string; now: number; orderIp?: string | null; clientIp?: string | null },
   domains: readonly string[],
 ): H5ErrorCode | null {
   if (/MicroMessenger/i.test(req.userAgent ?? '')) return 'IN_WECHAT';
@@ -117,5 +167,6 @@ export function cashierRefusal(
     if (!back || !hostAllowed(back, domains)) return 'DOMAIN';
   }
   if (Date.parse(req.issuedAt) + MWEB_URL_TTL_MS <= req.now) return 'EXPIRED';
+  if (!sameClientIp(req.orderIp ?? null, req.clientIp ?? null)) return 'IP';
   return null;
 }

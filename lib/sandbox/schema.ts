@@ -181,8 +181,12 @@ export async function ensureSandboxSchema(db: Kysely<SandboxTables>): Promise<vo
     .addColumn('mch_id', 'text', (c) => c.notNull())
     .addColumn('out_trade_no', 'text', (c) => c.notNull())
     .addColumn('prepay_id', 'text', (c) => c.notNull())
+    .addColumn('client_ip', 'text')
     .addColumn('issued_at', 'text', (c) => c.notNull())
     .execute();
+  // The cashier's IP check came later: an older database gets the column here, probed the same way.
+  const hasMwebIp = await db.selectFrom('sandbox_mweb').select('client_ip').limit(1).execute().then(() => true, () => false);
+  if (!hasMwebIp) await s.alterTable('sandbox_mweb').addColumn('client_ip', 'text').execute();
   await s
     .createTable('sandbox_h5').ifNotExists()
     .addColumn('mch_id', 'text', (c) => c.primaryKey())

@@ -200,6 +200,8 @@ export interface SandboxMwebTable {
   mch_id: string;
   out_trade_no: string;
   prepay_id: string;
+  /** The buyer IP the order was placed for (spbill_create_ip / payer_client_ip); null on URLs issued before it was kept. */
+  client_ip: string | null;
   issued_at: string;
 }
 

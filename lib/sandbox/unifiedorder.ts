@@ -98,7 +98,7 @@ function mwebSceneOk(raw: string): boolean {
 
 /** The success answer; an MWEB order gets a fresh mweb_url each time (each lives 5 minutes, ./h5.ts). */
 async function answer(ctx: MchCtx, o: SandboxOrder): Promise<MchReply> {
-  const mweb_url = o.trade_type === 'MWEB' ? await issueMwebUrl(await sandboxDb(), o) : undefined;
+  const mweb_url = o.trade_type === 'MWEB' ? await issueMwebUrl(await sandboxDb(), o, ctx.fields.spbill_create_ip) : undefined;
   return okReply(ctx, {
     device_info: o.device_info ?? undefined,
     trade_type: o.trade_type,

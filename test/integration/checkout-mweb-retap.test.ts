@@ -60,6 +60,35 @@ describe('H5 payment (MWEB) re-taps and NO_AUTH, in process', () => {
     expect(new Set(attempts.map((a) => a.out_trade_no)).size).toBe(2);
   });
 
+  // WeChat's cashier opens an mweb_url only from the order's spbill_create_ip (网络环境未能通过安全验证，请稍后再试,
+  // the H5 guide's 常见错误; test/integration/wx-mweb.test.ts): a buyer whose network changed needs a fresh trade.
+  it('reuses a fresh mweb_url only for the same buyer IP: another network places a fresh trade', async () => {
+    const input = { sku: 'green-tea', quantity: 2, buyerId: buyer(), mode: 'mweb' as const, clientIp: '203.0.113.7' };
+    const now = Date.now();
+    const first = await payments.startPayment(input, now);
+    if (!first.ok || first.kind !== 'mweb') throw new Error(JSON.stringify(first));
+    const placed = (await sim()).length;
+    // Same IP a minute later: the same URL, no unifiedorder.
+    expect(await payments.startPayment({ ...input, orderId: first.orderId }, now + 60_000)).toMatchObject({ kind: 'mweb', payUrl: first.payUrl });
+    expect((await sim()).length).toBe(placed);
+    // The phone moved from Wi-Fi to mobile data: a fresh trade for the new IP, the same order.
+    const moved = await payments.startPayment({ ...input, orderId: first.orderId, clientIp: '198.51.100.9' }, now + 90_000);
+    if (!moved.ok || moved.kind !== 'mweb') throw new Error(JSON.stringify(moved));
+    expect(moved.orderId).toBe(first.orderId);
+    expect(moved.payUrl).not.toBe(first.payUrl);
+    expect((await sim()).length).toBe(placed + 1);
+    const db = await dbm.getDb();
+    const attempts = await db.selectFrom('payment_attempts').select(['out_trade_no', 'client_ip']).where('order_id', '=', first.orderId).orderBy('created_at').execute();
+    expect(attempts.map((a) => a.client_ip)).toEqual(['203.0.113.7', '198.51.100.9']);
+    // The sandbox's cashier holds each URL to its own IP.
+    const referer = `${app.baseUrl}/shop/green-tea`;
+    const open = async (url: string, ip: string) => (await fetch(url, { headers: { referer, 'x-forwarded-for': ip }, redirect: 'manual' })).text();
+    expect(await open(moved.payUrl, '203.0.113.7')).toContain('网络环境未能通过安全验证，请稍后再试');
+    expect(await open(moved.payUrl, '198.51.100.9')).toContain('data-testid="sandbox-h5pay"');
+    // Back on the new network: that URL again.
+    expect(await payments.startPayment({ ...input, orderId: first.orderId, clientIp: '198.51.100.9' }, now + 100_000)).toMatchObject({ kind: 'mweb', payUrl: moved.payUrl });
+  });
+
   // Both shapes of "no H5 permission" (test/unit/checkout/no-auth.test.ts has the sources): live v2's unsigned
   // return_code=FAIL 商户号该产品权限未开通 (the sandbox's default) and the documented signed err_code NOAUTH.
   it.each(['RETURN_FAIL', 'NOAUTH'] as const)('NO_AUTH (%s): the same tap comes back as a QR for the same order, and every instance stops offering H5', async (refusal) => {

@@ -90,10 +90,14 @@ describe.each(ENGINES)('migration 0008_checkout_sessions on %s', (engine) => {
     expect((await db().selectFrom('payment_attempts').select(['out_trade_no', 'cash_fen']).orderBy('out_trade_no').execute()).map((a: any) => [a.out_trade_no, a.cash_fen]))
       .toEqual([['P1', null], ['P2', null], ['P3', null]]);
     // 0010_mweb: the same attempts, with no H5 cashier URL; nobody has been refused H5 yet.
-    expect(await migrate(h.db)).toEqual(['0010_mweb']);
+    expect(await migrate(h.db, '0010_mweb')).toEqual(['0010_mweb']);
     expect((await db().selectFrom('payment_attempts').select(['out_trade_no', 'mweb_url', 'mweb_url_at']).orderBy('out_trade_no').execute()).map((a: any) => [a.out_trade_no, a.mweb_url, a.mweb_url_at]))
       .toEqual([['P1', null, null], ['P2', null, null], ['P3', null, null]]);
     expect(await db().selectFrom('pay_capabilities').selectAll().execute()).toEqual([]);
+    // 0011_attempt_client_ip: the same attempts, with no buyer IP kept (so none of them is reused for an H5 re-tap).
+    expect(await migrate(h.db)).toEqual(['0011_attempt_client_ip']);
+    expect((await db().selectFrom('payment_attempts').select(['out_trade_no', 'client_ip']).orderBy('out_trade_no').execute()).map((a: any) => [a.out_trade_no, a.client_ip]))
+      .toEqual([['P1', null], ['P2', null], ['P3', null]]);
     expect(await migrate(h.db)).toEqual([]);
   });
 });

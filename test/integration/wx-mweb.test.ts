@@ -19,8 +19,12 @@ import { sandboxV3Client } from '../helpers/v3';
  *  - the cashier page: 商家参数格式有误，请联系商家解决 when the Referer is empty, 商家存在未配置的参数，请联系商家解决
  *    when its domain (or redirect_url's) is not the registered H5 domain, 支付请求已失效，请重新发起支付 after
  *    5 minutes (the H5 guide's 常见错误, chapter=15_4, as merchants quote it);
- *  - after 完成 or 取消支付 the cashier returns the buyer to redirect_url (same guide, 回调页面).
+ *  - after 完成 or 取消支付 the cashier returns the buyer to redirect_url (same guide, 回调页面);
+ *  - 网络环境未能通过安全验证，请稍后再试 when the IP opening the cashier is not the order's spbill_create_ip
+ *    (v3 payer_client_ip): the guide's 常见错误 ("用户的发起H5支付的IP与调起微信支付收银台的IP不一致"),
+ *    the failure merchants hit most (server IP sent, or the phone switched network).
  */
+const BUYER_IP = '203.0.113.7';
 const SCENE = JSON.stringify({ h5_info: { type: 'Wap', wap_url: 'http://localhost', wap_name: 'localhost' } });
 
 describe('H5 payment (MWEB) in the sandbox, raw HTTP', () => {
@@ -37,7 +41,11 @@ describe('H5 payment (MWEB) in the sandbox, raw HTTP', () => {
     body: '沙箱H5商品', out_trade_no: outTradeNo('H5'), total_fee: '1', spbill_create_ip: '203.0.113.7',
     notify_url: 'http://127.0.0.1:9/notify', trade_type: 'MWEB', scene_info: SCENE, ...extra,
   });
-  const cashier = (url: string, headers: Record<string, string> = {}) => fetch(url, { headers, redirect: 'manual' });
+  // The buyer's phone: every order below is placed for 203.0.113.7 (spbill_create_ip / payer_client_ip), and
+  // the cashier judges the first X-Forwarded-For hop (next start writes the socket there when absent).
+  const BUYER = { 'x-forwarded-for': BUYER_IP };
+  const cashier = (url: string, headers: Record<string, string> = {}) => fetch(url, { headers: { ...BUYER, ...headers }, redirect: 'manual' });
+  const cashierPost = (form: URLSearchParams, headers: Record<string, string> = BUYER) => fetch(`${app.baseUrl}/sandbox/h5pay`, { method: 'POST', headers, body: form, redirect: 'manual' });
 
   it('v2: an MWEB order answers a signed mweb_url; the cashier checks the Referer domain, pays, and returns to redirect_url', async () => {
     const fields = mweb();
@@ -68,10 +76,34 @@ describe('H5 payment (MWEB) in the sandbox, raw HTTP', () => {
 
     const q = new URL(r.fields.mweb_url).searchParams;
     const form = new URLSearchParams({ prepay_id: q.get('prepay_id')!, package: q.get('package')!, redirect_url: back, back: `${app.baseUrl}/shop/green-tea`, result: 'SUCCESS' });
-    const paid = await fetch(`${app.baseUrl}/sandbox/h5pay`, { method: 'POST', body: form, redirect: 'manual' });
+    const paid = await cashierPost(form);
     expect(paid.status).toBe(303);
     expect(paid.headers.get('location')).toBe(back);
     expect((await sandboxOrder(app.baseUrl, fields.out_trade_no))?.state).toBe('SUCCESS');
+  });
+
+  it('v2 and v3: the cashier opened from another IP than the order was placed for is refused with WeChat text; the same IP passes', async () => {
+    const fields = mweb();
+    const r = await wxPost(app.baseUrl, 'unifiedorder', fields);
+    const referer = `${app.baseUrl}/shop/green-tea`;
+    const other = await (await cashier(r.fields.mweb_url, { referer, 'x-forwarded-for': '198.51.100.9' })).text();
+    expect(other).toContain('data-code="IP"');
+    expect(other).toContain('网络环境未能通过安全验证，请稍后再试');
+    // The same network behind a proxy chain (first hop is the buyer), and an IPv4-mapped spelling, pass.
+    expect(await (await cashier(r.fields.mweb_url, { referer, 'x-forwarded-for': `${BUYER_IP}, 10.0.0.1` })).text()).toContain('data-testid="sandbox-h5pay"');
+    expect(await (await cashier(r.fields.mweb_url, { referer, 'x-forwarded-for': `::ffff:${BUYER_IP}` })).text()).toContain('data-testid="sandbox-h5pay"');
+    // No header: next start writes this request's socket (loopback), not the buyer's 203.0.113.7.
+    expect(await (await fetch(r.fields.mweb_url, { headers: { referer }, redirect: 'manual' })).text()).toContain('data-code="IP"');
+    // Paying from the other network is refused too, and changes nothing.
+    const q = new URL(r.fields.mweb_url).searchParams;
+    const form = new URLSearchParams({ prepay_id: q.get('prepay_id')!, package: q.get('package')!, back: referer, result: 'SUCCESS' });
+    expect(await (await cashierPost(form, { 'x-forwarded-for': '198.51.100.9' })).text()).toContain('网络环境未能通过安全验证，请稍后再试');
+    expect((await sandboxOrder(app.baseUrl, fields.out_trade_no))?.state).toBe('NOTPAY');
+    // v3 keeps payer_client_ip the same way.
+    const client = await sandboxV3Client(app.baseUrl);
+    const { h5_url } = await client.h5({ description: '沙箱H5商品', out_trade_no: outTradeNo('H3'), notify_url: 'http://127.0.0.1:9/notify', amount: { total: 1, currency: 'CNY' as const }, scene_info: { payer_client_ip: BUYER_IP, h5_info: { type: 'Wap' as const } } });
+    expect(await (await cashier(h5_url, { referer, 'x-forwarded-for': '198.51.100.9' })).text()).toContain('data-code="IP"');
+    expect(await (await cashier(h5_url, { referer })).text()).toContain('data-testid="sandbox-h5pay"');
   });
 
   it('v2: the paid trade is SUCCESS with trade_type MWEB; an identical re-submission of an unpaid one gets a fresh mweb_url', async () => {
@@ -81,11 +113,11 @@ describe('H5 payment (MWEB) in the sandbox, raw HTTP', () => {
     expect(again.fields.prepay_id).toBe(first.fields.prepay_id);
     expect(again.fields.mweb_url).not.toBe(first.fields.mweb_url);
     const q = new URL(first.fields.mweb_url).searchParams;
-    const cancel = await fetch(`${app.baseUrl}/sandbox/h5pay`, { method: 'POST', body: new URLSearchParams({ prepay_id: q.get('prepay_id')!, package: q.get('package')!, back: `${app.baseUrl}/shop/x`, result: 'CANCEL' }), redirect: 'manual' });
+    const cancel = await cashierPost(new URLSearchParams({ prepay_id: q.get('prepay_id')!, package: q.get('package')!, back: `${app.baseUrl}/shop/x`, result: 'CANCEL' }));
     // No redirect_url: back to the page that opened the cashier.
     expect(cancel.headers.get('location')).toBe(`${app.baseUrl}/shop/x`);
     expect((await sandboxOrder(app.baseUrl, fields.out_trade_no))?.state).toBe('NOTPAY');
-    const pay = await fetch(`${app.baseUrl}/sandbox/h5pay`, { method: 'POST', body: new URLSearchParams({ prepay_id: q.get('prepay_id')!, package: q.get('package')!, back: `${app.baseUrl}/shop/x`, result: 'SUCCESS' }), redirect: 'manual' });
+    const pay = await cashierPost(new URLSearchParams({ prepay_id: q.get('prepay_id')!, package: q.get('package')!, back: `${app.baseUrl}/shop/x`, result: 'SUCCESS' }));
     expect(pay.status).toBe(303);
     const paid = await waitFor(async () => {
       const o = await sandboxOrder(app.baseUrl, fields.out_trade_no);

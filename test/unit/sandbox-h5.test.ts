@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '@/lib/config';
 import { payModeFor } from '@/lib/checkout/buyer';
 import { mwebPayUrl } from '@/lib/checkout/payments';
-import { cashierRefusal, H5_ERRORS, hostAllowed, MWEB_URL_TTL_MS } from '@/lib/sandbox/h5';
+import { cashierClientIp, cashierRefusal, comparableIp, H5_ERRORS, hostAllowed, MWEB_URL_TTL_MS, sameClientIp } from '@/lib/sandbox/h5';
 import { parseMerchantInput } from '@/lib/sandbox/merchants';
 import { checkUnifiedOrder } from '@/lib/wechatpay/validate';
 
@@ -34,7 +34,39 @@ describe('the sandbox H5 cashier checks (lib/sandbox/h5.ts)', () => {
     expect(H5_ERRORS).toEqual({
       NO_REFERER: '商家参数格式有误，请联系商家解决', DOMAIN: '商家存在未配置的参数，请联系商家解决',
       EXPIRED: '支付请求已失效，请重新发起支付', IN_WECHAT: '请在微信外打开订单，进行支付',
+      IP: '网络环境未能通过安全验证，请稍后再试',
     });
+  });
+  // WeChat's H5 guide (常见错误): 网络环境未能通过安全验证，请稍后再试 when the IP opening the cashier is not the
+  // order's spbill_create_ip (payer_client_ip on v3); merchants meet it after sending their server's IP
+  // or when the phone switches networks (https://pay.weixin.qq.com/wiki/doc/api/H5.php?chapter=15_4).
+  it('refuses a cashier opened from another address than the order was placed for', () => {
+    const ip = { ...base, orderIp: '203.0.113.7' };
+    expect(cashierRefusal({ ...ip, clientIp: '198.51.100.9' }, ['shop.example.com'])).toBe('IP');
+    expect(cashierRefusal({ ...ip, clientIp: '203.0.113.7' }, ['shop.example.com'])).toBeNull();
+    expect(cashierRefusal({ ...ip, clientIp: '::ffff:203.0.113.7' }, ['shop.example.com'])).toBeNull();
+    // The earlier checks come first: an expired URL says so whatever the address.
+    expect(cashierRefusal({ ...ip, clientIp: '198.51.100.9', issuedAt: new Date(NOW - MWEB_URL_TTL_MS).toISOString() }, ['shop.example.com'])).toBe('EXPIRED');
+  });
+  it('compares addresses so the local flow passes: IPv4-mapped forms, ports, and loopback of either family', () => {
+    expect(comparableIp('::ffff:127.0.0.1')).toBe('loopback');
+    expect(comparableIp('::1')).toBe('loopback');
+    expect(comparableIp('0:0:0:0:0:0:0:1')).toBe('loopback');
+    expect(comparableIp('127.0.0.1')).toBe('loopback');
+    expect(comparableIp('[::1]:3000')).toBe('loopback');
+    expect(comparableIp('203.0.113.7:5555')).toBe('203.0.113.7');
+    expect(comparableIp('::ffff:203.0.113.7')).toBe('203.0.113.7');
+    expect(comparableIp('not an ip')).toBeNull();
+    expect(sameClientIp('127.0.0.1', '::1')).toBe(true);
+    expect(sameClientIp('127.0.0.1', '::ffff:127.0.0.1')).toBe(true);
+    expect(sameClientIp('127.0.0.1', '203.0.113.7')).toBe(false);
+    expect(sameClientIp('::ffff:10.0.0.1', '10.0.0.2')).toBe(false);
+    // Unknown on either side (a URL issued before the IP was kept, an unreadable header): not refused for it.
+    expect(sameClientIp(null, '203.0.113.7')).toBe(true);
+    expect(sameClientIp('203.0.113.7', null)).toBe(true);
+    // The first X-Forwarded-For hop is the buyer (next start writes the socket there when absent).
+    expect(cashierClientIp(new Headers({ 'x-forwarded-for': '198.51.100.9, 10.0.0.1' }))).toBe('198.51.100.9');
+    expect(cashierClientIp(new Headers())).toBeNull();
   });
   it('a merchant file entry takes h5_domains and h5_pay, and names a bad one', () => {
     const ok = parseMerchantInput({ mch_id: '1230000109', appid: 'wxd678efh567hg6787', api_key: '0123456789abcdef0123456789ABCDEF', h5_domains: ['Shop.Example.com'], h5_pay: false });

@@ -50,6 +50,8 @@ interface AttemptKey {
   tradeType: TradeType;
   openid: string | null;
   signType: string;
+  /** The buyer's IP now: an mweb_url is honoured only from the IP its order was placed for. */
+  clientIp?: string;
   now: number;
 }
 
@@ -69,7 +71,9 @@ export function findReusableAttempt(db: Kysely<Database>, k: AttemptKey) {
   else if (k.tradeType === 'NATIVE') q = q.where('code_url', 'is not', null);
   // MWEB: only while its mweb_url is fresh. A stale one is never re-sent (WeChat shows 支付请求已失效);
   // whether re-submitting its out_trade_no yields a fresh URL is not documented, so a fresh trade is placed.
-  else q = q.where('mweb_url', 'is not', null).where('mweb_url_at', '>', nowIso(k.now - MWEB_REUSE_MS));
+  // Only for the buyer IP it was placed for: WeChat's cashier refuses it from any other
+  // (网络环境未能通过安全验证，请稍后再试), so a buyer whose network changed gets a fresh trade.
+  else q = q.where('mweb_url', 'is not', null).where('mweb_url_at', '>', nowIso(k.now - MWEB_REUSE_MS)).where('client_ip', '=', k.clientIp ?? '');
   return q.orderBy('created_at', 'desc').executeTakeFirst();
 }
 

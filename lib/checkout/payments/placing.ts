@@ -52,6 +52,8 @@ export interface AttemptWanted {
   tradeType: TradeType;
   openid: string | null;
   signType: string;
+  /** The buyer's IP (spbill_create_ip): an MWEB attempt is reused only for the same one (attempts.ts). */
+  clientIp: string;
   now: number;
 }
 
@@ -90,7 +92,7 @@ export async function writeClaim(
   const attempt: PaymentAttempt = {
     out_trade_no: newOutTradeNo(now), order_id: o.orderId, trade_type: want.tradeType, amount_fen: o.amountFen, openid: want.openid,
     sign_type: want.signType, prepay_id: null, code_url: null, expires_at: nowIso(end),
-    status: 'failed', transaction_id: null, cash_fen: null, mweb_url: null, mweb_url_at: null, created_at: at, updated_at: at,
+    status: 'failed', transaction_id: null, cash_fen: null, mweb_url: null, mweb_url_at: null, client_ip: want.clientIp, created_at: at, updated_at: at,
   };
   await db.insertInto('payment_attempts').values(attempt).execute();
   return { kind: 'place', orderId: o.orderId, orderIsNew: o.orderIsNew, attempt };

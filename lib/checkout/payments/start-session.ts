@@ -36,7 +36,7 @@ async function decideAndPlace(input: StartSessionPaymentInput, now: number, trac
   if (input.mode === 'jsapi' && !input.openid) return { ok: false, code: 'OAUTH_REQUIRED', message: 'JSAPI needs the buyer openid' };
   const tradeType: TradeType = input.mode === 'jsapi' ? 'JSAPI' : input.mode === 'mweb' ? 'MWEB' : 'NATIVE';
   const config = getConfig();
-  const want: AttemptWanted = { tradeType, openid: input.openid ?? null, signType: attemptSignType(), now };
+  const want: AttemptWanted = { tradeType, openid: input.openid ?? null, signType: attemptSignType(), clientIp: input.clientIp, now };
   let description = '';
   let amountFen = 0;
 

@@ -94,7 +94,7 @@ async function decideAndPlace(input: StartPaymentInput, now: number, trace: Star
   const tradeType: TradeType = mode === 'jsapi' ? 'JSAPI' : mode === 'mweb' ? 'MWEB' : 'NATIVE';
   const amountFen = product.price_fen * quantity;
   const config = getConfig();
-  const want: AttemptWanted = { tradeType, openid: openid ?? null, signType: attemptSignType(), now };
+  const want: AttemptWanted = { tradeType, openid: openid ?? null, signType: attemptSignType(), clientIp: input.clientIp, now };
   // The order's name snapshot is the body: a re-submission of an unanswered attempt must send the very same one.
   let description = product.name;
 

@@ -62,11 +62,13 @@ async function validate(id: V3Identity, b: Obj, kind: V3OrderKind, now: number):
   return undefined;
 }
 
-async function placed(kind: V3OrderKind, o: SandboxOrder): Promise<V3Reply> {
+async function placed(kind: V3OrderKind, o: SandboxOrder, b: Obj): Promise<V3Reply> {
   if (kind === 'jsapi') return v3Json(200, { prepay_id: o.prepay_id });
   if (kind === 'native') return v3Json(200, { code_url: o.code_url });
-  // H5: a fresh h5_url on the sandbox's stand-in for WeChat's H5 cashier (../h5.ts), valid 5 minutes.
-  return v3Json(200, { h5_url: await issueMwebUrl(await sandboxDb(), o) });
+  // H5: a fresh h5_url on the sandbox's stand-in for WeChat's H5 cashier (../h5.ts), valid 5 minutes,
+  // for the payer_client_ip it was ordered for (the cashier compares the buyer's address with it).
+  const scene = b.scene_info as Obj;
+  return v3Json(200, { h5_url: await issueMwebUrl(await sandboxDb(), o, scene.payer_client_ip as string) });
 }
 
 /** POST /v3/pay/transactions/{jsapi,native,h5}: the same order table as v2's unifiedorder (sign_type RSA marks v3). */
@@ -85,10 +87,10 @@ export async function placeV3Order(id: V3Identity, kind: V3OrderKind, b: Obj): P
     // A failed trade is final: its out_trade_no cannot be ordered again, however identical the body.
     if (existing.state === 'PAYERROR') return v3Error(400, 'INVALID_REQUEST', '201 商户订单号重复');
     if (existing.params_json !== params) return v3Error(400, 'INVALID_REQUEST', '201 商户订单号重复');
-    if (existing.prepay_expires_at > nowIso(now)) return placed(kind, existing);
+    if (existing.prepay_expires_at > nowIso(now)) return placed(kind, existing, b);
     const fresh = { prepay_id: newPrepayId(now), code_url: kind === 'native' ? newCodeUrl() : null, prepay_expires_at: nowIso(now + PREPAY_TTL_MS), updated_at: nowIso(now) };
     await db.updateTable('sandbox_orders').set(fresh).where('mch_id', '=', existing.mch_id).where('out_trade_no', '=', otn).execute();
-    return placed(kind, { ...existing, ...fresh });
+    return placed(kind, { ...existing, ...fresh }, b);
   }
   const order: SandboxOrder = {
     out_trade_no: otn, mch_id: c.mchId, appid: b.appid as string, params_json: params, sign_type: 'RSA', trade_type: KINDS[kind],
@@ -103,10 +105,10 @@ export async function placeV3Order(id: V3Identity, kind: V3OrderKind, b: Obj): P
     await db.insertInto('sandbox_orders').values(order).execute();
   } catch {
     const again = await findOrder(db, c.mchId, { out_trade_no: otn });
-    if (again && again.params_json === params && again.state === 'NOTPAY') return placed(kind, again);
+    if (again && again.params_json === params && again.state === 'NOTPAY') return placed(kind, again, b);
     return v3Error(400, 'INVALID_REQUEST', '201 商户订单号重复');
   }
-  return placed(kind, order);
+  return placed(kind, order, b);
 }
 
 /** GET /v3/pay/transactions/out-trade-no/{out_trade_no}?mchid=...: any order of this merchant, whichever protocol placed it. */

@@ -12,7 +12,7 @@ const order = (o: Partial<Order> = {}): Order => ({
 const attempt = (a: Partial<PaymentAttempt> = {}): PaymentAttempt => ({
   out_trade_no: 'P1', order_id: 'o_abcdefghijkl', trade_type: 'NATIVE', amount_fen: 13600, openid: null, sign_type: 'MD5',
   prepay_id: 'wx1', code_url: 'weixin://wxpay/bizpayurl?pr=x', expires_at: '2026-11-22T12:14:00.000Z', status: 'open',
-  transaction_id: null, cash_fen: null, mweb_url: null, mweb_url_at: null, created_at: '2026-11-22T11:59:00.000Z', updated_at: '2026-11-22T11:59:00.000Z', ...a,
+  transaction_id: null, cash_fen: null, mweb_url: null, mweb_url_at: null, client_ip: null, created_at: '2026-11-22T11:59:00.000Z', updated_at: '2026-11-22T11:59:00.000Z', ...a,
 });
 
 describe('orderStatusJson', () => {

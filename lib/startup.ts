@@ -22,19 +22,17 @@ export async function boot(): Promise<void> {
   if (process.env.SANDBOX_ONLY === '1') return bootSandboxOnly(config);
   try {
     await getDbHandle();
+    // The sandbox's tables are ensured now, like the app's migrations, not on the notifier's first pass:
+    // that pass would otherwise be a write that can meet another process's lock (and block for the busy
+    // timeout) long after start, and retry every second until it gets through.
+    if (config.mode === 'sandbox') await (await import('./sandbox/db')).sandboxDb();
   } catch (e) {
     createLogger({ stderr: true }).fatal({ event: 'startup', outcome: 'refused', db: config.dbKind, err: e }, `Refusing to start: ${config.dbKind} database unavailable: ${(e as Error).message}`);
     process.exit(1);
   }
   const reconciler = await import('./checkout/reconciler');
   const webhooks = await import('./checkout/webhooks');
-  if (config.mode === 'sandbox') {
-    // The sandbox's tables are ensured now, like the app's migrations, not on the notifier's first pass:
-    // that pass would otherwise be a write that can meet another process's lock (and block for the busy
-    // timeout) long after start, and retry every second until it gets through.
-    await (await import('./sandbox/db')).sandboxDb();
-    await loadSandboxMerchants();
-  }
+  if (config.mode === 'sandbox') await loadSandboxMerchants();
   const sandbox = config.mode === 'sandbox' ? await import('./sandbox/notifier') : undefined;
   reconciler.startReconciler(config); // orderquery/closeorder/refundquery sweeps
   webhooks.startWebhookDeliverer(config); // signed webhook deliveries from the outbox

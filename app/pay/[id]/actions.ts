@@ -4,9 +4,9 @@ import { redirect } from 'next/navigation';
 import { z } from 'zod';
 import { checkoutCopy } from '@/app/_components/checkout-copy';
 import { clientAddress } from '@/app/_http/peer-address';
-import { buyerIp, detectClient, payModeFor } from '@/lib/checkout/buyer';
+import { buyerIp, detectClient } from '@/lib/checkout/buyer';
 import { ORDER_ID_RE } from '@/lib/checkout/kernel';
-import { mwebOffered, startSessionPayment as startSessionPaymentFor, type StartPaymentResult } from '@/lib/checkout/payments';
+import { payModeNow, startSessionPayment as startSessionPaymentFor, type StartPaymentResult } from '@/lib/checkout/payments';
 import { pickLocale } from '@/lib/i18n';
 import { log } from '@/lib/log';
 import { getSession } from '@/lib/session';
@@ -30,7 +30,7 @@ export async function startSessionPayment(raw: unknown): Promise<StartPaymentRes
       orderId: parsed.data.sessionId,
       openid: session.openid,
       // H5 payment for a phone browser outside WeChat, unless WECHATPAY_MWEB or a remembered NO_AUTH says no.
-      mode: payModeFor(kind, kind === 'mobile' && (await mwebOffered())),
+      mode: await payModeNow(kind),
       clientIp: buyerIp(clientAddress(h)),
     });
     if (r.ok) return r;

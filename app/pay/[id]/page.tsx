@@ -2,8 +2,8 @@ import { cookies, headers } from 'next/headers';
 import { notFound, redirect } from 'next/navigation';
 import { checkoutCopy } from '@/app/_components/checkout-copy';
 import { PayPanel } from '@/app/_components/pay-panel';
-import { detectClient, payModeFor } from '@/lib/checkout/buyer';
-import { confirmPendingOrder, mwebOffered } from '@/lib/checkout/payments';
+import { detectClient } from '@/lib/checkout/buyer';
+import { confirmPendingOrder, payModeNow } from '@/lib/checkout/payments';
 import { buyerSession, successRedirectUrl } from '@/lib/checkout/sessions';
 import { getConfig } from '@/lib/config';
 import { pickLocale } from '@/lib/i18n';
@@ -47,7 +47,7 @@ export default async function PayPage(props: { params: Promise<{ id: string }>; 
   const success = successRedirectUrl(s);
   if (PAID.has(s.status) && success) redirect(success);
   const kind = detectClient(h.get('user-agent'), jar.get('sandbox_wechat_browser')?.value);
-  const mode = payModeFor(kind, kind === 'mobile' && (await mwebOffered()));
+  const mode = await payModeNow(kind);
   if (s.status === 'open' && mode === 'jsapi' && !session.openid && sp.from !== 'pay') {
     redirect(`/api/wechat/oauth/start?returnTo=${encodeURIComponent(`/pay/${s.id}`)}`);
   }

@@ -5,9 +5,9 @@ import { redirect } from 'next/navigation';
 import { z } from 'zod';
 import { checkoutCopy } from '@/app/_components/checkout-copy';
 import { clientAddress } from '@/app/_http/peer-address';
-import { buyerIp, detectClient, ensureBuyerId, payModeFor } from '@/lib/checkout/buyer';
+import { buyerIp, detectClient, ensureBuyerId } from '@/lib/checkout/buyer';
 import { ORDER_ID_RE, SKU_RE } from '@/lib/checkout/kernel';
-import { MAX_QUANTITY, mwebOffered, startPayment as startPaymentFor, type StartPaymentResult } from '@/lib/checkout/payments';
+import { MAX_QUANTITY, payModeNow, startPayment as startPaymentFor, type StartPaymentResult } from '@/lib/checkout/payments';
 import { pickLocale } from '@/lib/i18n';
 import { getSession } from '@/lib/session';
 
@@ -38,7 +38,7 @@ export async function startPayment(raw: unknown): Promise<StartPaymentResult> {
       buyerId,
       openid: session.openid,
       // H5 payment for a phone browser outside WeChat, unless WECHATPAY_MWEB or a remembered NO_AUTH says no.
-      mode: payModeFor(kind, kind === 'mobile' && (await mwebOffered())),
+      mode: await payModeNow(kind),
       clientIp: buyerIp(clientAddress(h)),
     });
     if (r.ok) return r;

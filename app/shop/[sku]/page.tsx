@@ -1,9 +1,9 @@
 import { cookies, headers } from 'next/headers';
 import { notFound, redirect } from 'next/navigation';
 import { checkoutCopy } from '@/app/_components/checkout-copy';
-import { detectClient, payModeFor } from '@/lib/checkout/buyer';
+import { detectClient } from '@/lib/checkout/buyer';
 import { getActiveProduct } from '@/lib/checkout/catalog';
-import { mwebOffered } from '@/lib/checkout/payments';
+import { payModeNow } from '@/lib/checkout/payments';
 import { getConfig } from '@/lib/config';
 import { pickLocale } from '@/lib/i18n';
 import { formatYuan } from '@/lib/money';
@@ -27,7 +27,7 @@ export default async function ShopPage({ params }: { params: Promise<{ sku: stri
   const c = checkoutCopy(pickLocale(h.get('accept-language')));
   const kind = detectClient(h.get('user-agent'), jar.get('sandbox_wechat_browser')?.value);
   // A phone browser outside WeChat pays in WeChat's H5 cashier (MWEB) unless the merchant may not.
-  const mode = payModeFor(kind, kind === 'mobile' && (await mwebOffered()));
+  const mode = await payModeNow(kind);
   if (mode === 'jsapi' && !session.openid) {
     redirect(`/api/wechat/oauth/start?returnTo=${encodeURIComponent(`/shop/${product.sku}`)}`);
   }

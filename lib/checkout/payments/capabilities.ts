@@ -1,6 +1,7 @@
 import { getConfig } from '../../config';
 import { getDb, nowIso } from '../../db';
 import { log } from '../../log';
+import { type ClientKind, type PayMode, payModeFor } from '../buyer';
 
 /*
  * Whether H5 payment (MWEB) is offered to phone browsers outside WeChat. WECHATPAY_MWEB=off never,
@@ -20,6 +21,11 @@ export async function mwebOffered(now: number = Date.now()): Promise<boolean> {
   const c = getConfig();
   if (c.mweb !== 'auto') return c.mweb === 'on';
   return (await mwebRefusedAt(now)) === null;
+}
+
+/** How a buyer of `kind` pays now: payModeFor, asking whether H5 is offered only for a phone browser. */
+export async function payModeNow(kind: ClientKind): Promise<PayMode> {
+  return payModeFor(kind, kind === 'mobile' && (await mwebOffered()));
 }
 
 /** When WeChat last refused this merchant H5 payment (NO_AUTH) within MWEB_REFUSAL_TTL_MS, else null. */

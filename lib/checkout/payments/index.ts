@@ -8,7 +8,7 @@ export { startSessionPayment, type StartSessionPaymentInput } from './start-sess
 export { MIN_ATTEMPT_WINDOW_MS, mwebPayUrl } from './placing';
 export { shopReturnUrl } from './start';
 export { sessionReturnUrl } from './start-session';
-export { MWEB_REFUSAL_TTL_MS, mwebOffered, mwebRefusedAt } from './capabilities';
+export { MWEB_REFUSAL_TTL_MS, mwebOffered, mwebRefusedAt, payModeNow } from './capabilities';
 export { applyPayment, DUPLICATE_REFUND_REASON, type PaymentInput, type PaymentOutcome, type PaymentSource } from './apply';
 export {
   closeAttempt, closeOrderIfUnpaid, closeUnpaidOrder, confirmAttempt, confirmPendingOrder, syncOrder,

@@ -2,7 +2,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DbHandle, openDb } from '@/lib/db';
 import { axeViolations, describeViolations } from '../helpers/axe';
-import { desktopContext, launchBrowser, wechatContext } from '../helpers/browser';
+import { desktopContext, launchBrowser, phoneContext, wechatContext } from '../helpers/browser';
 import { placeSandboxAttempt, sandboxPay, waitFor } from '../helpers/orders';
 import { clearFaults, SBX, setFaults } from '../helpers/sandbox';
 import { type AppServer, startApp } from '../helpers/server';
@@ -14,9 +14,6 @@ import { merchantCookie } from '../helpers/webhook-receiver';
  * (QR, notices, paid), the merchant's pages with data in them, the sandbox. A violation fails the test
  * and names the rule, the element and why.
  */
-const IPHONE_UA =
-  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
-
 describe('WCAG 2 AA on every page (axe-core in Chromium)', () => {
   let app: AppServer;
   let browser: Browser;
@@ -131,7 +128,7 @@ describe('WCAG 2 AA on every page (axe-core in Chromium)', () => {
     await expectClean(await visit(wx, `/sandbox/open/connect/oauth2/authorize?${q}#wechat_redirect`, '[data-testid="sandbox-consent"]'), 'OAuth consent');
     await wx.close();
     // A phone browser outside WeChat pays by H5: the shop sends it to the cashier (with a Referer).
-    const phone = await browser.newContext({ userAgent: IPHONE_UA, viewport: { width: 390, height: 844 }, locale: 'zh-CN' });
+    const phone = await phoneContext(browser);
     const shop = await visit(phone, '/shop/green-tea', '[data-testid="pay-panel"][data-ready="1"]');
     await shop.getByTestId('pay-button').click();
     await shop.getByTestId('sandbox-h5pay').waitFor();

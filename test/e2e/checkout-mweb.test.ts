@@ -1,7 +1,7 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDb, type DbHandle } from '@/lib/db';
-import { launchBrowser, screenshotPath } from '../helpers/browser';
+import { launchBrowser, phoneContext, screenshotPath } from '../helpers/browser';
 import { clearFaults, sandboxOrders, sandboxPay, setFaults } from '../helpers/sandbox';
 import { type AppServer, startApp } from '../helpers/server';
 import { merchantCookie } from '../helpers/webhook-receiver';
@@ -15,11 +15,6 @@ import { merchantCookie } from '../helpers/webhook-receiver';
  * domain; unsigned return_code=FAIL 商户号该产品权限未开通 (the sandbox default, as live) / 403 NO_AUTH for a merchant without H5 permission; "redirect_url地址不能
  * 自动执行查单操作，应让用户去点击按钮触发查单操作": the return page offers check again and pay again).
  */
-const IPHONE_UA =
-  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
-
-const phone = (browser: Browser): Promise<BrowserContext> =>
-  browser.newContext({ userAgent: IPHONE_UA, viewport: { width: 390, height: 844 }, locale: 'zh-CN' });
 
 async function openReady(page: Page, url: string) {
   await page.goto(url);
@@ -45,7 +40,7 @@ describe.each(['v2', 'v3'] as const)('phone browser outside WeChat pays by H5 (M
   });
 
   it('shop link: pay → the H5 cashier → pay → back at the order page, paid once the server says so', async () => {
-    const ctx = await phone(browser);
+    const ctx = await phoneContext(browser);
     const page = await ctx.newPage();
     await openReady(page, `${app.baseUrl}/shop/green-tea`);
     expect(await page.getByTestId('pay-panel').getAttribute('data-mode')).toBe('mweb');
@@ -68,7 +63,7 @@ describe.each(['v2', 'v3'] as const)('phone browser outside WeChat pays by H5 (M
   });
 
   it('cancel: the return page checks, says not paid, and pays again from there', async () => {
-    const ctx = await phone(browser);
+    const ctx = await phoneContext(browser);
     const page = await ctx.newPage();
     await openReady(page, `${app.baseUrl}/shop/coffee-beans`);
     await page.getByTestId('pay-button').click();
@@ -88,20 +83,29 @@ describe.each(['v2', 'v3'] as const)('phone browser outside WeChat pays by H5 (M
     await ctx.close();
   });
 
-  it('"I have paid, check again" asks WeChat (orderquery): a payment whose notify never came still shows paid', async () => {
-    // Scripts off: nothing polls, so only the buyer's "check again" (a link that makes the server check
-    // before rendering) can find the payment. WeChat's H5 guide: the return proves nothing, "应让用户去点击
-    // 按钮触发查单操作" (https://pay.weixin.qq.com/wiki/doc/api/H5.php?chapter=15_4).
-    const ctx = await browser.newContext({ userAgent: IPHONE_UA, viewport: { width: 390, height: 844 }, locale: 'zh-CN', javaScriptEnabled: false });
+  /**
+   * A phone buyer with scripts off taps pay on /shop/{sku}, reaches WeChat's cashier, goes back without
+   * paying and taps "I have paid, check again" (the server checks, then offers pay again): the page
+   * then shows not paid, and stays as rendered (nothing polls).
+   */
+  async function notPaidWithoutScripts(sku: string) {
+    const ctx = await phoneContext(browser, { javaScriptEnabled: false });
     const page = await ctx.newPage();
-    await page.goto(`${app.baseUrl}/shop/coffee-beans`);
+    await page.goto(`${app.baseUrl}/shop/${sku}`);
     await page.getByTestId('pay-button').click();
     await page.waitForURL(/\/sandbox\/h5pay\?/);
     const cashier = new URL(page.url());
     const back = new URL(cashier.searchParams.get('redirect_url')!);
-    const orderId = back.pathname.split('/').pop()!;
     await page.goto(`${back.href}&check=1`);
     await page.getByTestId('h5-not-paid').waitFor();
+    return { ctx, page, cashier, back, orderId: back.pathname.split('/').pop()! };
+  }
+
+  it('"I have paid, check again" asks WeChat (orderquery): a payment whose notify never came still shows paid', async () => {
+    // Scripts off: nothing polls, so only the buyer's "check again" (a link that makes the server check
+    // before rendering) can find the payment. WeChat's H5 guide: the return proves nothing, "应让用户去点击
+    // 按钮触发查单操作" (https://pay.weixin.qq.com/wiki/doc/api/H5.php?chapter=15_4).
+    const { ctx, page, cashier, back, orderId } = await notPaidWithoutScripts('coffee-beans');
     // Paid at WeChat, and its notify dropped (the sandbox's DROP_NOTIFY fault): the app can only learn it by asking.
     await setFaults(app.baseUrl, { fault: 'DROP_NOTIFY', count: 1 });
     try {
@@ -127,17 +131,7 @@ describe.each(['v2', 'v3'] as const)('phone browser outside WeChat pays by H5 (M
 
   it('pay again on an order paid meanwhile: back at its order page, paid, with no new order or trade', async () => {
     // Scripts off, so the not-paid page stays as rendered while the trade is paid behind it (nothing polls).
-    const ctx = await browser.newContext({ userAgent: IPHONE_UA, viewport: { width: 390, height: 844 }, locale: 'zh-CN', javaScriptEnabled: false });
-    const page = await ctx.newPage();
-    await page.goto(`${app.baseUrl}/shop/green-tea`);
-    await page.getByTestId('pay-button').click();
-    await page.waitForURL(/\/sandbox\/h5pay\?/);
-    const cashier = new URL(page.url());
-    const back = new URL(cashier.searchParams.get('redirect_url')!);
-    const orderId = back.pathname.split('/').pop()!;
-    // "I have paid, check again" without scripts: the server checks, then offers pay again.
-    await page.goto(`${back.href}&check=1`);
-    await page.getByTestId('h5-not-paid').waitFor();
+    const { ctx, page, cashier, back, orderId } = await notPaidWithoutScripts('green-tea');
     // The buyer pays that trade in WeChat anyway (say from another tab); the notify marks the order paid.
     expect((await sandboxPay(app.baseUrl, { prepay_id: cashier.searchParams.get('prepay_id')! })).status).toBe(200);
     await expect.poll(async () => (await db.db.selectFrom('orders').select('status').where('id', '=', orderId).executeTakeFirst())?.status, { timeout: 20_000 }).toBe('paid');
@@ -155,7 +149,7 @@ describe.each(['v2', 'v3'] as const)('phone browser outside WeChat pays by H5 (M
   });
 
   it('a page on a domain that is not the H5 domain is refused by the cashier with WeChat text', async () => {
-    const ctx = await phone(browser);
+    const ctx = await phoneContext(browser);
     const page = await ctx.newPage();
     // 127.0.0.1 is the same app, but not its registered H5 domain (localhost).
     await openReady(page, `${app.baseUrl.replace('localhost', '127.0.0.1')}/shop/green-tea`);
@@ -173,7 +167,7 @@ describe.each(['v2', 'v3'] as const)('phone browser outside WeChat pays by H5 (M
       body: JSON.stringify({ amount_fen: 2300, description: 'H5 会话', merchant_reference: `mweb-${version}-${Date.now()}` }),
     });
     const session = (await created.json()) as { id: string; url: string };
-    const ctx = await phone(browser);
+    const ctx = await phoneContext(browser);
     const page = await ctx.newPage();
     await openReady(page, session.url);
     expect(await page.getByTestId('pay-panel').getAttribute('data-mode')).toBe('mweb');
@@ -197,7 +191,7 @@ describe.each(['v2', 'v3'] as const)('phone browser outside WeChat pays by H5 (M
   it('a merchant without H5 permission: the tap that hits NO_AUTH gets open-in-WeChat and the QR; later pages start there', async () => {
     const off = await fetch(`${app.baseUrl}/sandbox/sim/h5`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ h5_pay: false }) });
     expect(off.ok).toBe(true);
-    const ctx = await phone(browser);
+    const ctx = await phoneContext(browser);
     const page = await ctx.newPage();
     await openReady(page, `${app.baseUrl}/shop/green-tea`);
     expect(await page.getByTestId('pay-panel').getAttribute('data-mode')).toBe('mweb');

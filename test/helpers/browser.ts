@@ -15,6 +15,10 @@ export const DESKTOP_UA =
 export const PHONE_UA =
   'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36';
 
+/** A phone browser outside WeChat (iPhone Safari): H5 payment (MWEB) when the merchant may. */
+export const IPHONE_SAFARI_UA =
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
+
 /** Debian's chromium through playwright-core; launch() makes its own fresh profile. */
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
@@ -22,6 +26,11 @@ export function launchBrowser(): Promise<Browser> {
 
 export function wechatContext(browser: Browser): Promise<BrowserContext> {
   return browser.newContext({ userAgent: WECHAT_UA, viewport: { width: 390, height: 844 }, locale: 'zh-CN' });
+}
+
+/** An iPhone's Safari outside WeChat; `javaScriptEnabled: false` for a buyer with scripts off. */
+export function phoneContext(browser: Browser, opts: { javaScriptEnabled?: boolean } = {}): Promise<BrowserContext> {
+  return browser.newContext({ userAgent: IPHONE_SAFARI_UA, viewport: { width: 390, height: 844 }, locale: 'zh-CN', ...opts });
 }
 
 export function desktopContext(browser: Browser, locale = 'zh-CN'): Promise<BrowserContext> {

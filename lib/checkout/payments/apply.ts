@@ -5,6 +5,7 @@ import { metrics } from '../../metrics';
 import { type DbOrTrx, recordEvent, writeTransaction } from '../kernel';
 import { refundsUnavailable, reserveRefund } from '../refunds';
 import { emitSessionEvent } from '../webhooks';
+import { knownPaidAttempt, rememberPaidAttempt } from './paid-attempts';
 
 /** Who learned that money moved: WeChat's notify, an orderquery, or a merchant's sync. */
 export type PaymentSource = 'notify' | 'query' | 'merchant';
@@ -111,7 +112,8 @@ export async function applyPayment(input: PaymentInput): Promise<PaymentOutcome>
 async function applyPaymentTx(input: PaymentInput): Promise<PaymentOutcome> {
   const source = EVENT_SOURCE[input.source];
   const db = await getDb();
-  const attempt = await db.selectFrom('payment_attempts').selectAll().where('out_trade_no', '=', input.outTradeNo).executeTakeFirst();
+  const attempt = knownPaidAttempt(db, input.outTradeNo)
+    ?? await db.selectFrom('payment_attempts').selectAll().where('out_trade_no', '=', input.outTradeNo).executeTakeFirst();
   const refused = refusalOf(attempt, input);
   if (refused || !attempt) {
     const { code, text, orderId } = refused!;
@@ -119,15 +121,23 @@ async function applyPaymentTx(input: PaymentInput): Promise<PaymentOutcome> {
     await recordEvent(db, { orderId, outTradeNo: input.outTradeNo, source, outcome: 'rejected', detail, raw: input.raw });
     return { outcome: 'rejected', orderId, code, detail };
   }
-  if (attempt.status === 'paid') return recordRepeat(db, attempt, input);
-  return writeTransaction(async (trx): Promise<PaymentOutcome> => {
-    const now = nowIso();
+  if (attempt.status === 'paid') {
+    rememberPaidAttempt(db, attempt);
+    return recordRepeat(db, attempt, input);
+  }
+  // The attempt as this payment leaves it (the update below sets exactly these columns), remembered
+  // once its transaction has committed.
+  const paid: PaymentAttempt = {
+    ...attempt, status: 'paid', transaction_id: input.transactionId, openid: attempt.openid ?? input.openid ?? null, cash_fen: input.cashFee ?? null, updated_at: nowIso(),
+  };
+  const r = await writeTransaction(async (trx): Promise<PaymentOutcome> => {
+    const now = paid.updated_at;
     const paidAt = input.paidAt ?? now;
     const orderId = attempt.order_id;
 
     const a = await trx
       .updateTable('payment_attempts')
-      .set({ status: 'paid', transaction_id: input.transactionId, openid: attempt.openid ?? input.openid ?? null, cash_fen: input.cashFee ?? null, updated_at: now })
+      .set({ status: 'paid', transaction_id: paid.transaction_id, openid: paid.openid, cash_fen: paid.cash_fen, updated_at: now })
       .where('out_trade_no', '=', input.outTradeNo)
       .where('status', '!=', 'paid')
       .executeTakeFirst();
@@ -181,4 +191,6 @@ async function applyPaymentTx(input: PaymentInput): Promise<PaymentOutcome> {
     await emitSessionEvent(trx, 'payment.duplicate', orderId);
     return { outcome: 'duplicate_payment', orderId, detail, refund: reserved.ok ? reserved.refund : null };
   });
+  if (r.outcome === 'applied' || r.outcome === 'duplicate_payment') rememberPaidAttempt(db, paid);
+  return r;
 }

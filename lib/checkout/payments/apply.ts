@@ -1,8 +1,9 @@
 import { getDb, nowIso } from '../../db';
-import type { PaymentAttempt, Refund } from '../../db/schema';
+import type { Kysely } from 'kysely';
+import type { Database, PaymentAttempt, Refund } from '../../db/schema';
 import { log } from '../../log';
 import { metrics } from '../../metrics';
-import { type DbOrTrx, recordEvent, writeTransaction } from '../kernel';
+import { appendEvent, type DbOrTrx, recordEvent, writeTransaction } from '../kernel';
 import { refundsUnavailable, reserveRefund } from '../refunds';
 import { emitSessionEvent } from '../webhooks';
 import { knownPaidAttempt, rememberPaidAttempt } from './paid-attempts';
@@ -69,10 +70,14 @@ function refusalOf(attempt: PaymentAttempt | undefined, input: PaymentInput): { 
   return null;
 }
 
-/** The audit row of a repeat: the attempt was already paid, nothing changed. */
-async function recordRepeat(db: DbOrTrx, attempt: PaymentAttempt, input: PaymentInput): Promise<PaymentOutcome> {
+/**
+ * The audit row of a repeat: the attempt was already paid, nothing changed. Written in `trx` when the
+ * repeat was found inside a transaction, else appended (batched with the repeats around it).
+ */
+async function recordRepeat(db: Kysely<Database>, attempt: PaymentAttempt, input: PaymentInput, trx?: DbOrTrx): Promise<PaymentOutcome> {
   const detail = `attempt ${input.outTradeNo} already paid (transaction ${attempt.transaction_id ?? input.transactionId}): nothing changed`;
-  await recordEvent(db, { orderId: attempt.order_id, outTradeNo: input.outTradeNo, source: EVENT_SOURCE[input.source], outcome: 'duplicate', detail, raw: input.raw });
+  const e = { orderId: attempt.order_id, outTradeNo: input.outTradeNo, source: EVENT_SOURCE[input.source], outcome: 'duplicate' as const, detail, raw: input.raw };
+  await (trx ? recordEvent(trx, e) : appendEvent(db, e));
   return { outcome: 'duplicate', orderId: attempt.order_id, detail };
 }
 
@@ -118,7 +123,7 @@ async function applyPaymentTx(input: PaymentInput): Promise<PaymentOutcome> {
   if (refused || !attempt) {
     const { code, text, orderId } = refused!;
     const detail = `${code}: ${text}`;
-    await recordEvent(db, { orderId, outTradeNo: input.outTradeNo, source, outcome: 'rejected', detail, raw: input.raw });
+    await appendEvent(db, { orderId, outTradeNo: input.outTradeNo, source, outcome: 'rejected', detail, raw: input.raw });
     return { outcome: 'rejected', orderId, code, detail };
   }
   if (attempt.status === 'paid') {
@@ -144,7 +149,7 @@ async function applyPaymentTx(input: PaymentInput): Promise<PaymentOutcome> {
     // A copy that raced this one since the read applied first.
     if (Number(a.numUpdatedRows) === 0) {
       const paid = await trx.selectFrom('payment_attempts').selectAll().where('out_trade_no', '=', input.outTradeNo).executeTakeFirstOrThrow();
-      return recordRepeat(trx, paid, input);
+      return recordRepeat(db, paid, input, trx);
     }
 
     const order = await trx

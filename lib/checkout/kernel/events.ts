@@ -27,8 +27,8 @@ export function capRaw(raw: string | null | undefined): string | null {
   return `${raw.slice(0, RAW_CAP)}\n[... ${raw.length - RAW_CAP} more characters cut]`;
 }
 
-/** The payment_events row of `e`, with a fresh id. */
-function eventRow(e: EventInput) {
+/** The payment_events row of `e`, with a fresh id and the time now (for a caller that writes it in a statement of its own). */
+export function eventRow(e: EventInput) {
   return {
     id: newId('ev'),
     order_id: e.orderId ?? null,

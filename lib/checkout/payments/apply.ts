@@ -1,4 +1,4 @@
-import { getDb, nowIso } from '../../db';
+import { getDbHandle, nowIso } from '../../db';
 import type { Kysely } from 'kysely';
 import type { Database, PaymentAttempt, Refund } from '../../db/schema';
 import { log } from '../../log';
@@ -6,6 +6,7 @@ import { metrics } from '../../metrics';
 import { appendEvent, type DbOrTrx, recordEvent, writeTransaction } from '../kernel';
 import { refundsUnavailable, reserveRefund } from '../refunds';
 import { emitSessionEvent } from '../webhooks';
+import { applyShortPg } from './apply-pg';
 import { knownPaidAttempt, rememberPaidAttempt } from './paid-attempts';
 
 /** Who learned that money moved: WeChat's notify, an orderquery, or a merchant's sync. */
@@ -48,26 +49,43 @@ export const DUPLICATE_REFUND_REASON = '重复支付自动退款 duplicate payme
 /** Event `source` column for each payment source. */
 const EVENT_SOURCE = { notify: 'notify', query: 'query', merchant: 'merchant' } as const;
 
+type Refusal = { code: string; text: string; orderId: string | null };
+
 /** Why a payment result must not be applied to `attempt` (checked before anything changes), or null. */
-function refusalOf(attempt: PaymentAttempt | undefined, input: PaymentInput): { code: string; text: string; orderId: string | null } | null {
+function refusalOf(attempt: PaymentAttempt | undefined, input: PaymentInput): Refusal | null {
   if (!attempt) return { code: 'UNKNOWN_OUT_TRADE_NO', text: `no payment attempt ${input.outTradeNo}`, orderId: null };
+  return resultRefusal(input, attempt);
+}
+
+/**
+ * What is wrong with the payment result itself, in the order it is checked; with `attempt`, whether
+ * its amount is the attempt's (without, the caller leaves that to its statement's condition).
+ */
+function resultRefusal(input: PaymentInput, attempt?: PaymentAttempt): Refusal | null {
+  const orderId = attempt?.order_id ?? null;
   // Amounts are fen only in CNY: a total_fee in another currency that happens to equal amount_fen is
   // not our price, so the currency is checked before the amount (absent means CNY, WeChat's default).
   for (const [name, value] of [['fee_type', input.feeType], ['cash_fee_type', input.cashFeeType]] as const) {
     if (value !== undefined && value !== 'CNY') {
-      return { code: 'NOT_CNY', text: `${name}=${value}: this shop charges CNY only, so the payment is not applied`, orderId: attempt.order_id };
+      return { code: 'NOT_CNY', text: `${name}=${value}: this shop charges CNY only, so the payment is not applied`, orderId };
     }
   }
-  if (!Number.isSafeInteger(input.totalFee) || input.totalFee !== attempt.amount_fen) {
-    return { code: 'AMOUNT_MISMATCH', text: `total_fee ${input.totalFee} differs from the attempt's ${attempt.amount_fen} fen`, orderId: attempt.order_id };
+  if (!Number.isSafeInteger(input.totalFee) || (attempt && input.totalFee !== attempt.amount_fen)) {
+    return { code: 'AMOUNT_MISMATCH', text: `total_fee ${input.totalFee} differs from the attempt's ${attempt?.amount_fen} fen`, orderId };
   }
   // A coupon lowers what the buyer paid, never the price: the check above is on total_fee, and
   // cash_fee only has to make sense beside it (0 when a coupon paid everything, at most total_fee).
   if (input.cashFee !== undefined && !(Number.isSafeInteger(input.cashFee) && input.cashFee >= 0 && input.cashFee <= input.totalFee)) {
-    return { code: 'CASH_FEE_INVALID', text: `cash_fee ${input.cashFee} is not an amount between 0 and total_fee ${input.totalFee} fen`, orderId: attempt.order_id };
+    return { code: 'CASH_FEE_INVALID', text: `cash_fee ${input.cashFee} is not an amount between 0 and total_fee ${input.totalFee} fen`, orderId };
   }
-  if (!input.transactionId) return { code: 'NO_TRANSACTION_ID', text: 'payment without transaction_id', orderId: attempt.order_id };
+  if (!input.transactionId) return { code: 'NO_TRANSACTION_ID', text: 'payment without transaction_id', orderId };
   return null;
+}
+
+/** The audit text of a payment applied to its order. */
+function appliedDetail(input: PaymentInput): string {
+  const coupon = input.cashFee !== undefined && input.cashFee < input.totalFee ? `, buyer paid ${input.cashFee} fen and a coupon ${input.totalFee - input.cashFee}` : '';
+  return `paid: attempt ${input.outTradeNo}, transaction ${input.transactionId}, ${input.totalFee} fen${coupon} (via ${input.source})`;
 }
 
 /**
@@ -91,6 +109,9 @@ async function recordRepeat(db: Kysely<Database>, attempt: PaymentAttempt, input
  * changes once it exists, and `paid` is its last state. So a refused result, and a repeat of a payment
  * already applied (WeChat resends a notify until it reads SUCCESS), are settled with that read and one
  * insert of their audit row, no transaction; only a payment that may still apply takes the write path.
+ * A repeat of an attempt this process already knows paid is not even read (./paid-attempts.ts). On
+ * PostgreSQL the common case goes first: a short transaction that applies without the read, or rolls
+ * back and leaves the payment to this path (./apply-pg.ts).
  *
  * A closed attempt or order may still become paid: the payment is WeChat's word that money moved, and a
  * close can lose a race with the buyer's payment. The refund for a duplicate payment is only reserved
@@ -116,8 +137,14 @@ export async function applyPayment(input: PaymentInput): Promise<PaymentOutcome>
 
 async function applyPaymentTx(input: PaymentInput): Promise<PaymentOutcome> {
   const source = EVENT_SOURCE[input.source];
-  const db = await getDb();
-  const attempt = knownPaidAttempt(db, input.outTradeNo)
+  const { db, kind } = await getDbHandle();
+  const known = knownPaidAttempt(db, input.outTradeNo);
+  if (!known && kind === 'postgres' && !resultRefusal(input)) {
+    const detail = appliedDetail(input);
+    const orderId = await applyShortPg(input, detail, source);
+    if (orderId) return { outcome: 'applied', orderId, detail };
+  }
+  const attempt = known
     ?? await db.selectFrom('payment_attempts').selectAll().where('out_trade_no', '=', input.outTradeNo).executeTakeFirst();
   const refused = refusalOf(attempt, input);
   if (refused || !attempt) {
@@ -166,8 +193,7 @@ async function applyPaymentTx(input: PaymentInput): Promise<PaymentOutcome> {
       .returningAll()
       .executeTakeFirst();
     if (order) {
-      const coupon = input.cashFee !== undefined && input.cashFee < input.totalFee ? `, buyer paid ${input.cashFee} fen and a coupon ${input.totalFee - input.cashFee}` : '';
-      const detail = `paid: attempt ${input.outTradeNo}, transaction ${input.transactionId}, ${input.totalFee} fen${coupon} (via ${input.source})`;
+      const detail = appliedDetail(input);
       await recordEvent(trx, { orderId, outTradeNo: input.outTradeNo, source, outcome: 'applied', detail, raw: input.raw });
       // The order as this change left it (RETURNING): the event carries it without reading it again.
       await emitSessionEvent(trx, 'checkout.session.paid', order);

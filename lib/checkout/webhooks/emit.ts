@@ -1,4 +1,5 @@
-import { nowIso } from '../../db';
+import type { QueryCreator } from 'kysely';
+import { type Database, type DbKind, nowIso } from '../../db';
 import { type DbOrTrx, newId } from '../kernel';
 import { isWebhookEventType, type WebhookEventType } from './types';
 import { noteEmitted } from './wake';
@@ -33,10 +34,11 @@ function subscribed(eventsJson: string, type: WebhookEventType): boolean {
  * other instances find the deliveries on their next poll.
  *
  * The body is fixed here, once: `{id, type, created_at, data: {object}}`, and every delivery and
- * Resend of the event sends these exact bytes. Bad input (an unknown type, an object that is not a
+ * Resend of the event sends these exact bytes. `engine` 'postgres' (inside a PostgreSQL transaction)
+ * writes the event and reads the endpoints in one statement; without it, two, on either engine. Bad input (an unknown type, an object that is not a
  * plain JSON object) throws naming the field, before anything is written.
  */
-export async function emitEvent(db: DbOrTrx, e: EmitInput): Promise<string> {
+export async function emitEvent(db: DbOrTrx, e: EmitInput, engine?: DbKind): Promise<string> {
   if (!isWebhookEventType(e?.type)) throw new Error(`emitEvent: type must be one of the webhook event types, got ${JSON.stringify(e?.type)}`);
   const object = e.data?.object;
   if (object === null || typeof object !== 'object' || Array.isArray(object)) throw new Error('emitEvent: data.object must be a JSON object');
@@ -46,8 +48,19 @@ export async function emitEvent(db: DbOrTrx, e: EmitInput): Promise<string> {
   const payload = JSON.stringify({ id, type: e.type, created_at: createdAt, data: { object } });
   if (Buffer.byteLength(payload, 'utf8') > MAX_PAYLOAD_BYTES) throw new Error(`emitEvent: data.object is over ${MAX_PAYLOAD_BYTES} bytes as JSON`);
 
-  await db.insertInto('webhook_events').values({ id, type: e.type, payload, order_id: e.orderId ?? null, created_at: createdAt }).execute();
-  const endpoints = await db.selectFrom('webhook_endpoints').select(['id', 'events']).where('disabled_at', 'is', null).orderBy('created_at').execute();
+  const event = { id, type: e.type, payload, order_id: e.orderId ?? null, created_at: createdAt };
+  // PostgreSQL: the event's insert and the endpoints' read in one statement (a data-modifying CTE runs
+  // exactly once, in the same transaction), one round trip instead of two. SQLite has no such CTE, and
+  // there a statement is a function call, not a round trip.
+  const live = (q: QueryCreator<Database>) => q.selectFrom('webhook_endpoints').select(['id', 'events']).where('disabled_at', 'is', null).orderBy('created_at');
+  let endpoints: Array<{ id: string; events: string }>;
+  if (engine === 'postgres') {
+    // The CTE only adds a table to the query's scope; the SELECT reads the database's own tables.
+    endpoints = await live(db.with('inserted', (w) => w.insertInto('webhook_events').values(event).returning('id')) as unknown as QueryCreator<Database>).execute();
+  } else {
+    await db.insertInto('webhook_events').values(event).execute();
+    endpoints = await live(db).execute();
+  }
   const targets = endpoints.filter((ep) => subscribed(ep.events, e.type));
   if (targets.length > 0) {
     await db.insertInto('webhook_deliveries').values(targets.map((ep) => ({

@@ -1,3 +1,4 @@
+import type { DbKind } from '../../db';
 import type { Order } from '../../db/schema';
 import { type DbOrTrx } from '../kernel';
 import { refundObject, sessionObject } from '../objects';
@@ -19,13 +20,13 @@ export type RefundEventType = 'refund.succeeded' | 'refund.failed';
 /**
  * Emits `type` with the session of an order as `data.object`; returns the event id. Given the order's
  * id it reads the row in `trx`; a caller that already holds the row as its change left it (an UPDATE
- * ... RETURNING in the same transaction) passes the row and saves the read.
+ * ... RETURNING in the same transaction) passes the row and saves the read. `engine`: see emitEvent.
  */
-export async function emitSessionEvent(trx: DbOrTrx, type: SessionEventType, orderOrId: string | Order): Promise<string> {
+export async function emitSessionEvent(trx: DbOrTrx, type: SessionEventType, orderOrId: string | Order, engine?: DbKind): Promise<string> {
   const order = typeof orderOrId === 'string'
     ? await trx.selectFrom('orders').selectAll().where('id', '=', orderOrId).executeTakeFirstOrThrow()
     : orderOrId;
-  return emitEvent(trx, { type, data: { object: { ...sessionObject(order) } }, orderId: order.id });
+  return emitEvent(trx, { type, data: { object: { ...sessionObject(order) } }, orderId: order.id }, engine);
 }
 
 /** Emits `type` with refund `outRefundNo` as `data.object`; returns the event id. */

@@ -1,7 +1,17 @@
 import { nowIso } from '../../db';
 import { eventRow, writeTransaction } from '../kernel';
 import { emitSessionEvent } from '../webhooks';
-import type { PaymentInput } from './apply';
+
+/** What the short path needs of a payment result (a PaymentInput of ./apply.ts, whose checks it passed). */
+export interface ShortPayment {
+  outTradeNo: string;
+  transactionId: string;
+  totalFee: number;
+  cashFee?: number;
+  openid?: string | null;
+  paidAt?: string;
+  raw?: string;
+}
 
 /** Thrown inside the transaction to roll it back: this payment is not one for the short path. */
 const NOT_SHORT = Symbol('not for the short path');
@@ -21,7 +31,7 @@ const NOT_SHORT = Symbol('not for the short path');
  * `detail` is the audit row's text; the caller has checked everything of `input` that needs no row.
  * Returns the paid order's id.
  */
-export async function applyShortPg(input: PaymentInput, detail: string, source: 'notify' | 'query' | 'merchant'): Promise<string | null> {
+export async function applyShortPg(input: ShortPayment, detail: string, source: 'notify' | 'query' | 'merchant'): Promise<string | null> {
   try {
     return await writeTransaction(async (trx, kind) => {
       if (kind !== 'postgres') throw new Error('applyShortPg: PostgreSQL only (data-modifying CTEs)');

@@ -80,6 +80,12 @@ export interface AppConfig {
   merchantPassword: string;
   databaseUrl: string;
   dbKind: 'sqlite' | 'postgres';
+  /**
+   * DATABASE_POOL_MAX: PostgreSQL connections this instance may open (default 20). A write transaction
+   * holds its connection for all its round trips, each waiting its turn on a busy event loop, so a
+   * pool too small caps notifies per second before the CPU does. SQLite: one connection, unused.
+   */
+  dbPoolMax: number;
   trustProxy: boolean;
   orderTtlMinutes: number;
   /** Where the data dir lives (SQLite file's folder; holds the sandbox's generated session secret). */
@@ -206,6 +212,8 @@ export function parseConfig(env: Env = process.env): ConfigResult {
     errors.push(`DATABASE_URL: must be file:PATH or postgres://..., got "${databaseUrl}"`);
   }
 
+  const dbPoolMax = intVar(val('DATABASE_POOL_MAX'), 20, 'DATABASE_POOL_MAX', 1, 1000, errors);
+
   const merchantPassword = need('MERCHANT_PASSWORD', 'sandbox');
   if (live && merchantPassword && merchantPassword.length < 12) errors.push('MERCHANT_PASSWORD: must be at least 12 characters in live mode');
 
@@ -270,7 +278,7 @@ export function parseConfig(env: Env = process.env): ConfigResult {
     ok: true,
     config: {
       mode, port, publicBaseUrl, appId, appSecret, mchId, apiKey, signType, apiVersion, mweb, v3, certP12Path,
-      sessionSecret: sessionSecret!, merchantPassword, databaseUrl, dbKind, trustProxy, orderTtlMinutes, dataDir,
+      sessionSecret: sessionSecret!, merchantPassword, databaseUrl, dbKind, dbPoolMax, trustProxy, orderTtlMinutes, dataDir,
       mchBaseUrl: live ? 'https://api.mch.weixin.qq.com' : (val('SANDBOX_MCH_BASE_URL') ?? `${internal}/mch`),
       openBaseUrl: live ? 'https://open.weixin.qq.com' : `${publicBaseUrl}/sandbox/open`,
       apiBaseUrl: live ? 'https://api.weixin.qq.com' : `${internal}/api`,

@@ -18,13 +18,14 @@ export interface DbHandle {
 }
 
 /**
- * Opens the database named by a `file:PATH` (better-sqlite3) or `postgres://` (pg) URL.
+ * Opens the database named by a `file:PATH` (better-sqlite3) or `postgres://` (pg) URL; PostgreSQL with
+ * a pool of at most `poolMax` connections (default 10).
  * SQLite: the directory is created, WAL journal, foreign keys on, and a busy timeout so concurrent
  * writers wait instead of failing. A commit that answered is on disk (a paid order must not vanish
  * with a power cut), as synchronous=FULL would make it, but the fsync runs off the event loop and is
  * shared by the commits around it (./sqlite-durable.ts); statements are prepared once.
  */
-export function openDb(url: string): DbHandle {
+export function openDb(url: string, opts: { poolMax?: number } = {}): DbHandle {
   if (url.startsWith('file:')) {
     // Loaded lazily so a PostgreSQL deployment never needs the native SQLite module.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -47,7 +48,8 @@ export function openDb(url: string): DbHandle {
   if (/^postgres(ql)?:\/\//.test(url)) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { Pool } = require('pg') as typeof import('pg');
-    const pool = new Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 5000 });
+    // The app passes DATABASE_POOL_MAX (lib/config); a test's or a tool's own handle keeps pg's 10.
+    const pool = new Pool({ connectionString: url, max: opts.poolMax ?? 10, connectionTimeoutMillis: 5000 });
     // An idle client losing its connection (server restart) must not crash the process.
     pool.on('error', () => {});
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
@@ -57,8 +59,8 @@ export function openDb(url: string): DbHandle {
 }
 
 /** Opens, migrates and (first start only) seeds. Used by the app and by the database test suites. */
-export async function initDb(url: string): Promise<DbHandle> {
-  const handle = openDb(url);
+export async function initDb(url: string, opts: { poolMax?: number } = {}): Promise<DbHandle> {
+  const handle = openDb(url, opts);
   try {
     await migrate(handle.db);
     await seedCatalog(handle.db);
@@ -79,7 +81,8 @@ type Holder = { [globalKey]?: Promise<DbHandle> };
 export function getDbHandle(): Promise<DbHandle> {
   const g = globalThis as Holder;
   if (!g[globalKey]) {
-    g[globalKey] = initDb(getConfig().databaseUrl).catch((e) => {
+    const config = getConfig();
+    g[globalKey] = initDb(config.databaseUrl, { poolMax: config.dbPoolMax }).catch((e) => {
       delete g[globalKey];
       throw e;
     });

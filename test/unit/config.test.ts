@@ -91,6 +91,18 @@ describe('config', () => {
     }
   });
 
+  it('DATABASE_POOL_MAX: 20 PostgreSQL connections by default, 1 to 1000, anything else refused', () => {
+    const d = parseConfig({ DATABASE_URL: tmpDb() });
+    expect(d.ok && d.config.dbPoolMax).toBe(20);
+    const one = parseConfig({ DATABASE_URL: tmpDb(), DATABASE_POOL_MAX: '1' });
+    expect(one.ok && one.config.dbPoolMax).toBe(1);
+    for (const v of ['0', '1001', '2.5', 'ten']) {
+      const r = parseConfig({ DATABASE_URL: tmpDb(), DATABASE_POOL_MAX: v });
+      expect(r.ok).toBe(false);
+      expect((r as { errors: string[] }).errors.join('\n')).toContain('DATABASE_POOL_MAX');
+    }
+  });
+
   it('refuses bad values in sandbox mode too', () => {
     const r = parseConfig({ PORT: 'abc', DATABASE_URL: 'mysql://x', ORDER_TTL_MINUTES: '0', WECHAT_MODE: 'test', RECONCILE_INTERVAL_MS: '5s', TRUST_PROXY: 'yes' });
     expect(r.ok).toBe(false);

@@ -1,0 +1,36 @@
+import { sql } from 'kysely';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CheckoutUnderTest, checkoutAgainst } from '../helpers/checkout-unit';
+import { freshDatabaseUrl } from '../helpers/db';
+
+/**
+ * DATABASE_POOL_MAX reaches the app's PostgreSQL pool (lib/db, through lib/config): with 2, five
+ * statements at once never hold more than 2 connections, and the rest wait their turn. Its own file:
+ * lib/config is read once per process.
+ */
+describe('the app database pool on PostgreSQL', () => {
+  let app: CheckoutUnderTest;
+  let watcher: pg.Client;
+  beforeAll(async () => {
+    app = await checkoutAgainst(null, { DATABASE_URL: await freshDatabaseUrl('postgres'), DATABASE_POOL_MAX: '2' });
+    watcher = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await watcher.connect();
+  });
+  afterAll(async () => {
+    delete process.env.DATABASE_POOL_MAX;
+    await watcher?.end();
+    await app?.close();
+  });
+
+  it('opens at most DATABASE_POOL_MAX connections', async () => {
+    const others = async () => (await watcher.query(`select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`)).rows[0].n as number;
+    let finished = false;
+    const sleeps = Promise.all(Array.from({ length: 5 }, () => sql`select pg_sleep(0.2)`.execute(app.db))).then(() => (finished = true));
+    const seen: number[] = [];
+    while (!finished) seen.push(await others());
+    await sleeps;
+    // Five 0.2 s sleeps two at a time: the watcher sees the pool full, never over.
+    expect(Math.max(...seen)).toBe(2);
+  });
+});

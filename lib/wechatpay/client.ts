@@ -6,7 +6,7 @@ import {
   WechatPayTimeoutError, WechatPayXmlError,
 } from './errors';
 import { isSignType, nonceStr, sign, verify, type SignType } from './sign';
-import { postWithAgent, postWithFetch, TransportFailure, TransportTimeout, type FetchLike, type HttpResult } from './transport';
+import { callRetries, postWithAgent, postWithFetch, TransportFailure, TransportTimeout, type CallOptions, type FetchLike, type HttpResult } from './transport';
 import type {
   WxBill, WxCloseOrderRequest, WxCloseOrderResponse, WxDownloadBillRequest, WxOrderQueryRequest, WxOrderQueryResponse,
   WxRefundQueryRequest, WxRefundQueryResponse, WxRefundRequest, WxRefundResponse, WxRequestValue, WxUnifiedOrderRequest,
@@ -109,10 +109,14 @@ export class WechatPayClient {
     return res;
   }
 
-  /** orderquery by out_trade_no or transaction_id; trade_state tells SUCCESS/NOTPAY/CLOSED/REFUND/... */
-  async orderQuery(req: WxOrderQueryRequest): Promise<WxOrderQueryResponse> {
+  /**
+   * orderquery by out_trade_no or transaction_id; trade_state tells SUCCESS/NOTPAY/CLOSED/REFUND/...
+   * `opts.maxRetries` overrides the client's for this call (0: sent once, see CallOptions).
+   */
+  async orderQuery(req: WxOrderQueryRequest, opts?: CallOptions): Promise<WxOrderQueryResponse> {
     checkIds('orderquery', req, ['out_trade_no', 'transaction_id'], true);
-    return (await this.call('orderquery', { ...req })) as WxOrderQueryResponse;
+    const retries = callRetries(opts, this.opts.maxRetries);
+    return (await this.call('orderquery', { ...req }, false, retries)) as WxOrderQueryResponse;
   }
 
   /** closeorder: ORDERPAID (thrown as WechatPayApiError) means the buyer paid first. */
@@ -154,7 +158,7 @@ export class WechatPayClient {
   }
 
   /** send() with its outcome and duration reported to onCall. */
-  private async call(api: Api, fields: Record<string, WxRequestValue>, bill = false): Promise<Record<string, string> | WxBill> {
+  private async call(api: Api, fields: Record<string, WxRequestValue>, bill = false, maxRetries = this.opts.maxRetries): Promise<Record<string, string> | WxBill> {
     const started = performance.now();
     const report = (result: WechatPayCallRecord['result'], code?: string) => {
       try {
@@ -164,7 +168,7 @@ export class WechatPayClient {
       }
     };
     try {
-      const out = await this.send(api, fields, bill);
+      const out = await this.send(api, fields, bill, maxRetries);
       report('success');
       return out;
     } catch (e) {
@@ -173,11 +177,11 @@ export class WechatPayClient {
     }
   }
 
-  private async send(api: Api, fields: Record<string, WxRequestValue>, bill: boolean): Promise<Record<string, string> | WxBill> {
+  private async send(api: Api, fields: Record<string, WxRequestValue>, bill: boolean, maxRetries: number): Promise<Record<string, string> | WxBill> {
     const url = this.baseUrl + WECHATPAY_PATHS[api];
     const { post, mtls } = this.poster(api, url);
     const body = this.envelope(fields);
-    const { maxRetries, retryDelayMs } = this.opts;
+    const { retryDelayMs } = this.opts;
     let last: WechatPayError | undefined;
     for (let attempt = 0; attempt <= maxRetries; attempt++) {
       if (attempt > 0) await sleep(retryDelayMs * 2 ** (attempt - 1));

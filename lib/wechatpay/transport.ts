@@ -1,4 +1,5 @@
 import https from 'node:https';
+import { WechatPayError } from './errors';
 
 /** A fetch-compatible function (the global fetch, or a test's). */
 export type FetchLike = (input: string, init: { method: string; headers: Record<string, string>; body: string; signal: AbortSignal }) => Promise<{ status: number; arrayBuffer(): Promise<ArrayBuffer> }>;
@@ -19,6 +20,31 @@ export class TransportFailure extends Error {
     super(message, { cause: opts.cause });
     this.tls = opts.tls;
   }
+}
+
+/**
+ * Options of one call, for the few API methods that take them (orderquery, v3's query by
+ * out_trade_no). `maxRetries` overrides the client's own for this call only: 0 sends the request once,
+ * for a caller that asks again on its own schedule and wants no second request inside it.
+ */
+export interface CallOptions {
+  maxRetries?: number;
+}
+
+/** Most retries one call may ask for: more would only hammer a WeChat that is already failing. */
+const MAX_CALL_RETRIES = 5;
+
+/**
+ * The retries one call makes: its own maxRetries when given, else the client's. A value that is not a
+ * whole number from 0 to 5 is refused before anything is sent.
+ */
+export function callRetries(opts: CallOptions | undefined, clientRetries: number): number {
+  const n = opts?.maxRetries;
+  if (n === undefined) return clientRetries;
+  if (!Number.isInteger(n) || n < 0 || n > MAX_CALL_RETRIES) {
+    throw new WechatPayError(`maxRetries must be a whole number from 0 to ${MAX_CALL_RETRIES}, got ${String(n)}`, { code: 'INVALID_ARGUMENT' });
+  }
+  return n;
 }
 
 /** Answers bigger than this are cut off as a failure (a bill is the largest thing v2 sends). */

@@ -13,7 +13,7 @@ import type { ScriptedWechat } from './scripted-wechat';
  */
 
 /** Singletons lib/ keeps on globalThis: cleared so a reused worker never hands us another file's database. */
-const GLOBALS = ['wechat-checkout.db', 'wechat-checkout.pay-client', 'wechat-checkout.sandbox-db', 'wechat-checkout.reconciler'];
+const GLOBALS = ['wechat-checkout.db', 'wechat-checkout.pay-client', 'wechat-checkout.pay-client-v3', 'wechat-checkout.sandbox-db', 'wechat-checkout.reconciler'];
 
 /** Live-mode variables: removed first so one suite's settings never leak into another's. */
 const LIVE_ENV = ['WECHAT_APPID', 'WECHAT_APP_SECRET', 'WECHATPAY_MCH_ID', 'WECHATPAY_API_KEY', 'WECHATPAY_CERT_P12', 'WECHATPAY_SIGN_TYPE', 'MERCHANT_PASSWORD'];

@@ -19,8 +19,11 @@ export const WX_API_KEY = '192006250b4c09247ec02edce69f6a2d';
 
 export type WxPath = '/pay/unifiedorder' | '/pay/orderquery' | '/pay/closeorder' | '/secapi/pay/refund' | '/pay/refundquery';
 
-/** One answer: a full HTTP reply, or `drop` (the socket is destroyed without an answer). */
-export type WxReply = { status?: number; body: string } | 'drop';
+/**
+ * One answer: a full HTTP reply, `drop` (the socket is destroyed without an answer), or `hang` (no
+ * answer at all, until the client's timeout gives up or the server closes).
+ */
+export type WxReply = { status?: number; body: string } | 'drop' | 'hang';
 
 /** What the scripted WeChat received. */
 export interface WxRequest {
@@ -97,6 +100,7 @@ export async function startScriptedWechat(): Promise<ScriptedWechat> {
         req.socket.destroy();
         return;
       }
+      if (reply === 'hang') return;
       res.writeHead(reply.status ?? 200, { 'content-type': 'text/xml; charset=utf-8' }).end(reply.body);
     });
   });

@@ -96,7 +96,7 @@ describe.each(SUITES)('reconciler on %s, API %s', (engine, version) => {
     expect((await order(first)).duplicate_paid).toBe(0);
   });
 
-  it('keeps going when the sandbox errors: HTTP 500 on orderquery (client retries included) is retried on the next sweep', async () => {
+  it('keeps going when the sandbox errors: each HTTP 500 on orderquery (one per sweep: a sweep\'s query is not retried by the client) is asked again on the next sweep', async () => {
     await fault({ fault: 'DROP_NOTIFY', count: 1 });
     await fault({ api: 'orderquery', fault: 'HTTP500', count: 6 });
     const a = await placeSandboxAttempt(app, h.db, { protocol: version });

@@ -163,6 +163,41 @@ describe('WechatPayClient over real HTTP', () => {
     expect(srv.seen).toHaveLength(1);
   });
 
+  it('orderQuery with { maxRetries: 0 } is sent once; the same client still retries its other calls and plain queries', async () => {
+    // A claimed status poll asks once per 3 s window (lib/checkout/payments/sync.ts confirmPendingOrder):
+    // a client retry there would be a second orderquery inside the window.
+    const c = client();
+    srv.script({ status: 500, body: 'x' }, { status: 500, body: 'x' }, { status: 500, body: 'x' });
+    expect(await thrown(c.orderQuery({ out_trade_no: 'P123456' }, { maxRetries: 0 }))).toMatchObject({ code: 'HTTP_ERROR', statusCode: 500, message: 'orderquery: HTTP 500 from ' + baseUrl.replace(/\/$/, '') + '/pay/orderquery' });
+    expect(srv.seen).toHaveLength(1);
+    srv.reset();
+    srv.script('drop', ok({}));
+    expect(await thrown(c.orderQuery({ out_trade_no: 'P123456' }, { maxRetries: 0 }))).toMatchObject({ code: 'NETWORK', message: expect.stringContaining('attempt 1 of 1') });
+    expect(srv.seen).toHaveLength(1);
+    srv.reset();
+    srv.script(fail('SYSTEMERROR'), ok({ trade_state: 'NOTPAY' }));
+    expect(await thrown(c.orderQuery({ out_trade_no: 'P123456' }, { maxRetries: 0 }))).toMatchObject({ name: 'WechatPayApiError', code: 'SYSTEMERROR' });
+    expect(srv.seen).toHaveLength(1);
+
+    // The option is per call: the client's own retries stay for everything else.
+    srv.reset();
+    srv.script({ status: 500, body: 'x' }, ok({ trade_state: 'NOTPAY' }));
+    await expect(c.orderQuery({ out_trade_no: 'P123456' })).resolves.toMatchObject({ trade_state: 'NOTPAY' });
+    expect(srv.seen).toHaveLength(2);
+    srv.reset();
+    srv.script({ status: 500, body: 'x' }, ok({}));
+    await expect(c.closeOrder({ out_trade_no: 'P123456' })).resolves.toMatchObject({ result_code: 'SUCCESS' });
+    srv.script({ status: 500, body: 'x' }, ok({ trade_type: 'JSAPI', prepay_id: 'wx2014' }));
+    await expect(c.unifiedOrder(order())).resolves.toMatchObject({ prepay_id: 'wx2014' });
+    expect(srv.seen.map((r) => r.path)).toEqual(['/sandbox/mch/pay/closeorder', '/sandbox/mch/pay/closeorder', '/sandbox/mch/pay/unifiedorder', '/sandbox/mch/pay/unifiedorder']);
+  });
+
+  it.each([-1, 1.5, 6, Number.NaN])('orderQuery refuses maxRetries %s before sending anything', async (n) => {
+    srv.script(ok({ trade_state: 'NOTPAY' }));
+    expect(await thrown(client().orderQuery({ out_trade_no: 'P123456' }, { maxRetries: n }))).toMatchObject({ code: 'INVALID_ARGUMENT', message: `maxRetries must be a whole number from 0 to 5, got ${n}` });
+    expect(srv.seen).toEqual([]);
+  });
+
   it('a dead server is a NETWORK communication error after the retries', async () => {
     const dead = client({ baseUrl: 'http://127.0.0.1:1/sandbox/mch', maxRetries: 1 });
     expect(await thrown(dead.orderQuery({ out_trade_no: 'P123456' }))).toMatchObject({ name: 'WechatPayCommunicationError', code: 'NETWORK', message: expect.stringContaining('attempt 2 of 2') });

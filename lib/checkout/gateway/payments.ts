@@ -137,9 +137,21 @@ export interface PaymentQuery {
   raw: string;
 }
 
+/**
+ * How a payment query is sent. `once`: a single request, no client retry (after a timeout, a 5xx,
+ * SYSTEMERROR or a transient return_code FAIL the failure is thrown as it is): for a caller that asks
+ * again on its own schedule, whose retries would be extra orderqueries inside its own window.
+ */
+export interface QueryOptions {
+  once?: boolean;
+}
+
+/** The client's per-call retries for a query sent with `opts`: 0 when once, else the client's own. */
+export const queryRetries = (opts: QueryOptions | undefined) => (opts?.once ? { maxRetries: 0 } : undefined);
+
 /** orderquery by out_trade_no. Throws WechatPayApiError ORDERNOTEXIST for a trade WeChat never saw. */
-export async function queryPayment(outTradeNo: string): Promise<PaymentQuery> {
-  const r = await getPayClient().orderQuery({ out_trade_no: outTradeNo });
+export async function queryPayment(outTradeNo: string, opts?: QueryOptions): Promise<PaymentQuery> {
+  const r = await getPayClient().orderQuery({ out_trade_no: outTradeNo }, queryRetries(opts));
   const ms = r.time_end ? parseWxTime(r.time_end) : undefined;
   return {
     state: r.trade_state ?? 'UNKNOWN',

@@ -1,7 +1,7 @@
 import { getConfig } from '../../config';
 import type { SignType } from '../../wechatpay/sign';
 import * as v2pay from './payments';
-import type { JsapiPayParams as V2JsapiParams, PaymentQuery, PlacedOrder, PlaceOrder } from './payments';
+import type { JsapiPayParams as V2JsapiParams, PaymentQuery, PlacedOrder, PlaceOrder, QueryOptions } from './payments';
 import * as v2refund from './refunds';
 import type { RefundCall, RefundQuery } from './refunds';
 import { closeAtWechatV3, jsapiPayParamsV3, placeOrderV3, queryPaymentV3, queryRefundV3, refundAtWechatV3 } from './v3';
@@ -15,7 +15,8 @@ import type { WxV3JsapiParams } from '../../wechatpay/v3';
 export interface PayProtocol {
   /** MWEB answers mwebUrl; a merchant without H5 permission is refused with NO_AUTH (noAuth). */
   placeOrder(o: PlaceOrder): Promise<PlacedOrder>;
-  queryPayment(outTradeNo: string): Promise<PaymentQuery>;
+  /** `once`: one request, no client retry (QueryOptions). */
+  queryPayment(outTradeNo: string, opts?: QueryOptions): Promise<PaymentQuery>;
   /** `too_early`: WeChat refuses to close a trade in its first 5 minutes (v2's closeorder rule). */
   closeAtWechat(outTradeNo: string): Promise<'closed' | 'already_closed' | 'paid' | 'too_early'>;
   refundAtWechat(r: RefundCall): Promise<{ refundId?: string }>;
@@ -44,8 +45,11 @@ export type JsapiPayParams = V2JsapiParams | WxV3JsapiParams;
 
 /** unifiedorder / v3 JSAPI, Native or H5 order. */
 export const placeOrder = (o: PlaceOrder) => payProtocol().placeOrder(o);
-/** orderquery / v3 query by out_trade_no. Throws WechatPayApiError ORDERNOTEXIST for a trade WeChat never saw. */
-export const queryPayment = (outTradeNo: string) => payProtocol().queryPayment(outTradeNo);
+/**
+ * orderquery / v3 query by out_trade_no. Throws WechatPayApiError ORDERNOTEXIST for a trade WeChat never
+ * saw. `{ once: true }` sends it once, without the client's retries (QueryOptions).
+ */
+export const queryPayment = (outTradeNo: string, opts?: QueryOptions) => payProtocol().queryPayment(outTradeNo, opts);
 /** closeorder / v3 close: `closed`, `already_closed`, `paid`, or `too_early` (v2: a trade under 5 minutes old). */
 export const closeAtWechat = (outTradeNo: string) => payProtocol().closeAtWechat(outTradeNo);
 /** refund / v3 refund: accepted, not done; the notify or a query brings the verdict. */

@@ -3,7 +3,7 @@ import { nowIso } from '../../db';
 import { WechatPayApiError } from '../../wechatpay/errors';
 import { formatRfc3339Cst, jsapiParamsV3, loadPrivateKey, parseRfc3339, WechatPayV3Client, type WxV3Refund } from '../../wechatpay/v3';
 import type { WxV3JsapiParams } from '../../wechatpay/v3';
-import type { PaymentQuery, PlacedOrder, PlaceOrder } from './payments';
+import { queryRetries, type PaymentQuery, type PlacedOrder, type PlaceOrder, type QueryOptions } from './payments';
 import type { RefundCall, RefundQuery, RefundVerdict } from './refunds';
 
 /*
@@ -59,11 +59,11 @@ export async function placeOrderV3(o: PlaceOrder): Promise<PlacedOrder> {
   return { prepayId: null, codeUrl: r.code_url, mwebUrl: null };
 }
 
-/** Query by out_trade_no over v3, in PaymentQuery's words; ORDER_NOT_EXIST becomes ORDERNOTEXIST. */
-export async function queryPaymentV3(outTradeNo: string): Promise<PaymentQuery> {
+/** Query by out_trade_no over v3, in PaymentQuery's words; ORDER_NOT_EXIST becomes ORDERNOTEXIST. `once`: see QueryOptions. */
+export async function queryPaymentV3(outTradeNo: string, opts?: QueryOptions): Promise<PaymentQuery> {
   let t;
   try {
-    t = await getV3Client().queryByOutTradeNo(outTradeNo);
+    t = await getV3Client().queryByOutTradeNo(outTradeNo, queryRetries(opts));
   } catch (e) {
     throw asDomainCode(e, 'ORDER_NOT_EXIST', 'ORDERNOTEXIST');
   }

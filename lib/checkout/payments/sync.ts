@@ -1,7 +1,7 @@
 import { log } from '../../log';
 import { getDb, nowIso } from '../../db';
 import type { ClosedReason, OrderStatus } from '../../db/schema';
-import { CLOSE_MIN_AGE_MS, closeAtWechat, queryPayment, WechatPayApiError, WechatPayError } from '../gateway';
+import { CLOSE_MIN_AGE_MS, closeAtWechat, queryPayment, WechatPayApiError, WechatPayError, type QueryOptions } from '../gateway';
 import { formatChinaTime } from '../../china-time';
 import { recordEvent, writeTransaction } from '../kernel';
 import { followRefund, submitRefund } from '../refunds';
@@ -19,11 +19,13 @@ export type ConfirmResult = { state: string; outcome?: PaymentOutcome['outcome']
  * trade (`REFUND`) was still paid. Trades WeChat closed or failed close the attempt locally: PAYERROR is
  * final at WeChat (its out_trade_no cannot be ordered again), so the attempt is `failed` and the buyer's
  * next tap places a fresh one. USERPAYING (the buyer is still typing the password) leaves it open.
+ * `opts.once`: the orderquery is sent once, without the client's retries (a claimed query, see
+ * confirmPendingOrder); a failure is thrown as it is.
  */
-export async function confirmAttempt(outTradeNo: string, source: 'query' | 'merchant' = 'query'): Promise<ConfirmResult> {
+export async function confirmAttempt(outTradeNo: string, source: 'query' | 'merchant' = 'query', opts: QueryOptions = {}): Promise<ConfirmResult> {
   let q;
   try {
-    q = await queryPayment(outTradeNo);
+    q = await queryPayment(outTradeNo, opts);
   } catch (e) {
     if (e instanceof WechatPayApiError && e.code === 'ORDERNOTEXIST') {
       // unifiedorder never got through for this attempt: nothing can be paid on it.
@@ -65,6 +67,8 @@ export async function closeAttempt(outTradeNo: string): Promise<'closed' | 'paid
   const r = await closeAtWechat(outTradeNo);
   if (r === 'too_early') return r;
   if (r === 'paid') {
+    // With the client's retries: WeChat has just said ORDERPAID, and this query is what applies that
+    // payment now; it claims no poll window, and a close happens once per attempt, not per poll.
     await confirmAttempt(outTradeNo, 'query');
     return 'paid';
   }
@@ -138,6 +142,9 @@ export async function closeUnpaidOrder(orderId: string, by: 'merchant' | 'api' =
 /**
  * For status polling: at most one orderquery round per order per POLL_QUERY_GAP_MS across every
  * poller and instance, claimed by a conditional update of orders.last_query_at. Returns the status.
+ * Each claimed orderquery is sent once (no client retry): a retry would be a second orderquery for the
+ * order inside the window it claimed (and after a 5 s timeout, one that outlives it and overlaps the
+ * next claim's). A failure is logged; the next claim, POLL_QUERY_GAP_MS later, asks again.
  */
 export async function confirmPendingOrder(orderId: string): Promise<OrderStatus | null> {
   const db = await getDb();
@@ -149,7 +156,7 @@ export async function confirmPendingOrder(orderId: string): Promise<OrderStatus 
   if (Number(claim.numUpdatedRows) > 0) {
     const open = await db.selectFrom('payment_attempts').select('out_trade_no').where('order_id', '=', orderId).where('status', '=', 'open').execute();
     for (const a of open) {
-      await confirmAttempt(a.out_trade_no, 'query').catch((e) => log().warn({ event: 'order_poll', order_id: orderId, out_trade_no: a.out_trade_no, err: e }, 'orderquery failed'));
+      await confirmAttempt(a.out_trade_no, 'query', { once: true }).catch((e) => log().warn({ event: 'order_poll', order_id: orderId, out_trade_no: a.out_trade_no, err: e }, 'orderquery failed'));
     }
   }
   const o = await db.selectFrom('orders').select('status').where('id', '=', orderId).executeTakeFirst();
@@ -164,6 +171,8 @@ export type SyncResult = { ok: true; notes: string[] } | { ok: false; code: stri
  * every abnormal one (CHANGE): after the merchant settles an abnormal refund in the WeChat Pay portal,
  * this is how its new state arrives. The reconciler's sweep leaves abnormal refunds alone: only the
  * merchant's action can change them.
+ * Its orderqueries keep the client's retries: a sync claims no poll window, it is one press by a person
+ * who waits for the answer, and a transient failure retried at once gives them one instead of an error.
  */
 export async function syncOrder(orderId: string, source: 'merchant' | 'query' = 'merchant'): Promise<SyncResult> {
   const db = await getDb();

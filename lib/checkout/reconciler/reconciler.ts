@@ -208,7 +208,11 @@ export async function reconcileOnce(s: ReconcilerSettings): Promise<string[]> {
       .where('status', '=', 'open').where('created_at', '<', graceCut).where('expires_at', '>=', nowIso(now))
       .where((eb) => eb.or([eb('prepay_id', 'is not', null), eb('code_url', 'is not', null), eb('mweb_url', 'is not', null)]))
       .orderBy('created_at').execute();
-    for (const a of attempts) await each(`query ${a.out_trade_no}`, () => confirmAttempt(a.out_trade_no, 'query'));
+    // Sent once, no client retry, as the status poll's: this claim is the same orders.last_query_at a poll
+    // takes, so a retry would be a second orderquery inside it (or, after a 5 s timeout, one overlapping the
+    // next poll's claim), and three timeouts per attempt would hold up the rest of the round. A failure is
+    // reported in the round; the next poll or sweep asks again.
+    for (const a of attempts) await each(`query ${a.out_trade_no}`, () => confirmAttempt(a.out_trade_no, 'query', { once: true }));
   }
 
   // Pending orders with nothing left to pay: every attempt closed or failed at WeChat (CLOSED, REVOKED,

@@ -1,6 +1,6 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import { WechatPayCommunicationError, WechatPayError, WechatPayTimeoutError } from '../errors';
-import { TransportTimeout } from '../transport';
+import { callRetries, TransportTimeout, type CallOptions } from '../transport';
 import { checkApiV3Key } from './aead';
 import { PlatformCertificates, readCertificateEntries, type PlatformCertificate } from './certificates';
 import { RETRYABLE_CODES, v3ErrorFrom } from './errors';
@@ -108,10 +108,14 @@ export class WechatPayV3Client {
     return { h5_url: r.h5_url };
   }
 
-  /** GET /v3/pay/transactions/out-trade-no/{out_trade_no}?mchid=...; 404 ORDER_NOT_EXIST is thrown. */
-  async queryByOutTradeNo(outTradeNo: string): Promise<WxV3Transaction> {
+  /**
+   * GET /v3/pay/transactions/out-trade-no/{out_trade_no}?mchid=...; 404 ORDER_NOT_EXIST is thrown.
+   * `opts.maxRetries` overrides the client's for this call (0: sent once, see CallOptions).
+   */
+  async queryByOutTradeNo(outTradeNo: string, opts?: CallOptions): Promise<WxV3Transaction> {
     checkOutTradeNo(outTradeNo);
-    const r = await this.json<WxV3Transaction>('GET', `/v3/pay/transactions/out-trade-no/${encodeURIComponent(outTradeNo)}?mchid=${encodeURIComponent(this.o.mchid)}`);
+    const retries = callRetries(opts, this.o.maxRetries);
+    const r = await this.json<WxV3Transaction>('GET', `/v3/pay/transactions/out-trade-no/${encodeURIComponent(outTradeNo)}?mchid=${encodeURIComponent(this.o.mchid)}`, undefined, retries);
     if (!r?.trade_state || r.out_trade_no !== outTradeNo) throw badResponse(`query: answer is not trade ${outTradeNo}`, r);
     return r;
   }
@@ -185,9 +189,9 @@ export class WechatPayV3Client {
     return { appid: this.o.appId, mchid: this.o.mchid, ...req, amount: { total: req.amount.total, currency: req.amount.currency ?? 'CNY' } };
   }
 
-  /** One call: exchange (retried), then errors typed, then the 2xx answer's signature verified, then JSON. */
-  private async json<T>(method: 'GET' | 'POST', pathAndQuery: string, body?: unknown): Promise<T | null> {
-    const res = await this.exchange(method, pathAndQuery, body === undefined ? undefined : JSON.stringify(body));
+  /** One call: exchange (retried up to maxRetries), then errors typed, then the 2xx answer's signature verified, then JSON. */
+  private async json<T>(method: 'GET' | 'POST', pathAndQuery: string, body?: unknown, maxRetries = this.o.maxRetries): Promise<T | null> {
+    const res = await this.exchange(method, pathAndQuery, body === undefined ? undefined : JSON.stringify(body), maxRetries);
     const text = res.body.toString('utf8');
     const what = `${method} ${pathAndQuery.split('?')[0]}`;
     if (res.status < 200 || res.status >= 300) throw v3ErrorFrom(what, res.status, text);
@@ -204,7 +208,7 @@ export class WechatPayV3Client {
    * Signs once, then sends; network failures, timeouts, 5xx and SYSTEM_ERROR answers are sent again
    * unchanged, up to maxRetries times. Any other answer (2xx, 4xx) is returned for the caller to read.
    */
-  private async exchange(method: string, pathAndQuery: string, body: string | undefined): Promise<V3HttpResult> {
+  private async exchange(method: string, pathAndQuery: string, body: string | undefined, maxRetries = this.o.maxRetries): Promise<V3HttpResult> {
     // A path under baseUrl, or (bill downloads) an absolute URL on the same origin, checked by the caller.
     const url = /^https?:\/\//.test(pathAndQuery) ? pathAndQuery : this.base.origin + this.base.pathname.replace(/\/+$/, '') + pathAndQuery;
     const signedPath = new URL(url).pathname + new URL(url).search;
@@ -213,9 +217,9 @@ export class WechatPayV3Client {
     if (body !== undefined) headers['content-type'] = 'application/json';
     const f = this.o.fetch ?? (globalThis.fetch as unknown as V3FetchLike);
     let last: WechatPayError | undefined;
-    for (let attempt = 0; attempt <= this.o.maxRetries; attempt++) {
+    for (let attempt = 0; attempt <= maxRetries; attempt++) {
       if (attempt > 0) await sleep(this.o.retryDelayMs * 2 ** (attempt - 1));
-      const tries = `attempt ${attempt + 1} of ${this.o.maxRetries + 1}`;
+      const tries = `attempt ${attempt + 1} of ${maxRetries + 1}`;
       let res: V3HttpResult;
       try {
         res = await sendV3(f, url, method, headers, body, this.o.timeoutMs);

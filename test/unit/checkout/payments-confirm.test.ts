@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { attemptRow, type CheckoutUnderTest, checkoutAgainst, eventsOf, orderRow } from '../../helpers/checkout-unit';
+import { captureLogs, type LogCapture } from '../../helpers/log-capture';
 import { addAttempt, insertOrder } from '../../helpers/orders';
-import { type ScriptedWechat, startScriptedWechat, wxFail, wxOk } from '../../helpers/scripted-wechat';
+import { type ScriptedWechat, startScriptedWechat, type WxReply, wxFail, wxHttp, wxOk } from '../../helpers/scripted-wechat';
 
 /**
  * confirmAttempt (lib/checkout/payments): orderquery for one open attempt, and what each answer does to
@@ -108,12 +109,81 @@ describe('confirmAttempt', () => {
     ]);
   });
 
-  it('an orderquery that fails (HTTP 500, retried by the client) throws and changes nothing', async () => {
+  it('an orderquery that fails (HTTP 500, retried by the client: confirmAttempt\'s default) throws and changes nothing', async () => {
     const a = await insertOrder(app.db, { amountFen: 100 });
     wx.answer('/pay/orderquery', { status: 500, body: 'busy' });
     await expect(payments.confirmAttempt(a.outTradeNo)).rejects.toMatchObject({ code: 'HTTP_ERROR', statusCode: 500 });
     expect(wx.to('/pay/orderquery')).toHaveLength(3);
     expect((await attemptRow(app.db, a.outTradeNo)).status).toBe('open');
     expect(await eventsOf(app.db, a.orderId)).toEqual([]);
+  });
+
+  /*
+   * The claimed status poll (confirmPendingOrder): one orderquery per order per 3 s window, counted at
+   * WeChat, so the claimed query is sent once, without the client's retries. WeChat's own guidance for
+   * a merchant who has not had the result is to poll orderquery with a 3-5 s interval ("通常建议查询间隔
+   * 为3-5秒", 合理的查单逻辑, https://pay.weixin.qq.com/doc/global/v2/zh/4013637903; in English "A query
+   * interval of 3-5s is recommended", https://pay.weixin.qq.com/doc/global/v2/en/4013665306), and
+   * orderquery answers FREQUENCY_LIMITED to merchants who ask too often
+   * (https://developers.weixin.qq.com/community/pay/doc/000ce2ffab8bb0d2aafd77c675ec00).
+   */
+  describe('the claimed status poll (confirmPendingOrder)', () => {
+    let logs: LogCapture;
+    beforeEach(() => void (logs = captureLogs()));
+    afterEach(() => logs.restore());
+    /** The failure confirmPendingOrder reports (and swallows: the poll still answers the stored state). */
+    const pollFailures = () => logs.lines.filter((l) => l.event === 'order_poll').map((l) => [l.level, (l.err as { code?: string }).code]);
+    const transientFail = { body: '<xml><return_code>FAIL</return_code><return_msg>系统错误，请稍后再试</return_msg></xml>' };
+    it.each<[string, WxReply, string]>([
+      ['HTTP 500', wxHttp(500), 'HTTP_ERROR'],
+      ['a dropped connection', 'drop', 'NETWORK'],
+      ['SYSTEMERROR', wxFail('SYSTEMERROR', '系统错误'), 'SYSTEMERROR'],
+      ['a transient return_code FAIL', transientFail, 'RETURN_FAIL'],
+    ])('an orderquery failing with %s is sent once, not retried; the order stays pending and the next claim asks again', async (_what, failure, code) => {
+      const a = await insertOrder(app.db, { amountFen: 100, codeUrl: 'weixin://wxpay/bizpayurl?pr=Unit' });
+      wx.answer('/pay/orderquery', failure, wxOk({ trade_state: 'NOTPAY', out_trade_no: a.outTradeNo }));
+      expect(await payments.confirmPendingOrder(a.orderId)).toBe('pending');
+      expect(wx.to('/pay/orderquery').map((r) => r.fields.out_trade_no)).toEqual([a.outTradeNo]);
+      const claimed = (await orderRow(app.db, a.orderId)).last_query_at;
+      expect(claimed).not.toBeNull();
+      expect((await attemptRow(app.db, a.outTradeNo)).status).toBe('open');
+      expect(await eventsOf(app.db, a.orderId)).toEqual([]);
+      expect(pollFailures()).toEqual([['warn', code]]);
+
+      // Inside the window nobody asks again; once it is over (here: the claim moved a minute back, past
+      // the 3 s), the next poll claims and asks, and this time WeChat answers.
+      expect(await payments.confirmPendingOrder(a.orderId)).toBe('pending');
+      expect(wx.to('/pay/orderquery')).toHaveLength(1);
+      await app.db.updateTable('orders').set({ last_query_at: new Date(Date.parse(claimed!) - 60_000).toISOString() }).where('id', '=', a.orderId).execute();
+      expect(await payments.confirmPendingOrder(a.orderId)).toBe('pending');
+      expect(wx.to('/pay/orderquery')).toHaveLength(2);
+    });
+
+    it('an orderquery that gets no answer within the client\'s 5 s timeout is sent once, then given up', async () => {
+      const a = await insertOrder(app.db, { amountFen: 100, codeUrl: 'weixin://wxpay/bizpayurl?pr=Unit' });
+      wx.answer('/pay/orderquery', 'hang');
+      expect(await payments.confirmPendingOrder(a.orderId)).toBe('pending');
+      expect(wx.to('/pay/orderquery')).toHaveLength(1);
+      expect(pollFailures()).toEqual([['warn', 'TIMEOUT']]);
+      expect((await attemptRow(app.db, a.outTradeNo)).status).toBe('open');
+    });
+
+    it('an answered claimed query applies as before: SUCCESS pays the order with one request', async () => {
+      const a = await insertOrder(app.db, { amountFen: 100, codeUrl: 'weixin://wxpay/bizpayurl?pr=Unit' });
+      wx.answer('/pay/orderquery', paidAnswer(a.outTradeNo, 100));
+      expect(await payments.confirmPendingOrder(a.orderId)).toBe('paid');
+      expect(wx.to('/pay/orderquery')).toHaveLength(1);
+    });
+
+    it('the merchant\'s sync and closeorder keep the client\'s retries (not claimed; a retry is the same request)', async () => {
+      const a = await insertOrder(app.db, { amountFen: 100, codeUrl: 'weixin://wxpay/bizpayurl?pr=Unit' });
+      wx.answer('/pay/orderquery', wxHttp(500), wxOk({ trade_state: 'NOTPAY', out_trade_no: a.outTradeNo }));
+      expect(await payments.syncOrder(a.orderId, 'merchant')).toEqual({ ok: true, notes: [`${a.outTradeNo}: NOTPAY`] });
+      expect(wx.to('/pay/orderquery')).toHaveLength(2);
+
+      wx.answer('/pay/closeorder', wxHttp(500));
+      await expect(payments.closeAttempt(a.outTradeNo)).rejects.toMatchObject({ code: 'HTTP_ERROR', statusCode: 500 });
+      expect(wx.to('/pay/closeorder')).toHaveLength(3);
+    });
   });
 });

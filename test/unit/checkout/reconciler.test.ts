@@ -128,6 +128,15 @@ describe('reconciler', () => {
     expect((await orderRow(app.db, fresh.orderId)).status).toBe('pending');
   });
 
+  it('a quiet attempt\'s orderquery is sent once, like the poll\'s (same claim): a failure is logged and left for a later sweep', async () => {
+    const quiet = await insertOrder(app.db, { amountFen: 100, createdAgoMs: 2 * 60_000, codeUrl: QR });
+    wx.answer('/pay/orderquery', wxHttp(500), wxOk({ trade_state: 'NOTPAY', out_trade_no: quiet.outTradeNo }));
+    expect(await reconciler.reconcileOnce(S)).toEqual([]);
+    expect(wx.to('/pay/orderquery').map((r) => r.fields.out_trade_no)).toEqual([quiet.outTradeNo]);
+    expect(logs.lines.filter((l) => l.event === 'reconciler_item').map((l) => [l.level, l.item])).toEqual([['warn', `query ${quiet.outTradeNo}`]]);
+    expect((await attemptRow(app.db, quiet.outTradeNo)).status).toBe('open');
+  });
+
   // FAILS today (bug in lib/checkout/reconciler/reconciler.ts, kept on purpose): the per-order claim on
   // orders.last_query_at is taken per ATTEMPT, and the oldest quiet attempt of an order always takes it,
   // so a newer open attempt of the same order (the JSAPI prompt after the QR) is never orderqueried

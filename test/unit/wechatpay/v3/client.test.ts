@@ -64,6 +64,32 @@ describe('WechatPayV3Client', () => {
     await expect(client(s3.url).native(order)).rejects.toMatchObject({ code: 'STALE_TIMESTAMP' });
   });
 
+  it('queryByOutTradeNo with { maxRetries: 0 } is sent once; other calls and plain queries keep the client\'s retries', async () => {
+    // The claimed status poll's query (lib/checkout/payments/sync.ts confirmPendingOrder) must be one
+    // request per 3 s window at WeChat: no resend of a 5xx, SYSTEM_ERROR or dropped connection.
+    const fails: ScriptedV3Answer[] = [{ status: 500, body: '{"code":"SYSTEM_ERROR","message":"系统错误"}' }, { status: 0, drop: true }];
+    for (const failure of fails) {
+      const s = await wechat(() => failure);
+      await expect(client(s.url).queryByOutTradeNo('T20261124000001', { maxRetries: 0 })).rejects.toBeInstanceOf(WechatPayError);
+      expect(s.seen).toHaveLength(1);
+      await close!();
+      close = undefined;
+    }
+    let n = 0;
+    const paid = JSON.stringify({ out_trade_no: 'T20261124000001', trade_state: 'NOTPAY', amount: { total: 1 } });
+    const s = await wechat((r) => (++n % 2 === 1 ? { status: 500, body: '{"code":"SYSTEM_ERROR","message":"系统错误"}' } : r.method === 'GET' ? { status: 200, body: paid } : { status: 204 }));
+    const c = client(s.url);
+    await expect(c.queryByOutTradeNo('T20261124000001')).resolves.toMatchObject({ trade_state: 'NOTPAY' });
+    await expect(c.close('T20261124000001')).resolves.toBeUndefined();
+    expect(s.seen.map((r) => r.method)).toEqual(['GET', 'GET', 'POST', 'POST']);
+  });
+
+  it.each([-1, 0.5, 6])('queryByOutTradeNo refuses maxRetries %s before sending anything', async (n) => {
+    const s = await wechat(() => ({ status: 200, body: '{}' }));
+    await expect(client(s.url).queryByOutTradeNo('T20261124000001', { maxRetries: n })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: `maxRetries must be a whole number from 0 to 5, got ${n}` });
+    expect(s.seen).toEqual([]);
+  });
+
   it('retries 5xx, SYSTEM_ERROR and a dropped connection with the very same request; 4xx once, typed with detail', async () => {
     let n = 0;
     const s = await wechat(() => {

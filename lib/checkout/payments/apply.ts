@@ -1,4 +1,4 @@
-import { getDbHandle, nowIso } from '../../db';
+import { getDb, nowIso } from '../../db';
 import type { Kysely } from 'kysely';
 import type { Database, PaymentAttempt, Refund } from '../../db/schema';
 import { log } from '../../log';
@@ -6,7 +6,7 @@ import { metrics } from '../../metrics';
 import { appendEvent, type DbOrTrx, recordEvent, writeTransaction } from '../kernel';
 import { refundsUnavailable, reserveRefund } from '../refunds';
 import { emitSessionEvent } from '../webhooks';
-import { applyShortPg } from './apply-pg';
+import { applyShort } from './apply-short';
 import { knownPaidAttempt, rememberPaidAttempt } from './paid-attempts';
 
 /** Who learned that money moved: WeChat's notify, an orderquery, or a merchant's sync. */
@@ -109,9 +109,9 @@ async function recordRepeat(db: Kysely<Database>, attempt: PaymentAttempt, input
  * changes once it exists, and `paid` is its last state. So a refused result, and a repeat of a payment
  * already applied (WeChat resends a notify until it reads SUCCESS), are settled with that read and one
  * insert of their audit row, no transaction; only a payment that may still apply takes the write path.
- * A repeat of an attempt this process already knows paid is not even read (./paid-attempts.ts). On
- * PostgreSQL the common case goes first: a short transaction that applies without the read, or rolls
- * back and leaves the payment to this path (./apply-pg.ts).
+ * A repeat of an attempt this process already knows paid is not even read (./paid-attempts.ts). The
+ * common case goes first: a short transaction that applies without the read, or is undone and leaves
+ * the payment to this path (./apply-short.ts).
  *
  * A closed attempt or order may still become paid: the payment is WeChat's word that money moved, and a
  * close can lose a race with the buyer's payment. The refund for a duplicate payment is only reserved
@@ -137,11 +137,11 @@ export async function applyPayment(input: PaymentInput): Promise<PaymentOutcome>
 
 async function applyPaymentTx(input: PaymentInput): Promise<PaymentOutcome> {
   const source = EVENT_SOURCE[input.source];
-  const { db, kind } = await getDbHandle();
+  const db = await getDb();
   const known = knownPaidAttempt(db, input.outTradeNo);
-  if (!known && kind === 'postgres' && !resultRefusal(input)) {
+  if (!known && !resultRefusal(input)) {
     const detail = appliedDetail(input);
-    const orderId = await applyShortPg(input, detail, source);
+    const orderId = await applyShort(input, detail, source);
     if (orderId) return { outcome: 'applied', orderId, detail };
   }
   const attempt = known

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { attemptRow, type CheckoutUnderTest, checkoutAgainst, eventsOf } from '../../helpers/checkout-unit';
-import { insertOrder } from '../../helpers/orders';
+import { attemptRow, type CheckoutUnderTest, checkoutAgainst, eventsOf, seedPaidOrder } from '../../helpers/checkout-unit';
+import { addAttempt, insertOrder } from '../../helpers/orders';
 
 /**
  * A repeat of a payment this process has seen paid is settled from memory (lib/checkout/payments
@@ -25,14 +25,23 @@ describe('applyPayment: repeats of a paid attempt come from memory', () => {
   const pay = (outTradeNo: string, transactionId: string, totalFee = 1) =>
     payments.applyPayment({ source: 'notify', outTradeNo, transactionId, totalFee, raw: '<xml/>' });
 
-  it('a payment this process applied: its repeat does not read the attempt again', async () => {
-    const a = await insertOrder(app.db);
-    expect((await pay(a.outTradeNo, '4200000000000000000000000001')).outcome).toBe('applied');
+  it('a payment this process applied through the general path (a duplicate payment): its repeat does not read the attempt again', async () => {
+    const paid = await seedPaidOrder(app.db, { amountFen: 1 });
+    const a = await addAttempt(app.db, paid.orderId);
+    expect((await pay(a.outTradeNo, '4200000000000000000000000001')).outcome).toBe('duplicate_payment');
     await app.db.updateTable('payment_attempts').set({ transaction_id: 'changed-behind-the-app' }).where('out_trade_no', '=', a.outTradeNo).execute();
 
     const repeat = await pay(a.outTradeNo, '4200000000000000000000000001');
-    expect(repeat).toMatchObject({ outcome: 'duplicate', orderId: a.orderId });
+    expect(repeat).toMatchObject({ outcome: 'duplicate', orderId: paid.orderId });
     expect(repeat.detail).toContain('(transaction 4200000000000000000000000001)');
+  });
+
+  it('a payment applied by the short path is not remembered: its first repeat reads it once, the next ones do not', async () => {
+    const a = await insertOrder(app.db);
+    expect((await pay(a.outTradeNo, '4200000000000000000000000004')).outcome).toBe('applied');
+    expect(memory.knownPaidAttempt(app.db, a.outTradeNo)).toBeUndefined();
+    expect((await pay(a.outTradeNo, '4200000000000000000000000004')).outcome).toBe('duplicate');
+    expect(memory.knownPaidAttempt(app.db, a.outTradeNo)).toMatchObject({ status: 'paid', transaction_id: '4200000000000000000000000004' });
     expect((await eventsOf(app.db, a.orderId)).map((e) => e.outcome).sort()).toEqual(['applied', 'duplicate']);
   });
 

@@ -5,13 +5,13 @@ import { freshDatabaseUrl } from '../helpers/db';
 import { addAttempt, insertOrder } from '../helpers/orders';
 
 /**
- * applyPayment on PostgreSQL (lib/checkout/payments/apply-pg.ts): a payment of an open attempt takes
+ * applyPayment on PostgreSQL (lib/checkout/payments/apply-short.ts): a payment of an open attempt takes
  * four statements, BEGIN, one statement (attempt, order, audit row), the webhook event with the
  * endpoints' read, COMMIT; one that does not fit the short path leaves nothing of it behind and gets
  * the general path's answer. Statements are counted at the pg driver's Client.query (the library's,
  * not ours), which every statement of the app's pool goes through.
  */
-describe('applyPayment on PostgreSQL: the short path', () => {
+describe('applyPayment on PostgreSQL: the short path (SQLite: test/unit/checkout/apply-short-sqlite.test.ts)', () => {
   let app: CheckoutUnderTest;
   let payments: typeof import('@/lib/checkout/payments');
   const sent: string[] = [];

@@ -11,8 +11,7 @@ import type { Database } from './schema';
  *
  * Each transaction keeps its own outcome: one that throws is rolled back to its savepoint (its writes
  * undone, the others kept) and its caller gets its error. Nobody hears of success before the batch's
- * COMMIT (and its fsync) is done, but the next batch does not wait for that fsync: it runs while the
- * disk works; if the COMMIT fails, or SQLite rolls the whole transaction back under
+ * COMMIT (and its fsync) is done; if the COMMIT fails, or SQLite rolls the whole transaction back under
  * a job (disk full, I/O error), every job of the batch gets the error and none of their writes remain.
  */
 
@@ -46,68 +45,55 @@ class WriteBatcher {
     }
   }
 
-  /**
-   * Runs one batch and returns once its COMMIT has run (or it failed), not once it is on disk: the next
-   * batch starts while this one's fsync runs (off the event loop, ./sqlite-durable.ts), and this one's
-   * jobs are settled when the fsync is done. A later fsync covers this commit too, so the order of
-   * acknowledgements can only be later than the disk, never earlier.
-   */
   private async batch(): Promise<void> {
     const taken: Job[] = [];
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
-    let committed!: () => void;
-    const commitRan = new Promise<void>((resolve) => (committed = resolve));
-    const whole = this.db.connection().execute(async (conn) => {
-      try {
-        await sql`begin immediate`.execute(conn);
-      } catch (error) {
-        // No write lock within the busy timeout (another process holds it): every job waiting now
-        // waited that long too, and gets the error now rather than a second wait each.
-        taken.push(...this.queue.splice(0));
-        throw error;
-      }
-      let done = false;
-      try {
-        // Jobs that arrive while earlier ones of this batch run join it, up to MAX_BATCH.
-        while (this.queue.length > 0 && taken.length < MAX_BATCH) {
-          const job = this.queue.shift()!;
-          taken.push(job);
-          await sql`savepoint batch_job`.execute(conn);
-          try {
-            const value = await job.fn(conn);
-            await sql`release batch_job`.execute(conn);
-            outcomes.push({ ok: true, value });
-          } catch (error) {
-            // Undo this job only. If SQLite already rolled the whole transaction back, this throws
-            // and the batch fails as a whole (below).
-            await sql`rollback to batch_job`.execute(conn);
-            await sql`release batch_job`.execute(conn);
-            outcomes.push({ ok: false, error });
-          }
+    try {
+      await this.db.connection().execute(async (conn) => {
+        try {
+          await sql`begin immediate`.execute(conn);
+        } catch (error) {
+          // No write lock within the busy timeout (another process holds it): every job waiting now
+          // waited that long too, and gets the error now rather than a second wait each.
+          taken.push(...this.queue.splice(0));
+          throw error;
         }
-        await sql`commit`.execute(conn);
-        done = true;
-      } finally {
-        if (!done) await sql`rollback`.execute(conn).catch(() => {});
-      }
-      // The connection goes back to the pool right after this (the fsync waits outside it).
-      committed();
+        let committed = false;
+        try {
+          // Jobs that arrive while earlier ones of this batch run join it, up to MAX_BATCH.
+          while (this.queue.length > 0 && taken.length < MAX_BATCH) {
+            const job = this.queue.shift()!;
+            taken.push(job);
+            await sql`savepoint batch_job`.execute(conn);
+            try {
+              const value = await job.fn(conn);
+              await sql`release batch_job`.execute(conn);
+              outcomes.push({ ok: true, value });
+            } catch (error) {
+              // Undo this job only. If SQLite already rolled the whole transaction back, this throws
+              // and the batch fails as a whole (below).
+              await sql`rollback to batch_job`.execute(conn);
+              await sql`release batch_job`.execute(conn);
+              outcomes.push({ ok: false, error });
+            }
+          }
+          await sql`commit`.execute(conn);
+          committed = true;
+        } finally {
+          if (!committed) await sql`rollback`.execute(conn).catch(() => {});
+        }
+      });
+    } catch (error) {
+      for (const job of taken) job.reject(error);
+      return;
+    }
+    this.batches++;
+    this.jobs += taken.length;
+    taken.forEach((job, i) => {
+      const o = outcomes[i];
+      if (o.ok) job.resolve(o.value);
+      else job.reject(o.error);
     });
-    const settled = whole.then(
-      () => {
-        this.batches++;
-        this.jobs += taken.length;
-        taken.forEach((job, i) => {
-          const o = outcomes[i];
-          if (o.ok) job.resolve(o.value);
-          else job.reject(o.error);
-        });
-      },
-      (error: unknown) => {
-        for (const job of taken) job.reject(error);
-      },
-    );
-    await Promise.race([commitRan, settled]);
   }
 }
 

@@ -3,19 +3,10 @@ import { nowIso } from '../../db';
 import type { Database, Order } from '../../db/schema';
 import { eventRow, recordEvent, writeTransaction } from '../kernel';
 import { emitSessionEvent } from '../webhooks';
+import type { PaymentInput, PaymentSource } from './payment-input';
 
-/** What the short path needs of a payment result (a PaymentInput of ./apply.ts, whose checks it passed). */
-export interface ShortPayment {
-  outTradeNo: string;
-  transactionId: string;
-  totalFee: number;
-  cashFee?: number;
-  openid?: string | null;
-  paidAt?: string;
-  raw?: string;
-}
-
-type Source = 'notify' | 'query' | 'merchant';
+/** What the short path reads of a payment result (one that passed ./apply.ts's checks of the result itself). */
+type ShortPayment = Omit<PaymentInput, 'source' | 'feeType' | 'cashFeeType'>;
 
 /** Thrown inside the transaction to undo it: this payment is not one for the short path. */
 const NOT_SHORT = Symbol('not for the short path');
@@ -40,7 +31,7 @@ const NOT_SHORT = Symbol('not for the short path');
  * audit row's text; the caller has checked everything of `input` that needs no row. Returns the paid
  * order's id.
  */
-export async function applyShort(input: ShortPayment, detail: string, source: Source): Promise<string | null> {
+export async function applyShort(input: ShortPayment, detail: string, source: PaymentSource): Promise<string | null> {
   try {
     return await writeTransaction(async (trx, kind) => {
       const order = kind === 'postgres' ? await payInOneStatement(trx, input, detail, source) : await payStatementByStatement(trx, input, detail, source);
@@ -64,7 +55,7 @@ function changes(input: ShortPayment, now: string) {
 }
 
 /** PostgreSQL: attempt, order and audit row in one statement; the order as paid, or undefined. */
-async function payInOneStatement(trx: Kysely<Database>, input: ShortPayment, detail: string, source: Source): Promise<Order | undefined> {
+async function payInOneStatement(trx: Kysely<Database>, input: ShortPayment, detail: string, source: PaymentSource): Promise<Order | undefined> {
   const c = changes(input, nowIso());
   const { order_id: _none, ...audit } = eventRow({ outTradeNo: input.outTradeNo, source, outcome: 'applied', detail, raw: input.raw });
   return trx
@@ -87,7 +78,7 @@ async function payInOneStatement(trx: Kysely<Database>, input: ShortPayment, det
 }
 
 /** SQLite: the same writes one by one; undefined (and the savepoint undone by the caller) when one does not match. */
-async function payStatementByStatement(trx: Kysely<Database>, input: ShortPayment, detail: string, source: Source): Promise<Order | undefined> {
+async function payStatementByStatement(trx: Kysely<Database>, input: ShortPayment, detail: string, source: PaymentSource): Promise<Order | undefined> {
   const c = changes(input, nowIso());
   const attempt = await trx.updateTable('payment_attempts')
     .set((eb) => ({ ...c.attempt, openid: eb.fn.coalesce('openid', eb.val(input.openid ?? null)) }))

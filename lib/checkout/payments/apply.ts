@@ -84,13 +84,14 @@ async function recordRepeat(db: Kysely<Database>, attempt: PaymentAttempt, input
  * updates (attempt `!= paid`, order `in (pending, closed)`) so that however many copies race, on SQLite
  * or PostgreSQL, exactly one of them applies and the others see `duplicate`.
  *
- * The attempt is read first, outside any transaction: what is checked of it (order, amount) never
+ * The common case, a payment of an open attempt, goes straight into a short write transaction whose
+ * conditions do the checks (./apply-short.ts); whatever it does not apply is undone and comes here.
+ * Here the attempt is read first, outside any transaction: what is checked of it (order, amount) never
  * changes once it exists, and `paid` is its last state. So a refused result, and a repeat of a payment
  * already applied (WeChat resends a notify until it reads SUCCESS), are settled with that read and one
  * insert of their audit row, no transaction; only a payment that may still apply takes the write path.
- * A repeat of an attempt this process already knows paid is not even read (./paid-attempts.ts). The
- * common case goes first: a short transaction that applies without the read, or is undone and leaves
- * the payment to this path (./apply-short.ts).
+ * A repeat of an attempt this process already knows paid skips the short path and is not even read
+ * (./paid-attempts.ts).
  *
  * A closed attempt or order may still become paid: the payment is WeChat's word that money moved, and a
  * close can lose a race with the buyer's payment. The refund for a duplicate payment is only reserved

@@ -35,8 +35,9 @@ function subscribed(eventsJson: string, type: WebhookEventType): boolean {
  *
  * The body is fixed here, once: `{id, type, created_at, data: {object}}`, and every delivery and
  * Resend of the event sends these exact bytes. `engine` 'postgres' (inside a PostgreSQL transaction)
- * writes the event and reads the endpoints in one statement; without it, two, on either engine. Bad input (an unknown type, an object that is not a
- * plain JSON object) throws naming the field, before anything is written.
+ * writes the event and reads the endpoints in one statement; without it, two, on either engine. Bad
+ * input (an unknown type, an object that is not a plain JSON object) throws naming the field, before
+ * anything is written.
  */
 export async function emitEvent(db: DbOrTrx, e: EmitInput, engine?: DbKind): Promise<string> {
   if (!isWebhookEventType(e?.type)) throw new Error(`emitEvent: type must be one of the webhook event types, got ${JSON.stringify(e?.type)}`);

@@ -46,8 +46,11 @@ export async function applyShort(input: ShortPayment, detail: string, source: Pa
   }
 }
 
-/** The attempt's and the order's changes of a payment (the general path's, ./apply.ts). */
-function changes(input: ShortPayment, now: string) {
+/**
+ * What a payment sets on its attempt and its order, both paths alike (./apply.ts too); the openids are
+ * kept where already known, which each path writes its own way.
+ */
+export function paymentChanges(input: ShortPayment, now: string) {
   return {
     attempt: { status: 'paid' as const, transaction_id: input.transactionId, cash_fen: input.cashFee ?? null, updated_at: now },
     order: { status: 'paid' as const, transaction_id: input.transactionId, paid_at: input.paidAt ?? now, updated_at: now },
@@ -56,7 +59,7 @@ function changes(input: ShortPayment, now: string) {
 
 /** PostgreSQL: attempt, order and audit row in one statement; the order as paid, or undefined. */
 async function payInOneStatement(trx: Kysely<Database>, input: ShortPayment, detail: string, source: PaymentSource): Promise<Order | undefined> {
-  const c = changes(input, nowIso());
+  const c = paymentChanges(input, nowIso());
   const { order_id: _none, ...audit } = eventRow({ outTradeNo: input.outTradeNo, source, outcome: 'applied', detail, raw: input.raw });
   return trx
     .with('a', (q) => q.updateTable('payment_attempts')
@@ -79,7 +82,7 @@ async function payInOneStatement(trx: Kysely<Database>, input: ShortPayment, det
 
 /** SQLite: the same writes one by one; undefined (and the savepoint undone by the caller) when one does not match. */
 async function payStatementByStatement(trx: Kysely<Database>, input: ShortPayment, detail: string, source: PaymentSource): Promise<Order | undefined> {
-  const c = changes(input, nowIso());
+  const c = paymentChanges(input, nowIso());
   const attempt = await trx.updateTable('payment_attempts')
     .set((eb) => ({ ...c.attempt, openid: eb.fn.coalesce('openid', eb.val(input.openid ?? null)) }))
     .where('out_trade_no', '=', input.outTradeNo)

@@ -6,7 +6,7 @@ import { metrics } from '../../metrics';
 import { appendEvent, type DbOrTrx, recordEvent, writeTransaction } from '../kernel';
 import { refundsUnavailable, reserveRefund } from '../refunds';
 import { emitSessionEvent } from '../webhooks';
-import { applyShort } from './apply-short';
+import { applyShort, paymentChanges } from './apply-short';
 import type { PaymentInput } from './payment-input';
 import { knownPaidAttempt, rememberPaidAttempt } from './paid-attempts';
 
@@ -139,17 +139,15 @@ async function applyPaymentTx(input: PaymentInput): Promise<PaymentOutcome> {
   }
   // The attempt as this payment leaves it (the update below sets exactly these columns), remembered
   // once its transaction has committed.
-  const paid: PaymentAttempt = {
-    ...attempt, status: 'paid', transaction_id: input.transactionId, openid: attempt.openid ?? input.openid ?? null, cash_fen: input.cashFee ?? null, updated_at: nowIso(),
-  };
-  const r = await writeTransaction(async (trx): Promise<PaymentOutcome> => {
-    const now = paid.updated_at;
-    const paidAt = input.paidAt ?? now;
+  const now = nowIso();
+  const c = paymentChanges(input, now);
+  const paid: PaymentAttempt = { ...attempt, ...c.attempt, openid: attempt.openid ?? input.openid ?? null };
+  const r = await writeTransaction(async (trx, kind): Promise<PaymentOutcome> => {
     const orderId = attempt.order_id;
 
     const a = await trx
       .updateTable('payment_attempts')
-      .set({ status: 'paid', transaction_id: paid.transaction_id, openid: paid.openid, cash_fen: paid.cash_fen, updated_at: now })
+      .set({ ...c.attempt, openid: paid.openid })
       .where('out_trade_no', '=', input.outTradeNo)
       .where('status', '!=', 'paid')
       .executeTakeFirst();
@@ -161,13 +159,7 @@ async function applyPaymentTx(input: PaymentInput): Promise<PaymentOutcome> {
 
     const order = await trx
       .updateTable('orders')
-      .set((eb) => ({
-        status: 'paid',
-        transaction_id: input.transactionId,
-        paid_at: paidAt,
-        buyer_openid: eb.fn.coalesce('buyer_openid', eb.val(input.openid ?? null)),
-        updated_at: now,
-      }))
+      .set((eb) => ({ ...c.order, buyer_openid: eb.fn.coalesce('buyer_openid', eb.val(input.openid ?? null)) }))
       .where('id', '=', orderId)
       .where('status', 'in', ['pending', 'closed'])
       .returningAll()
@@ -176,7 +168,7 @@ async function applyPaymentTx(input: PaymentInput): Promise<PaymentOutcome> {
       const detail = appliedDetail(input);
       await recordEvent(trx, { orderId, outTradeNo: input.outTradeNo, source, outcome: 'applied', detail, raw: input.raw });
       // The order as this change left it (RETURNING): the event carries it without reading it again.
-      await emitSessionEvent(trx, 'checkout.session.paid', order);
+      await emitSessionEvent(trx, 'checkout.session.paid', order, kind);
       return { outcome: 'applied', orderId, detail };
     }
 
@@ -199,7 +191,7 @@ async function applyPaymentTx(input: PaymentInput): Promise<PaymentOutcome> {
       `DUPLICATE_PAYMENT: attempt ${input.outTradeNo} (transaction ${input.transactionId}) was paid although order ` +
       `${orderId} was already ${paidOrder.status} by transaction ${paidOrder.transaction_id}; ${refundText}`;
     await recordEvent(trx, { orderId, outTradeNo: input.outTradeNo, source, outcome: 'applied', detail, raw: input.raw });
-    await emitSessionEvent(trx, 'payment.duplicate', orderId);
+    await emitSessionEvent(trx, 'payment.duplicate', orderId, kind);
     return { outcome: 'duplicate_payment', orderId, detail, refund: reserved.ok ? reserved.refund : null };
   });
   if (r.outcome === 'applied' || r.outcome === 'duplicate_payment') rememberPaidAttempt(db, paid);

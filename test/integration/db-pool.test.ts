@@ -24,7 +24,11 @@ describe('the app database pool on PostgreSQL', () => {
   });
 
   it('opens at most DATABASE_POOL_MAX connections', async () => {
-    const others = async () => (await watcher.query(`select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`)).rows[0].n as number;
+    // Sessions running one of the sleeps (not every session of the database: a connection of the
+    // start-up's own, still closing, would count there).
+    const others = async () => (await watcher.query(
+      `select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and state = 'active' and query like 'select pg_sleep%'`,
+    )).rows[0].n as number;
     let finished = false;
     const sleeps = Promise.all(Array.from({ length: 5 }, () => sql`select pg_sleep(0.2)`.execute(app.db))).then(() => (finished = true));
     const seen: number[] = [];

@@ -23,7 +23,8 @@ export function sandboxDb(): Promise<SandboxDb> {
   const g = globalThis as Holder;
   if (!g[key]) {
     g[key] = (async () => {
-      const base = sandboxOnly() ? openDb(getConfig().databaseUrl).db : await getDb();
+      const config = getConfig();
+      const base = sandboxOnly() ? openDb(config.databaseUrl, { poolMax: config.dbPoolMax }).db : await getDb();
       const db = base.withTables<SandboxTables>() as unknown as SandboxDb;
       await ensureSandboxSchema(db);
       return db;

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CheckoutUnderTest, checkoutAgainst } from '../helpers/checkout-unit';
@@ -23,18 +23,41 @@ describe('the app database pool on PostgreSQL', () => {
     await app?.close();
   });
 
-  it('opens at most DATABASE_POOL_MAX connections', async () => {
+  /** The most of five 0.2 s sleeps on `db` that the watcher ever saw running at once. */
+  async function mostAtOnce(db: Kysely<unknown>): Promise<number> {
     // Sessions running one of the sleeps (not every session of the database: a connection of the
     // start-up's own, still closing, would count there).
-    const others = async () => (await watcher.query(
+    const running = async () => (await watcher.query(
       `select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and state = 'active' and query like 'select pg_sleep%'`,
     )).rows[0].n as number;
     let finished = false;
-    const sleeps = Promise.all(Array.from({ length: 5 }, () => sql`select pg_sleep(0.2)`.execute(app.db))).then(() => (finished = true));
+    const sleeps = Promise.all(Array.from({ length: 5 }, () => sql`select pg_sleep(0.2)`.execute(db))).then(() => (finished = true));
     const seen: number[] = [];
-    while (!finished) seen.push(await others());
+    while (!finished) seen.push(await running());
     await sleeps;
-    // Five 0.2 s sleeps two at a time: the watcher sees the pool full, never over.
-    expect(Math.max(...seen)).toBe(2);
+    return Math.max(...seen);
+  }
+
+  it('opens at most DATABASE_POOL_MAX connections', async () => {
+    // Two at a time: the watcher sees the pool full, never over.
+    expect(await mostAtOnce(app.db)).toBe(2);
+  });
+
+  it('the sandbox on its own (SANDBOX_ONLY=1) opens its pool with DATABASE_POOL_MAX too', async () => {
+    const g = globalThis as Record<symbol, unknown>;
+    delete g[Symbol.for('wechat-checkout.sandbox-db')];
+    process.env.SANDBOX_ONLY = '1';
+    try {
+      const { sandboxDb } = await import('@/lib/sandbox/db');
+      const own = (await sandboxDb()) as unknown as Kysely<unknown>;
+      try {
+        expect(await mostAtOnce(own)).toBe(2);
+      } finally {
+        await own.destroy();
+      }
+    } finally {
+      delete process.env.SANDBOX_ONLY;
+      delete g[Symbol.for('wechat-checkout.sandbox-db')];
+    }
   });
 });

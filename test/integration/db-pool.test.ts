@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import type { Database } from '@/lib/db';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CheckoutUnderTest, checkoutAgainst } from '../helpers/checkout-unit';
@@ -24,7 +25,7 @@ describe('the app database pool on PostgreSQL', () => {
   });
 
   /** The most of five 0.2 s sleeps on `db` that the watcher ever saw running at once. */
-  async function mostAtOnce(db: Kysely<unknown>): Promise<number> {
+  async function mostAtOnce(db: Kysely<Database>): Promise<number> {
     // Sessions running one of the sleeps (not every session of the database: a connection of the
     // start-up's own, still closing, would count there).
     const running = async () => (await watcher.query(
@@ -49,7 +50,8 @@ describe('the app database pool on PostgreSQL', () => {
     process.env.SANDBOX_ONLY = '1';
     try {
       const { sandboxDb } = await import('@/lib/sandbox/db');
-      const own = (await sandboxDb()) as unknown as Kysely<unknown>;
+      // The sandbox's handle is the same Kysely, typed for its own tables.
+      const own = (await sandboxDb()) as unknown as Kysely<Database>;
       try {
         expect(await mostAtOnce(own)).toBe(2);
       } finally {

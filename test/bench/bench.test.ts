@@ -30,6 +30,12 @@ describe('npm run bench (smoke)', () => {
         } else {
           for (const v of [r!.measured.rps, r!.measured.p50, r!.measured.p99, r!.ref.rps, r!.ref.p99, r!.rpsRatio, r!.p99Ratio]) expect(typeof v).toBe('number');
         }
+        if (id.startsWith('notify-') || id === 'poll') {
+          // The served app's CPU per answer, read from /proc (this suite runs on Linux), on both sides. On this
+          // tiny load a side may take fewer than one clock tick (10 ms) of CPU, so zero is a possible reading.
+          for (const v of [r!.measured.cpuMsPerAnswer, r!.ref.cpuMsPerAnswer]) expect(Number.isFinite(v) && v >= 0, String(v)).toBe(true);
+          expect(r!.notes).toMatch(/server CPU per answer \d+\.\d\d ms, reference's \d+\.\d\d ms/);
+        }
         expect(lines.filter((l) => l.startsWith(`| ${engine} | ${ROWS[id]} |`))).toHaveLength(1);
       }
     }

@@ -16,7 +16,8 @@
  *   vs raw unifiedorder calls to the same sandbox from the same process.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -148,6 +149,12 @@ export interface Stats {
   p99: number;
   /** The slowest first answer of a connection (HTTP rows; NaN elsewhere). */
   firstAnswerMax: number;
+  /**
+   * The served app's CPU time (user + system, all its threads, from /proc) per answer, in ms, over the
+   * side's runs (HTTP rows on Linux; NaN elsewhere). Less noisy than req/s on shared cores: what the
+   * route costs the server, whatever the load generator and the neighbours took meanwhile.
+   */
+  cpuMsPerAnswer: number;
   non2xx: number;
   /** Connection errors and timeouts (autocannon), or calls that failed (startPayment row). */
   errors: number;
@@ -213,11 +220,14 @@ class Side {
   non2xx = 0;
   errors = 0;
   timeouts = 0;
+  /** Server CPU seconds over the runs, or null once a run could not read it. */
+  cpuSeconds: number | null = 0;
   stats(): Stats {
     const sorted = [...this.latencies].sort((a, b) => a - b);
     return {
       requests: this.requests, seconds: this.seconds, rps: this.requests / this.seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99),
       firstAnswerMax: this.firstLatencies.length ? Math.max(...this.firstLatencies) : Number.NaN, non2xx: this.non2xx, errors: this.errors, timeouts: this.timeouts,
+      cpuMsPerAnswer: this.cpuSeconds !== null && this.requests > 0 ? (this.cpuSeconds * 1000) / this.requests : Number.NaN,
     };
   }
 }
@@ -229,6 +239,24 @@ interface Shot {
   amount?: number;
   duration?: number;
   request: autocannon.Request;
+  /** The served app's pid, whose CPU time the run adds to its side. */
+  serverPid?: number;
+}
+
+/** Clock ticks per second of /proc's CPU times (USER_HZ: 100 on Linux builds for every common architecture). */
+const USER_HZ = 100;
+
+/** CPU seconds (user + system, every thread) a process has used so far, or null where /proc cannot tell. */
+function cpuSecondsOf(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    // Fields after the command name, which is in parentheses and may itself hold spaces: utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / USER_HZ;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -238,6 +266,7 @@ interface Shot {
 /** Returns the run's start and last answer in epoch milliseconds. */
 function fire(shot: Shot, side: Side): Promise<{ start: number; end: number }> {
   return new Promise((resolve, reject) => {
+    const cpu0 = cpuSecondsOf(shot.serverPid);
     const t0 = performance.now();
     let last = t0;
     let answers = 0;
@@ -257,6 +286,8 @@ function fire(shot: Shot, side: Side): Promise<{ start: number; end: number }> {
       side.requests += answers;
       side.errors += result.errors - result.timeouts;
       side.timeouts += result.timeouts;
+      const cpu1 = cpuSecondsOf(shot.serverPid);
+      side.cpuSeconds = side.cpuSeconds === null || cpu0 === null || cpu1 === null ? null : side.cpuSeconds + (cpu1 - cpu0);
       resolve({ start: performance.timeOrigin + t0, end: performance.timeOrigin + end });
     });
     // autocannon's tracker passes the client first; @types/autocannon leaves it out.
@@ -289,6 +320,12 @@ async function alternate(rounds: number, ref: () => Promise<unknown>, measured: 
 /** The note on what p50/p99 leave out: each connection's first answer, which times its set-up. */
 function firstAnswers(m: Stats, ref: Stats): string {
   return `each connection's first answer left out of p50/p99 (set-up under load): slowest ${f0(m.firstAnswerMax)} ms, reference's ${f0(ref.firstAnswerMax)} ms`;
+}
+
+/** The note on the server's CPU per answer, both sides (omitted where /proc could not tell). */
+function cpuNote(m: Stats, ref: Stats): string[] {
+  if (!Number.isFinite(m.cpuMsPerAnswer) || !Number.isFinite(ref.cpuMsPerAnswer)) return [];
+  return [`server CPU per answer ${m.cpuMsPerAnswer.toFixed(2)} ms, reference's ${ref.cpuMsPerAnswer.toFixed(2)} ms (${(ref.cpuMsPerAnswer / m.cpuMsPerAnswer).toFixed(2)} of its cost)`];
 }
 
 function row(engine: Engine, id: RowId, reference: string, concurrency: number, m: Stats, ref: Stats, notes: string, extra: BenchRow['extra']): BenchRow {
@@ -394,8 +431,8 @@ interface EngineCtx {
   log: (m: string) => void;
 }
 
-const health = (base: string, connections: number, amount: number): Shot => ({
-  url: base, connections, amount, request: { method: 'GET', path: '/api/health' },
+const health = (base: string, connections: number, amount: number, serverPid?: number): Shot => ({
+  url: base, connections, amount, serverPid, request: { method: 'GET', path: '/api/health' },
 });
 
 type NotifyKind = 'applying' | 'duplicate' | 'refused';
@@ -408,7 +445,8 @@ async function notifyRow(x: EngineCtx, kind: NotifyKind): Promise<BenchRow> {
   if (kind === 'applying') {
     // autocannon builds each connection's next request ahead of sending it: seed a margin over the total.
     const seeded = await insertOrdersBulk(h.db, per * s.rounds + conns * (s.rounds + 2) + 10, { amountFen: 1 });
-    bodies = seeded.map((a) => signedPaymentNotify({ out_trade_no: a.outTradeNo, total_fee: '1' }, { apiKey: SANDBOX_API_KEY }));
+    // Each payment from its own buyer (openid), as in a shop: the openid lands in the order's indexes.
+    bodies = seeded.map((a) => signedPaymentNotify({ out_trade_no: a.outTradeNo, total_fee: '1', openid: `o${randomBytes(20).toString('base64url')}` }, { apiKey: SANDBOX_API_KEY }));
   } else {
     const [a] = await insertOrdersBulk(h.db, 1, { amountFen: 1 });
     const valid = signedPaymentNotify({ out_trade_no: a.outTradeNo, total_fee: '1' }, { apiKey: SANDBOX_API_KEY });
@@ -432,7 +470,7 @@ async function notifyRow(x: EngineCtx, kind: NotifyKind): Promise<BenchRow> {
     rejected: await countEvents(h, 'notify', 'rejected'),
   };
   const notifyShot: Shot = {
-    url: app.base, connections: conns, amount: per,
+    url: app.base, connections: conns, amount: per, serverPid: app.child.pid,
     request: {
       method: 'POST', path: '/api/wechatpay/notify', headers: { 'content-type': 'text/xml' },
       setupRequest: (req) => ({ ...req, body: bodies[kind === 'applying' ? next++ : 0] ?? bodies[bodies.length - 1] }),
@@ -444,7 +482,7 @@ async function notifyRow(x: EngineCtx, kind: NotifyKind): Promise<BenchRow> {
   };
   const hs = new Side();
   const ns = new Side();
-  await alternate(s.rounds, () => fire(health(app.base, conns, per), hs), () => fire(notifyShot, ns));
+  await alternate(s.rounds, () => fire(health(app.base, conns, per, app.child.pid), hs), () => fire(notifyShot, ns));
   const after = {
     applied: (await countEvents(h, 'notify', 'applied')) - before.applied,
     duplicate: (await countEvents(h, 'notify', 'duplicate')) - before.duplicate,
@@ -458,6 +496,7 @@ async function notifyRow(x: EngineCtx, kind: NotifyKind): Promise<BenchRow> {
     `${wrong === 0 ? 'all' : `${m.requests - wrong}/${m.requests}`} answered ${expected}`,
     `${rowsOf} ${kind === 'applying' ? 'applied' : kind === 'duplicate' ? 'duplicate' : 'rejected'} event rows`,
     ...(m.non2xx || m.errors || m.timeouts ? [`non-2xx ${m.non2xx}, errors ${m.errors}, timeouts ${m.timeouts}`] : []),
+    ...cpuNote(m, hs.stats()),
     firstAnswers(m, hs.stats()),
   ].join('; ');
   const id: RowId = `notify-${kind}`;
@@ -571,7 +610,7 @@ async function pollRow(x: EngineCtx): Promise<BenchRow> {
   const paths = placed.map((p) => `/api/orders/${p.orderId}`);
   let next = 0;
   const pollShot: Shot = {
-    url: app.base, connections: Math.min(s.pollers, s.pollsPerRound), amount: s.pollsPerRound,
+    url: app.base, connections: Math.min(s.pollers, s.pollsPerRound), amount: s.pollsPerRound, serverPid: app.child.pid,
     request: { method: 'GET', path: paths[0], headers: { cookie }, setupRequest: (req) => ({ ...req, path: paths[next++ % paths.length] }) },
   };
   const hs = new Side();
@@ -581,7 +620,7 @@ async function pollRow(x: EngineCtx): Promise<BenchRow> {
   // Fixed counts, not durations: a round ends when every poll (and the orderquery inside it) is answered,
   // so no backlog spills into the next round.
   const stopSampling = sampleClaims(h, placed.map((p) => p.orderId), 250);
-  await alternate(s.rounds, () => fire(health(app.base, conns, s.pollsPerRound), hs), async () => pollRounds.push(await fire(pollShot, ps)));
+  await alternate(s.rounds, () => fire(health(app.base, conns, s.pollsPerRound, app.child.pid), hs), async () => pollRounds.push(await fire(pollShot, ps)));
   const claims = await stopSampling();
   const calls = orderqueryCalls(await x.proxyHits(), new Set(placed.map((p) => p.outTradeNo)));
   const cw = windowStats(claims.byOrder, s.pollOrders, pollRounds);
@@ -594,6 +633,8 @@ async function pollRow(x: EngineCtx): Promise<BenchRow> {
     `${conns} pollers on ${s.pollOrders} orders; non-2xx ${m.non2xx}${m.errors || m.timeouts ? `, errors ${m.errors}, timeouts ${m.timeouts}` : ''}`,
     `orderquery calls at the sandbox per order per 3 s window: ${f2(qw.mean)} mean, ${qw.max} max (${qw.windows} windows${calls.retries ? `; ${calls.retries} of ${calls.calls} calls were client retries` : ''}${calls.callerGone ? `, ${calls.callerGone} given up by the app` : ''}${qw.outside ? `, ${qw.outside} outside the polling rounds` : ''})`,
     `claims (the 3 s rule): ${f2(cw.mean)} mean, ${cw.max} max, min gap ${gap(cw.minGapSeconds)}${claims.maxIntervalMs > 2500 ? ` (sampled only every ${(claims.maxIntervalMs / 1000).toFixed(1)} s at worst: some claims may be missed)` : ''}`,
+    // The sandbox is the same server: its answers to the polls' orderqueries are in the polls' CPU.
+    ...cpuNote(m, hs.stats()),
     firstAnswers(m, hs.stats()),
   ].join('; ');
   return row(x.engine, 'poll', '/api/health', s.pollers, m, hs.stats(), notes, {
@@ -644,7 +685,7 @@ async function startPaymentRow(x: EngineCtx): Promise<BenchRow> {
   });
   const side = (times: number[], seconds: number, failures: number): Stats => {
     const sorted = [...times].sort((a, b) => a - b);
-    return { requests: times.length, seconds, rps: times.length / seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99), firstAnswerMax: Number.NaN, non2xx: 0, errors: failures, timeouts: 0 };
+    return { requests: times.length, seconds, rps: times.length / seconds, p50: percentile(sorted, 50), p99: percentile(sorted, 99), firstAnswerMax: Number.NaN, non2xx: 0, errors: failures, timeouts: 0, cpuMsPerAnswer: Number.NaN };
   };
   const m = side(sample.startPayment, sample.startSeconds, sample.startFailures);
   const ref = side(sample.unifiedorder, sample.unifiedSeconds, sample.unifiedFailures);
@@ -682,7 +723,7 @@ async function pageRows(x: EngineCtx): Promise<BenchRow[]> {
   }, s.pageLoads);
   const timed = (times: number[]): Stats => {
     const sorted = [...times].sort((a, b) => a - b);
-    return { requests: times.length, seconds: Number.NaN, rps: Number.NaN, p50: percentile(sorted, 50), p99: percentile(sorted, 99), firstAnswerMax: Number.NaN, non2xx: 0, errors: 0, timeouts: 0 };
+    return { requests: times.length, seconds: Number.NaN, rps: Number.NaN, p50: percentile(sorted, 50), p99: percentile(sorted, 99), firstAnswerMax: Number.NaN, non2xx: 0, errors: 0, timeouts: 0, cpuMsPerAnswer: Number.NaN };
   };
   const ref = timed(r.home.map((l) => l.usable));
   const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;

@@ -104,6 +104,15 @@ describe.each(ENGINES)('merchant order queries on %s with 10,000 orders', (engin
       expectIndexed(p, false);
       expect(p).toMatch(engine === 'sqlite' ? /SEARCH (orders|payment_attempts) USING/ : /Index (Only )?Scan|Bitmap Index Scan/);
     }
+    // The openid search reads the (buyer_openid, created_at, id) index; the bare buyer_openid one,
+    // its prefix, is dropped (migration 0012), since every payment rewrote both.
+    expect(await plan(listQueries(h.db, { q: 'oBuyer7' }, undefined, 50, [])[0])).toContain('orders_openid_created_idx');
+    const indexes = engine === 'sqlite'
+      ? await h.db.executeQuery<{ name: string }>(CompiledQuery.raw("select name from sqlite_master where type = 'index' and tbl_name = 'orders'"))
+      : await h.db.executeQuery<{ name: string }>(CompiledQuery.raw("select indexname as name from pg_indexes where tablename = 'orders'"));
+    const names = indexes.rows.map((r) => r.name);
+    expect(names).toContain('orders_openid_created_idx');
+    expect(names).not.toContain('orders_openid_idx');
     const t = chinaDayBounds(chinaDate(NOW))!;
     const tp = await plan(todayQuery(h.db, t.start, t.end));
     expectIndexed(tp, false);

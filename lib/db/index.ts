@@ -101,6 +101,7 @@ export function nowIso(ms: number = Date.now()): string {
 
 export type { Database } from './schema';
 export { migrate, migrationStatus, type MigrationStatus } from './migrations';
+export { prepareQuery, type PreparedQuery } from './prepared';
 
 /**
  * Closes the process-wide database (graceful shutdown, after the last request): the pg pool ends its

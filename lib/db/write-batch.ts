@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { CompiledQuery, type Kysely } from 'kysely';
 import type { Database } from './schema';
 
 /*
@@ -17,6 +17,15 @@ import type { Database } from './schema';
 
 /** Jobs per batch: bounds what the last job of a batch waits for, and how long readers queue behind it. */
 export const MAX_BATCH = 32;
+
+// The batch's own statements, compiled once: every job runs two of them (no plugins run, so one
+// query id each is enough).
+const BEGIN = CompiledQuery.raw('begin immediate');
+const SAVEPOINT = CompiledQuery.raw('savepoint batch_job');
+const RELEASE = CompiledQuery.raw('release batch_job');
+const ROLLBACK_JOB = CompiledQuery.raw('rollback to batch_job');
+const COMMIT = CompiledQuery.raw('commit');
+const ROLLBACK = CompiledQuery.raw('rollback');
 
 type Job = { fn: (conn: Kysely<Database>) => Promise<unknown>; resolve: (v: unknown) => void; reject: (e: unknown) => void };
 
@@ -51,7 +60,7 @@ class WriteBatcher {
     try {
       await this.db.connection().execute(async (conn) => {
         try {
-          await sql`begin immediate`.execute(conn);
+          await conn.executeQuery(BEGIN);
         } catch (error) {
           // No write lock within the busy timeout (another process holds it): every job waiting now
           // waited that long too, and gets the error now rather than a second wait each.
@@ -64,23 +73,23 @@ class WriteBatcher {
           while (this.queue.length > 0 && taken.length < MAX_BATCH) {
             const job = this.queue.shift()!;
             taken.push(job);
-            await sql`savepoint batch_job`.execute(conn);
+            await conn.executeQuery(SAVEPOINT);
             try {
               const value = await job.fn(conn);
-              await sql`release batch_job`.execute(conn);
+              await conn.executeQuery(RELEASE);
               outcomes.push({ ok: true, value });
             } catch (error) {
               // Undo this job only. If SQLite already rolled the whole transaction back, this throws
               // and the batch fails as a whole (below).
-              await sql`rollback to batch_job`.execute(conn);
-              await sql`release batch_job`.execute(conn);
+              await conn.executeQuery(ROLLBACK_JOB);
+              await conn.executeQuery(RELEASE);
               outcomes.push({ ok: false, error });
             }
           }
-          await sql`commit`.execute(conn);
+          await conn.executeQuery(COMMIT);
           committed = true;
         } finally {
-          if (!committed) await sql`rollback`.execute(conn).catch(() => {});
+          if (!committed) await conn.executeQuery(ROLLBACK).catch(() => {});
         }
       });
     } catch (error) {

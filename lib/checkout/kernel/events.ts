@@ -1,5 +1,5 @@
 import { log } from '../../log';
-import { getDb, nowIso } from '../../db';
+import { getDb, nowIso, prepareQuery } from '../../db';
 import type { Kysely } from 'kysely';
 import type { Database, EventOutcome, EventSource } from '../../db/schema';
 import type { ClientAddress } from './client-ip';
@@ -41,10 +41,15 @@ export function eventRow(e: EventInput) {
   };
 }
 
+/** One audit row's INSERT, compiled once (it runs in every applied payment's transaction). */
+const insertEvent = prepareQuery((db, r: ReturnType<typeof eventRow>) => db.insertInto('payment_events').values({
+  id: r.id, order_id: r.order_id, out_trade_no: r.out_trade_no, source: r.source, outcome: r.outcome, detail: r.detail, raw: r.raw, at: r.at,
+}));
+
 /** Appends one row to the audit log (payment_events), inside the transaction `db` when it is one. */
 export async function recordEvent(db: DbOrTrx, e: EventInput): Promise<string> {
   const row = eventRow(e);
-  await db.insertInto('payment_events').values(row).execute();
+  await insertEvent.execute(db, row);
   return row.id;
 }
 

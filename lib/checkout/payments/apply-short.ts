@@ -1,5 +1,5 @@
-import type { Kysely } from 'kysely';
-import { nowIso } from '../../db';
+import type { Kysely, QueryCreator, SelectQueryBuilder } from 'kysely';
+import { nowIso, prepareQuery } from '../../db';
 import type { Database, Order } from '../../db/schema';
 import { eventRow, recordEvent, writeTransaction } from '../kernel';
 import { emitSessionEvent } from '../webhooks';
@@ -57,46 +57,75 @@ export function paymentChanges(input: ShortPayment, now: string) {
   };
 }
 
+/** The values of one short-path payment: what its prepared statements below are run with. */
+interface ShortValues {
+  [name: string]: unknown;
+  outTradeNo: string;
+  transactionId: string;
+  totalFee: number;
+  cashFee: number | null;
+  openid: string | null;
+  paidAt: string;
+  now: string;
+}
+
+function shortValues(input: ShortPayment, now: string): ShortValues {
+  return {
+    outTradeNo: input.outTradeNo, transactionId: input.transactionId, totalFee: input.totalFee, cashFee: input.cashFee ?? null,
+    openid: input.openid ?? null, paidAt: input.paidAt ?? now, now,
+  };
+}
+
+// The statements below are compiled once (lib/db prepareQuery) from the same builders, so they set
+// exactly what paymentChanges says; `v` holds placeholders while they are built.
+const changes = (v: ShortValues) => paymentChanges({ outTradeNo: v.outTradeNo, transactionId: v.transactionId, totalFee: v.totalFee, cashFee: v.cashFee as number, openid: v.openid, paidAt: v.paidAt }, v.now);
+const markAttempt = (db: QueryCreator<Database>, v: ShortValues) => db.updateTable('payment_attempts')
+  .set((eb) => ({ ...changes(v).attempt, openid: eb.fn.coalesce('openid', eb.val(v.openid)) }))
+  .where('out_trade_no', '=', v.outTradeNo)
+  .where('status', '!=', 'paid')
+  .where('amount_fen', '=', v.totalFee)
+  .returning('order_id');
+const markOrder = (db: QueryCreator<Database>, v: ShortValues, orderId: string | SelectQueryBuilder<never, never, { order_id: string }>) => db.updateTable('orders')
+  .set((eb) => ({ ...changes(v).order, buyer_openid: eb.fn.coalesce('buyer_openid', eb.val(v.openid)) }))
+  .where('id', '=', orderId)
+  .where('status', 'in', ['pending', 'closed'])
+  .returningAll();
+
+/** SQLite's two updates; the audit row is kernel recordEvent's. */
+const payAttempt = prepareQuery((db, v: ShortValues) => markAttempt(db, v));
+const payOrder = prepareQuery((db, v: ShortValues & { orderId: string }) => markOrder(db, v, v.orderId));
+
+/** The audit row's values in PostgreSQL's one statement (its order_id comes from the order's update). */
+type AuditValues = { [K in keyof Omit<ReturnType<typeof eventRow>, 'order_id'> as `audit_${K}`]: ReturnType<typeof eventRow>[K] };
+
+/** PostgreSQL: attempt, order and audit row in one statement. */
+const payAll = prepareQuery((db, v: ShortValues & AuditValues) => db
+  .with('a', (q) => markAttempt(q, v))
+  // The order's update only adds `a` to its scope for the subquery: the rest reads the database's own tables.
+  .with('o', (q) => markOrder(q as unknown as QueryCreator<Database>, v, q.selectFrom('a').select('order_id') as unknown as SelectQueryBuilder<never, never, { order_id: string }>))
+  // Written whether or not `o` matched: when it did not, the whole transaction is rolled back.
+  .with('ev', (q) => q.insertInto('payment_events').values({
+    id: v.audit_id, out_trade_no: v.audit_out_trade_no, source: v.audit_source, outcome: v.audit_outcome, detail: v.audit_detail, raw: v.audit_raw, at: v.audit_at,
+    order_id: (eb) => eb.selectFrom('o').select('id'),
+  }).returning('id'))
+  .selectFrom('o')
+  .selectAll());
+
 /** PostgreSQL: attempt, order and audit row in one statement; the order as paid, or undefined. */
 async function payInOneStatement(trx: Kysely<Database>, input: ShortPayment, detail: string, source: PaymentSource): Promise<Order | undefined> {
-  const c = paymentChanges(input, nowIso());
-  const { order_id: _none, ...audit } = eventRow({ outTradeNo: input.outTradeNo, source, outcome: 'applied', detail, raw: input.raw });
-  return trx
-    .with('a', (q) => q.updateTable('payment_attempts')
-      .set((eb) => ({ ...c.attempt, openid: eb.fn.coalesce('openid', eb.val(input.openid ?? null)) }))
-      .where('out_trade_no', '=', input.outTradeNo)
-      .where('status', '!=', 'paid')
-      .where('amount_fen', '=', input.totalFee)
-      .returning('order_id'))
-    .with('o', (q) => q.updateTable('orders')
-      .set((eb) => ({ ...c.order, buyer_openid: eb.fn.coalesce('buyer_openid', eb.val(input.openid ?? null)) }))
-      .where('id', '=', q.selectFrom('a').select('order_id'))
-      .where('status', 'in', ['pending', 'closed'])
-      .returningAll())
-    // Written whether or not `o` matched: when it did not, the whole transaction is rolled back.
-    .with('ev', (q) => q.insertInto('payment_events').values({ ...audit, order_id: (eb) => eb.selectFrom('o').select('id') }).returning('id'))
-    .selectFrom('o')
-    .selectAll()
-    .executeTakeFirst();
+  const { order_id: _none, ...a } = eventRow({ outTradeNo: input.outTradeNo, source, outcome: 'applied', detail, raw: input.raw });
+  const audit: AuditValues = {
+    audit_id: a.id, audit_out_trade_no: a.out_trade_no, audit_source: a.source, audit_outcome: a.outcome, audit_detail: a.detail, audit_raw: a.raw, audit_at: a.at,
+  };
+  return (await payAll.execute(trx, { ...shortValues(input, nowIso()), ...audit })).rows[0];
 }
 
 /** SQLite: the same writes one by one; undefined (and the savepoint undone by the caller) when one does not match. */
 async function payStatementByStatement(trx: Kysely<Database>, input: ShortPayment, detail: string, source: PaymentSource): Promise<Order | undefined> {
-  const c = paymentChanges(input, nowIso());
-  const attempt = await trx.updateTable('payment_attempts')
-    .set((eb) => ({ ...c.attempt, openid: eb.fn.coalesce('openid', eb.val(input.openid ?? null)) }))
-    .where('out_trade_no', '=', input.outTradeNo)
-    .where('status', '!=', 'paid')
-    .where('amount_fen', '=', input.totalFee)
-    .returning('order_id')
-    .executeTakeFirst();
+  const v = shortValues(input, nowIso());
+  const attempt = (await payAttempt.execute(trx, v)).rows[0];
   if (!attempt) return undefined;
-  const order = await trx.updateTable('orders')
-    .set((eb) => ({ ...c.order, buyer_openid: eb.fn.coalesce('buyer_openid', eb.val(input.openid ?? null)) }))
-    .where('id', '=', attempt.order_id)
-    .where('status', 'in', ['pending', 'closed'])
-    .returningAll()
-    .executeTakeFirst();
+  const order = (await payOrder.execute(trx, { ...v, orderId: attempt.order_id })).rows[0];
   if (!order) return undefined;
   await recordEvent(trx, { orderId: order.id, outTradeNo: input.outTradeNo, source, outcome: 'applied', detail, raw: input.raw });
   return order;

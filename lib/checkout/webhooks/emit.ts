@@ -1,5 +1,5 @@
 import type { QueryCreator } from 'kysely';
-import { type Database, type DbKind, nowIso } from '../../db';
+import { type Database, type DbKind, nowIso, prepareQuery } from '../../db';
 import { type DbOrTrx, newId } from '../kernel';
 import { isWebhookEventType, type WebhookEventType } from './types';
 import { noteEmitted } from './wake';
@@ -25,6 +25,18 @@ function subscribed(eventsJson: string, type: WebhookEventType): boolean {
   }
 }
 
+/** A webhook_events row as emitEvent writes it. */
+type WebhookEventRow = { id: string; type: WebhookEventType; payload: string; order_id: string | null; created_at: string };
+
+/** The live endpoints, oldest first: each gets its delivery in that order. */
+const live = (q: QueryCreator<Database>) => q.selectFrom('webhook_endpoints').select(['id', 'events']).where('disabled_at', 'is', null).orderBy('created_at');
+const eventValues = (r: WebhookEventRow) => ({ id: r.id, type: r.type, payload: r.payload, order_id: r.order_id, created_at: r.created_at });
+const insertEvent = prepareQuery((db, r: WebhookEventRow) => db.insertInto('webhook_events').values(eventValues(r)));
+const liveEndpoints = prepareQuery((db) => live(db));
+// The CTE only adds a table to the query's scope; the SELECT reads the database's own tables.
+const insertEventReadEndpoints = prepareQuery((db, r: WebhookEventRow) =>
+  live(db.with('inserted', (w) => w.insertInto('webhook_events').values(eventValues(r)).returning('id')) as unknown as QueryCreator<Database>));
+
 /**
  * Writes one webhook event and one pending delivery per live endpoint subscribed to its type, and
  * returns the event id (`evt_...`). Call it with the transaction that makes the state change it
@@ -49,18 +61,16 @@ export async function emitEvent(db: DbOrTrx, e: EmitInput, engine?: DbKind): Pro
   const payload = JSON.stringify({ id, type: e.type, created_at: createdAt, data: { object } });
   if (Buffer.byteLength(payload, 'utf8') > MAX_PAYLOAD_BYTES) throw new Error(`emitEvent: data.object is over ${MAX_PAYLOAD_BYTES} bytes as JSON`);
 
-  const event = { id, type: e.type, payload, order_id: e.orderId ?? null, created_at: createdAt };
+  const event: WebhookEventRow = { id, type: e.type, payload, order_id: e.orderId ?? null, created_at: createdAt };
   // PostgreSQL: the event's insert and the endpoints' read in one statement (a data-modifying CTE runs
   // exactly once, in the same transaction), one round trip instead of two. SQLite has no such CTE, and
-  // there a statement is a function call, not a round trip.
-  const live = (q: QueryCreator<Database>) => q.selectFrom('webhook_endpoints').select(['id', 'events']).where('disabled_at', 'is', null).orderBy('created_at');
+  // there a statement is a function call, not a round trip. Both compiled once: every payment runs them.
   let endpoints: Array<{ id: string; events: string }>;
   if (engine === 'postgres') {
-    // The CTE only adds a table to the query's scope; the SELECT reads the database's own tables.
-    endpoints = await live(db.with('inserted', (w) => w.insertInto('webhook_events').values(event).returning('id')) as unknown as QueryCreator<Database>).execute();
+    endpoints = (await insertEventReadEndpoints.execute(db, event)).rows;
   } else {
-    await db.insertInto('webhook_events').values(event).execute();
-    endpoints = await live(db).execute();
+    await insertEvent.execute(db, event);
+    endpoints = (await liveEndpoints.execute(db, {})).rows;
   }
   const targets = endpoints.filter((ep) => subscribed(ep.events, e.type));
   if (targets.length > 0) {

@@ -86,6 +86,12 @@ export interface AppConfig {
    * pool too small caps notifies per second before the CPU does. SQLite: one connection, unused.
    */
   dbPoolMax: number;
+  /**
+   * DATABASE_NAMED_STATEMENTS: 1 (default) sends PostgreSQL the hot statements as named prepared
+   * statements, parsed once per session (lib/db/pg-named.ts); 0 sends them unnamed, for a pooler that
+   * moves a client between sessions (PgBouncer in transaction mode without prepared-statement support).
+   */
+  dbNamedStatements: boolean;
   trustProxy: boolean;
   orderTtlMinutes: number;
   /** Where the data dir lives (SQLite file's folder; holds the sandbox's generated session secret). */
@@ -213,6 +219,9 @@ export function parseConfig(env: Env = process.env): ConfigResult {
   }
 
   const dbPoolMax = intVar(val('DATABASE_POOL_MAX'), 20, 'DATABASE_POOL_MAX', 1, 1000, errors);
+  const namedRaw = val('DATABASE_NAMED_STATEMENTS');
+  if (namedRaw !== undefined && namedRaw !== '0' && namedRaw !== '1') errors.push(`DATABASE_NAMED_STATEMENTS: must be 1 (default) or 0, got "${namedRaw}"`);
+  const dbNamedStatements = namedRaw !== '0';
 
   const merchantPassword = need('MERCHANT_PASSWORD', 'sandbox');
   if (live && merchantPassword && merchantPassword.length < 12) errors.push('MERCHANT_PASSWORD: must be at least 12 characters in live mode');
@@ -278,7 +287,7 @@ export function parseConfig(env: Env = process.env): ConfigResult {
     ok: true,
     config: {
       mode, port, publicBaseUrl, appId, appSecret, mchId, apiKey, signType, apiVersion, mweb, v3, certP12Path,
-      sessionSecret: sessionSecret!, merchantPassword, databaseUrl, dbKind, dbPoolMax, trustProxy, orderTtlMinutes, dataDir,
+      sessionSecret: sessionSecret!, merchantPassword, databaseUrl, dbKind, dbPoolMax, dbNamedStatements, trustProxy, orderTtlMinutes, dataDir,
       mchBaseUrl: live ? 'https://api.mch.weixin.qq.com' : (val('SANDBOX_MCH_BASE_URL') ?? `${internal}/mch`),
       openBaseUrl: live ? 'https://open.weixin.qq.com' : `${publicBaseUrl}/sandbox/open`,
       apiBaseUrl: live ? 'https://api.weixin.qq.com' : `${internal}/api`,

@@ -5,6 +5,7 @@ import { getConfig } from '../config';
 import type { Database } from './schema';
 import { migrate } from './migrations';
 import { seedCatalog } from './seed';
+import { namedStatementPool } from './pg-named';
 import { durableSqliteDialect, type DurabilityStats } from './sqlite-durable';
 
 export type DbKind = 'sqlite' | 'postgres';
@@ -17,15 +18,23 @@ export interface DbHandle {
   durability?: () => DurabilityStats;
 }
 
+/** How openDb opens PostgreSQL (SQLite has one connection and no named statements). */
+export interface OpenOptions {
+  /** Connections of the pool at most (default 10, pg's). */
+  poolMax?: number;
+  /** Send the prepared hot statements as named statements (./pg-named.ts); default false. */
+  namedStatements?: boolean;
+}
+
 /**
  * Opens the database named by a `file:PATH` (better-sqlite3) or `postgres://` (pg) URL; PostgreSQL with
- * a pool of at most `poolMax` connections (default 10).
+ * a pool of at most `poolMax` connections (default 10), the hot statements named when asked.
  * SQLite: the directory is created, WAL journal, foreign keys on, and a busy timeout so concurrent
  * writers wait instead of failing. A commit that answered is on disk (a paid order must not vanish
  * with a power cut), as synchronous=FULL would make it, but the fsync runs off the event loop and is
  * shared by the commits around it (./sqlite-durable.ts); statements are prepared once.
  */
-export function openDb(url: string, opts: { poolMax?: number } = {}): DbHandle {
+export function openDb(url: string, opts: OpenOptions = {}): DbHandle {
   if (url.startsWith('file:')) {
     // Loaded lazily so a PostgreSQL deployment never needs the native SQLite module.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -52,14 +61,14 @@ export function openDb(url: string, opts: { poolMax?: number } = {}): DbHandle {
     const pool = new Pool({ connectionString: url, max: opts.poolMax ?? 10, connectionTimeoutMillis: 5000 });
     // An idle client losing its connection (server restart) must not crash the process.
     pool.on('error', () => {});
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: opts.namedStatements ? namedStatementPool(pool) : pool }) });
     return { db, kind: 'postgres', close: () => db.destroy() };
   }
   throw new Error(`DATABASE_URL must be file:PATH or postgres://..., got "${url}"`);
 }
 
 /** Opens, migrates and (first start only) seeds. Used by the app and by the database test suites. */
-export async function initDb(url: string, opts: { poolMax?: number } = {}): Promise<DbHandle> {
+export async function initDb(url: string, opts: OpenOptions = {}): Promise<DbHandle> {
   const handle = openDb(url, opts);
   try {
     await migrate(handle.db);
@@ -82,7 +91,7 @@ export function getDbHandle(): Promise<DbHandle> {
   const g = globalThis as Holder;
   if (!g[globalKey]) {
     const config = getConfig();
-    g[globalKey] = initDb(config.databaseUrl, { poolMax: config.dbPoolMax }).catch((e) => {
+    g[globalKey] = initDb(config.databaseUrl, { poolMax: config.dbPoolMax, namedStatements: config.dbNamedStatements }).catch((e) => {
       delete g[globalKey];
       throw e;
     });

@@ -1,4 +1,5 @@
 import type { Compilable, CompiledQuery, Kysely, QueryResult } from 'kysely';
+import { nameStatement } from './pg-named';
 import type { Database } from './schema';
 
 /*
@@ -58,6 +59,8 @@ export function prepareQuery<V extends Record<string, unknown>, O>(build: (db: K
         params: q.parameters.map((p) => (p instanceof Slot ? { slot: p.name } : { constant: p })),
       };
       cache.set(key, c);
+      // On PostgreSQL the text is also sent as a named statement, parsed once per session (./pg-named.ts).
+      nameStatement(q.sql);
     }
     return c;
   };

@@ -15,6 +15,8 @@ describe('applyPayment on PostgreSQL: the short path (SQLite: test/unit/checkout
   let app: CheckoutUnderTest;
   let payments: typeof import('@/lib/checkout/payments');
   const sent: string[] = [];
+  /** The statement names given with what was sent (null: unnamed), same order as `sent`. */
+  const names: Array<string | null> = [];
   const query = pg.Client.prototype.query;
 
   beforeAll(async () => {
@@ -22,7 +24,10 @@ describe('applyPayment on PostgreSQL: the short path (SQLite: test/unit/checkout
     payments = await import('@/lib/checkout/payments');
     pg.Client.prototype.query = function counted(this: pg.Client, ...args: unknown[]) {
       const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string })?.text;
-      if (text) sent.push(text);
+      if (text) {
+        sent.push(text);
+        names.push(typeof args[0] === 'object' ? ((args[0] as { name?: string }).name ?? null) : null);
+      }
       return (query as (...a: unknown[]) => unknown).apply(this, args);
     } as typeof query;
   });
@@ -32,6 +37,7 @@ describe('applyPayment on PostgreSQL: the short path (SQLite: test/unit/checkout
   });
   beforeEach(() => {
     sent.length = 0;
+    names.length = 0;
   });
 
   // checkout-unit's eventsOf orders by SQLite's rowid.
@@ -45,6 +51,7 @@ describe('applyPayment on PostgreSQL: the short path (SQLite: test/unit/checkout
       id: 'we_short', url: 'https://merchant.example/hook', events: '["checkout.session.paid"]', secret: 'whsec_x', created_at: new Date().toISOString(), updated_at: new Date().toISOString(), disabled_at: null,
     }).execute();
     sent.length = 0;
+    names.length = 0;
 
     const r = await pay(a.outTradeNo, 700, '4200000000000000000000000701');
     expect(r).toMatchObject({ outcome: 'applied', orderId: a.orderId });
@@ -55,6 +62,8 @@ describe('applyPayment on PostgreSQL: the short path (SQLite: test/unit/checkout
       expect.stringMatching(/^insert into "webhook_deliveries"/),
       'commit',
     ]);
+    // The two hot statements go as named prepared statements (parsed once per session: lib/db/pg-named.ts).
+    expect(names).toEqual([null, expect.stringMatching(/^k_[0-9a-f]{24}$/), expect.stringMatching(/^k_[0-9a-f]{24}$/), null, null]);
     expect(await orderRow(app.db, a.orderId)).toMatchObject({ status: 'paid', transaction_id: '4200000000000000000000000701' });
     expect(await attemptRow(app.db, a.outTradeNo)).toMatchObject({ status: 'paid', transaction_id: '4200000000000000000000000701', cash_fen: null });
     const events = await eventsOf(a.orderId);

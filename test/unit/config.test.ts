@@ -103,6 +103,18 @@ describe('config', () => {
     }
   });
 
+  it('DATABASE_NAMED_STATEMENTS: on by default, 0 turns it off, anything else refused', () => {
+    const d = parseConfig({ DATABASE_URL: tmpDb() });
+    expect(d.ok && d.config.dbNamedStatements).toBe(true);
+    expect(parseConfig({ DATABASE_URL: tmpDb(), DATABASE_NAMED_STATEMENTS: '1' })).toMatchObject({ ok: true, config: { dbNamedStatements: true } });
+    expect(parseConfig({ DATABASE_URL: tmpDb(), DATABASE_NAMED_STATEMENTS: '0' })).toMatchObject({ ok: true, config: { dbNamedStatements: false } });
+    for (const v of ['off', 'true', '2']) {
+      const r = parseConfig({ DATABASE_URL: tmpDb(), DATABASE_NAMED_STATEMENTS: v });
+      expect(r.ok, v).toBe(false);
+      expect((r as { errors: string[] }).errors.join('\n')).toContain('DATABASE_NAMED_STATEMENTS: must be 1 (default) or 0');
+    }
+  });
+
   it('refuses bad values in sandbox mode too', () => {
     const r = parseConfig({ PORT: 'abc', DATABASE_URL: 'mysql://x', ORDER_TTL_MINUTES: '0', WECHAT_MODE: 'test', RECONCILE_INTERVAL_MS: '5s', TRUST_PROXY: 'yes' });
     expect(r.ok).toBe(false);

@@ -5,10 +5,14 @@ import { getConfig } from '../config';
 import type { Database } from './schema';
 import { migrate } from './migrations';
 import { seedCatalog } from './seed';
+import { type CheckpointStats, startCheckpointer } from './checkpointer';
 import { namedStatementPool } from './pg-named';
 import { durableSqliteDialect, type DurabilityStats } from './sqlite-durable';
 
 export type DbKind = 'sqlite' | 'postgres';
+
+/** SQLite's own default: the WAL pages after which a commit checkpoints, when no worker does it. */
+const SQLITE_AUTOCHECKPOINT = 1000;
 
 export interface DbHandle {
   db: Kysely<Database>;
@@ -16,6 +20,8 @@ export interface DbHandle {
   close(): Promise<void>;
   /** SQLite only: commits that waited for the disk and the fsyncs that covered them (./sqlite-durable.ts). */
   durability?: () => DurabilityStats;
+  /** SQLite only: the checkpoint worker's state and work (./checkpointer.ts). */
+  checkpoints?: () => CheckpointStats;
 }
 
 /** How openDb opens PostgreSQL (SQLite has one connection and no named statements). */
@@ -50,9 +56,27 @@ export function openDb(url: string, opts: OpenOptions = {}): DbHandle {
     // Statement journals of the group commit's savepoints (and RETURNING's rows) in memory, not temp
     // files: they only ever hold the pages of one batch.
     sqlite.pragma('temp_store = MEMORY');
-    const { dialect, stats } = durableSqliteDialect(sqlite, file);
+    // Checkpoints in a worker thread once it is up; until then, and if it fails, SQLite's own (./checkpointer.ts).
+    const checkpointer = startCheckpointer(file, {
+      onActive: () => {
+        if (sqlite.open) sqlite.pragma('wal_autocheckpoint = 0');
+      },
+      onFallback: (error) => {
+        if (sqlite.open) sqlite.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT}`);
+        // lib/db sits below the logger: Node's own warning channel (stderr) says it.
+        process.emitWarning(`SQLite checkpoint worker unavailable (${error instanceof Error ? error.message : String(error)}): checkpointing on the app's connection instead`, { code: 'WX_SQLITE_CHECKPOINTER' });
+      },
+    });
+    const { dialect, stats } = durableSqliteDialect(sqlite, file, undefined, () => checkpointer.noteCommit());
     const db = new Kysely<Database>({ dialect });
-    return { db, kind: 'sqlite', close: () => db.destroy(), durability: stats };
+    return {
+      db, kind: 'sqlite', durability: stats, checkpoints: () => checkpointer.stats(),
+      close: async () => {
+        // The worker's connection first: the last connection to close checkpoints the WAL and removes it.
+        await checkpointer.close();
+        await db.destroy();
+      },
+    };
   }
   if (/^postgres(ql)?:\/\//.test(url)) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports

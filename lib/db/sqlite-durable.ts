@@ -94,12 +94,14 @@ export async function fsyncFile(dbFile: string): Promise<void> {
 /**
  * A Kysely dialect over one better-sqlite3 connection with cached statements and durable commits (see
  * above). `file` is the database's path; the connection must already be in WAL mode with
- * synchronous=NORMAL. `fsync` replaces the fsync of the WAL (a test holds it to watch who waits).
+ * synchronous=NORMAL. `fsync` replaces the fsync of the WAL (a test holds it to watch who waits);
+ * `afterCommit` hears of each connection use that committed a write (the checkpointer, ./checkpointer.ts).
  */
 export function durableSqliteDialect(
   sqlite: BetterSqlite3.Database,
   file: string,
   fsync: () => Promise<void> = () => fsyncFile(file),
+  afterCommit: () => void = () => {},
 ): { dialect: SqliteDialect; stats: () => DurabilityStats } {
   const sync = new GroupSync(fsync);
   const cache = new Map<string, SqliteStatement>();
@@ -166,6 +168,7 @@ export function durableSqliteDialect(
           await inner.releaseConnection(c);
           if (mustSync) {
             durableCommits++;
+            afterCommit();
             await sync.request();
           }
         },

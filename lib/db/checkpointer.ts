@@ -11,8 +11,8 @@ import { Worker } from 'node:worker_threads';
  * flight standing still meanwhile, and checkpoints were 40 % of the time spent in COMMIT.
  *
  * So the app's connection runs with wal_autocheckpoint = 0 and a worker thread with a connection of
- * its own runs PASSIVE checkpoints: one after commits have happened, at most one at a time, each
- * copying whatever was committed before it started. PASSIVE never blocks the app's reads or writes
+ * its own runs PASSIVE checkpoints: one after commits have happened, at most one at a time and one
+ * per MIN_INTERVAL_MS, each copying whatever was committed before it started. PASSIVE never blocks the app's reads or writes
  * (nor waits for them); what it could not copy, the next one does. The durability of commits is not
  * the checkpoint's business (each commit's WAL is fsynced before it is answered, ./sqlite-durable.ts),
  * and the checkpoint itself syncs as SQLite always does (synchronous=NORMAL: WAL, then database).
@@ -42,12 +42,17 @@ parentPort.on('message', (m) => {
 });
 `;
 
+/** The shortest time between the starts of two checkpoints, in ms. */
+export const MIN_INTERVAL_MS = 100;
+
 /** What the checkpointer has done, for tests and the bench. */
 export interface CheckpointStats {
   /** The worker is running and the app's connection has no automatic checkpoints. */
   active: boolean;
   /** Checkpoints run by the worker. */
   checkpoints: number;
+  /** Commits are waiting for a checkpoint (one is running or due); false: the last one came after every commit. */
+  owed: boolean;
   /** The last one's WAL size and frames copied (equal: the WAL was copied whole). */
   last: { log: number; checkpointed: number } | null;
 }
@@ -83,15 +88,28 @@ export function startCheckpointer(
   let checkpoints = 0;
   let last: CheckpointStats['last'] = null;
 
+  let timer: NodeJS.Timeout | null = null;
+  let lastStart = 0;
+  const start = () => {
+    timer = null;
+    if (!active) return;
+    running = true;
+    pending = false;
+    lastStart = Date.now();
+    worker.postMessage('checkpoint');
+  };
+  // At most one checkpoint running, and one started per MIN_INTERVAL_MS: each copies a page once
+  // however many commits rewrote it since the last, and syncs twice whatever it copies.
   const request = () => {
     if (!active) return;
-    if (running) {
+    if (running || timer) {
       pending = true;
       return;
     }
-    running = true;
-    pending = false;
-    worker.postMessage('checkpoint');
+    const wait = lastStart + MIN_INTERVAL_MS - Date.now();
+    if (wait <= 0) return start();
+    timer = setTimeout(start, wait);
+    timer.unref();
   };
   // Once only (an error is followed by the exit), and not when we stopped it ourselves.
   const fail = (error: unknown) => {
@@ -121,11 +139,12 @@ export function startCheckpointer(
 
   return {
     noteCommit: request,
-    stats: () => ({ active, checkpoints, last }),
+    stats: () => ({ active, checkpoints, owed: running || pending || timer !== null, last }),
     close: () =>
       new Promise<void>((resolve) => {
         closing = true;
         active = false;
+        if (timer) clearTimeout(timer);
         if (exited) return resolve();
         worker.once('exit', () => resolve());
         worker.postMessage('close');

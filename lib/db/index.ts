@@ -67,7 +67,7 @@ export function openDb(url: string, opts: OpenOptions = {}): DbHandle {
         process.emitWarning(`SQLite checkpoint worker unavailable (${error instanceof Error ? error.message : String(error)}): checkpointing on the app's connection instead`, { code: 'WX_SQLITE_CHECKPOINTER' });
       },
     });
-    const { dialect, stats } = durableSqliteDialect(sqlite, file, undefined, () => checkpointer.noteCommit());
+    const { dialect, stats } = durableSqliteDialect(sqlite, file, { afterCommit: () => checkpointer.noteCommit(), beforeUse: () => checkpointer.settle() });
     const db = new Kysely<Database>({ dialect });
     return {
       db, kind: 'sqlite', durability: stats, checkpoints: () => checkpointer.stats(),

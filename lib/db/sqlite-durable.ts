@@ -91,18 +91,27 @@ export async function fsyncFile(dbFile: string): Promise<void> {
   }
 }
 
+/** Hooks of durableSqliteDialect. */
+export interface DurableOptions {
+  /** Replaces the fsync of the WAL (a test holds it to watch who waits). */
+  fsync?: () => Promise<void>;
+  /** Hears of each connection use that committed a write (the checkpointer, ./checkpointer.ts). */
+  afterCommit?: () => void;
+  /** Run once the connection is acquired, before it is used: a promise to wait for, or null (the checkpointer's settle). */
+  beforeUse?: () => Promise<void> | null;
+}
+
 /**
  * A Kysely dialect over one better-sqlite3 connection with cached statements and durable commits (see
  * above). `file` is the database's path; the connection must already be in WAL mode with
- * synchronous=NORMAL. `fsync` replaces the fsync of the WAL (a test holds it to watch who waits);
- * `afterCommit` hears of each connection use that committed a write (the checkpointer, ./checkpointer.ts).
+ * synchronous=NORMAL.
  */
 export function durableSqliteDialect(
   sqlite: BetterSqlite3.Database,
   file: string,
-  fsync: () => Promise<void> = () => fsyncFile(file),
-  afterCommit: () => void = () => {},
+  opts: DurableOptions = {},
 ): { dialect: SqliteDialect; stats: () => DurabilityStats } {
+  const { fsync = () => fsyncFile(file), afterCommit = () => {}, beforeUse = () => null } = opts;
   const sync = new GroupSync(fsync);
   const cache = new Map<string, SqliteStatement>();
   let wrote = false;
@@ -153,7 +162,12 @@ export function durableSqliteDialect(
       const inner = super.createDriver();
       return {
         init: () => inner.init(),
-        acquireConnection: () => inner.acquireConnection(),
+        async acquireConnection() {
+          const c = await inner.acquireConnection();
+          const wait = beforeUse();
+          if (wait) await wait;
+          return c;
+        },
         beginTransaction: (c, s) => inner.beginTransaction(c, s),
         commitTransaction: (c) => inner.commitTransaction(c),
         rollbackTransaction: (c) => inner.rollbackTransaction(c),

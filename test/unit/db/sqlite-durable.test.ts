@@ -49,7 +49,7 @@ describe('durable SQLite commits', () => {
     sqlite.pragma('synchronous = NORMAL');
     sqlite.exec('create table t (id integer primary key, v text)');
     const held = heldFsync(file);
-    const { dialect, stats } = durableSqliteDialect(sqlite, file, held.fsync);
+    const { dialect, stats } = durableSqliteDialect(sqlite, file, { fsync: held.fsync });
     const db = new Kysely<{ t: { id: Generated<number>; v: string } }>({ dialect });
     const other = new BetterSqlite3(file, { readonly: true });
     toClose.push(() => {

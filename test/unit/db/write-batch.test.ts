@@ -39,7 +39,7 @@ describe('batched SQLite write transactions', () => {
       await new Promise<void>((r) => gates.push(r));
       await fsyncFile(file);
     } : undefined;
-    const { dialect } = durableSqliteDialect(sqlite, file, fsync);
+    const { dialect } = durableSqliteDialect(sqlite, file, { fsync });
     // The batcher is typed for the app's schema; this table is the test's own.
     const db = new Kysely<T>({ dialect }) as unknown as Kysely<Database>;
     const reader = new BetterSqlite3(file, { readonly: true });

@@ -1,6 +1,7 @@
 import { type AppConfig, parseConfig } from './config';
 import { getDbHandle } from './db';
 import { createLogger, log, registerSecrets } from './log';
+import { observeSqliteCheckpoints } from './metrics';
 import { installGracefulShutdown } from './shutdown';
 
 /**
@@ -21,7 +22,9 @@ export async function boot(): Promise<void> {
   registerSecrets([config.apiKey, config.appSecret, config.sessionSecret, config.merchantPassword, config.metricsToken]);
   if (process.env.SANDBOX_ONLY === '1') return bootSandboxOnly(config);
   try {
-    await getDbHandle();
+    const handle = await getDbHandle();
+    const checkpoints = handle.checkpoints;
+    if (checkpoints) observeSqliteCheckpoints(checkpoints);
     // The sandbox's tables are ensured now, like the app's migrations, not on the notifier's first pass:
     // that pass would otherwise be a write that can meet another process's lock (and block for the busy
     // timeout) long after start, and retry every second until it gets through.

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /*
  * The process's Prometheus metrics (prom-client), served by GET /api/metrics (docs/operations.md,
@@ -75,6 +75,36 @@ function build(): Metrics {
 export function metrics(): Metrics {
   const g = globalThis as Holder;
   return (g[key] ??= build());
+}
+
+/** What SQLite's checkpoint worker reports (lib/db's checkpointer), read at each scrape. */
+export interface CheckpointSource {
+  active: boolean;
+  checkpoints: number;
+  settles: number;
+}
+
+/**
+ * Exports the SQLite checkpoint worker's state, read from `read` at each scrape: whether it runs (1)
+ * or SQLite checkpoints on the app's connection (0), the checkpoints it ran, and the times the app
+ * waited for one so the WAL could start over. Registered once per process, by the start-up.
+ */
+export function observeSqliteCheckpoints(read: () => CheckpointSource): void {
+  const m = metrics();
+  if (m.registry.getSingleMetric('wxcheckout_sqlite_checkpoint_worker')) return;
+  const registers = [m.registry];
+  new Gauge({ name: 'wxcheckout_sqlite_checkpoint_worker', help: 'SQLite checkpoints: 1 in their worker thread, 0 on the app connection (the worker could not run)', registers, collect() {
+    this.set(read().active ? 1 : 0);
+  } });
+  // Counts kept by the worker's owner: set at each scrape (they only grow while the process lives).
+  new Counter({ name: 'wxcheckout_sqlite_checkpoints_total', help: 'SQLite WAL checkpoints run by the worker thread', registers, collect() {
+    this.reset();
+    this.inc(read().checkpoints);
+  } });
+  new Counter({ name: 'wxcheckout_sqlite_wal_restarts_waited_total', help: 'Times a write waited for a checkpoint so SQLite could write the WAL from its start again', registers, collect() {
+    this.reset();
+    this.inc(read().settles);
+  } });
 }
 
 /** The Prometheus text exposition of every metric of this process, and its content type. */

@@ -57,6 +57,10 @@ describe('metrics and logs of a paid order and a refused notify (SQLite, sandbox
     expect(moved('wxcheckout_notify_duration_seconds_count{kind="payment"}')).toBe(2);
     expect(moved('wxcheckout_payment_transitions_total{source="notify",outcome="applied"}')).toBe(1);
     expect(after.get('nodejs_heap_size_used_bytes')).toBeGreaterThan(0);
+    // SQLite's checkpoints run in their worker thread (lib/db/checkpointer.ts), which the paid order's commits woke.
+    expect(after.get('wxcheckout_sqlite_checkpoint_worker')).toBe(1);
+    expect(after.get('wxcheckout_sqlite_checkpoints_total')).toBeGreaterThan(0);
+    expect(after.get('wxcheckout_sqlite_wal_restarts_waited_total')).toBeGreaterThanOrEqual(0);
 
     // The log: every line the app wrote is JSON (Next's start-up banner aside), with the fields.
     const lines = jsonLines(app.logs());

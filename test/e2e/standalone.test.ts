@@ -154,6 +154,8 @@ describe('the standalone server (output: standalone)', () => {
     expect(m.get('wxcheckout_merchant_logins_total{result="bad_password"}')).toBe(1);
     expect(m.get('wxcheckout_merchant_logins_total{result="ok"}')).toBe(1);
     expect(m.get('wxcheckout_refunds_total{status="processing"}')).toBe(1);
+    // Run from outside the repository, the checkpoint worker still finds better-sqlite3 (beside server.js).
+    expect(m.get('wxcheckout_sqlite_checkpoint_worker')).toBe(1);
     expect(m.get('wxcheckout_refunds_total{status="succeeded"}')).toBe(1);
     // The test's event, and the refund.succeeded of the refund if its notify landed after the endpoint was added.
     expect(m.get('wxcheckout_webhook_deliveries_total{result="delivered"}')).toBeGreaterThanOrEqual(1);

@@ -20,10 +20,10 @@ export const WX_API_KEY = '192006250b4c09247ec02edce69f6a2d';
 export type WxPath = '/pay/unifiedorder' | '/pay/orderquery' | '/pay/closeorder' | '/secapi/pay/refund' | '/pay/refundquery';
 
 /**
- * One answer: a full HTTP reply, `drop` (the socket is destroyed without an answer), or `hang` (no
- * answer at all, until the client's timeout gives up or the server closes).
+ * One answer: a full HTTP reply (after `delayMs`, if given), `drop` (the socket is destroyed without an
+ * answer), or `hang` (no answer at all, until the client's timeout gives up or the server closes).
  */
-export type WxReply = { status?: number; body: string } | 'drop' | 'hang';
+export type WxReply = { status?: number; body: string; delayMs?: number } | 'drop' | 'hang';
 
 /** What the scripted WeChat received. */
 export interface WxRequest {
@@ -101,7 +101,9 @@ export async function startScriptedWechat(): Promise<ScriptedWechat> {
         return;
       }
       if (reply === 'hang') return;
-      res.writeHead(reply.status ?? 200, { 'content-type': 'text/xml; charset=utf-8' }).end(reply.body);
+      const send = () => res.writeHead(reply.status ?? 200, { 'content-type': 'text/xml; charset=utf-8' }).end(reply.body);
+      if (reply.delayMs) setTimeout(send, reply.delayMs);
+      else send();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

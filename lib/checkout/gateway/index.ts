@@ -7,7 +7,7 @@
  * (err_code on v2, the JSON code on v3, reshaped to the v2 word where the domain branches on it);
  * every other `WechatPayError` is transport, signature or format trouble.
  */
-export { MWEB_URL_TTL_MS, noAuth, outcomeUnknown, type PaymentQuery, type PlacedOrder, type PlaceOrder, type QueryOptions } from './payments';
+export { MWEB_URL_TTL_MS, noAuth, outcomeUnknown, QueryNotSentError, type PaymentQuery, type PlacedOrder, type PlaceOrder, type QueryOptions } from './payments';
 export { type RefundCall, type RefundQuery, type RefundVerdict } from './refunds';
 export {
   attemptSignType, closeAtWechat, jsapiPayParams, payProtocol, placeOrder, queryPayment, queryRefund, refundAtWechat,

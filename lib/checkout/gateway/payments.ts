@@ -144,6 +144,24 @@ export interface PaymentQuery {
  */
 export interface QueryOptions {
   once?: boolean;
+  /**
+   * Epoch ms after which the query is not sent at all (QueryNotSentError): a claimed query must leave
+   * within its claim's send window, or two claims' queries could reach WeChat closer together than
+   * the claims are (a busy event loop delays one more than the next).
+   */
+  sendBy?: number;
+}
+
+/** A claimed query that could not leave within its send window (QueryOptions.sendBy): nothing was sent to WeChat. */
+export class QueryNotSentError extends Error {
+  readonly code = 'QUERY_NOT_SENT';
+}
+
+/** Throws QueryNotSentError when `opts.sendBy` has passed: called right before the query goes out. */
+export function checkSendBy(outTradeNo: string, opts: QueryOptions | undefined, now = Date.now()): void {
+  if (opts?.sendBy !== undefined && now > opts.sendBy) {
+    throw new QueryNotSentError(`orderquery for ${outTradeNo} not sent: ${now - opts.sendBy} ms past its claim's send window (a busy server); the next claim asks`);
+  }
 }
 
 /** The client's per-call retries for a query sent with `opts`: 0 when once, else the client's own. */

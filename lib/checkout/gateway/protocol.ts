@@ -47,9 +47,13 @@ export type JsapiPayParams = V2JsapiParams | WxV3JsapiParams;
 export const placeOrder = (o: PlaceOrder) => payProtocol().placeOrder(o);
 /**
  * orderquery / v3 query by out_trade_no. Throws WechatPayApiError ORDERNOTEXIST for a trade WeChat never
- * saw. `{ once: true }` sends it once, without the client's retries (QueryOptions).
+ * saw. `{ once: true }` sends it once, without the client's retries; past `sendBy` it is not sent at all
+ * (QueryNotSentError; QueryOptions). The check is the last step before the client, which sends at once.
  */
-export const queryPayment = (outTradeNo: string, opts?: QueryOptions) => payProtocol().queryPayment(outTradeNo, opts);
+export const queryPayment = async (outTradeNo: string, opts?: QueryOptions) => {
+  v2pay.checkSendBy(outTradeNo, opts);
+  return payProtocol().queryPayment(outTradeNo, opts);
+};
 /** closeorder / v3 close: `closed`, `already_closed`, `paid`, or `too_early` (v2: a trade under 5 minutes old). */
 export const closeAtWechat = (outTradeNo: string) => payProtocol().closeAtWechat(outTradeNo);
 /** refund / v3 refund: accepted, not done; the notify or a query brings the verdict. */

@@ -1,15 +1,29 @@
 import { log } from '../../log';
 import { getDb, nowIso } from '../../db';
 import type { ClosedReason, OrderStatus } from '../../db/schema';
-import { CLOSE_MIN_AGE_MS, closeAtWechat, queryPayment, WechatPayApiError, WechatPayError, type QueryOptions } from '../gateway';
+import { CLOSE_MIN_AGE_MS, closeAtWechat, QueryNotSentError, queryPayment, WechatPayApiError, WechatPayError, type QueryOptions } from '../gateway';
 import { formatChinaTime } from '../../china-time';
 import { recordEvent, writeTransaction } from '../kernel';
 import { followRefund, submitRefund } from '../refunds';
 import { applyPayment, type PaymentOutcome } from './apply';
 import { emitSessionEvent } from '../webhooks';
 
-/** Status polls ask WeChat about one order at most this often, however many pollers and instances. */
+/**
+ * WeChat hears an orderquery about one order at most this often from status polls and the reconciler,
+ * however many pollers and instances.
+ */
 export const POLL_QUERY_GAP_MS = 3000;
+
+/**
+ * A claimed orderquery leaves within this long of its claim, or not at all (QueryOptions.sendBy). A
+ * claim is a timestamp; the query follows it after a read and a turn of the event loop, which on a
+ * saturated server can take seconds. Claims are therefore POLL_QUERY_GAP_MS + CLAIM_SEND_MS apart, so
+ * two queries that left within their windows are at least POLL_QUERY_GAP_MS apart at WeChat.
+ */
+export const CLAIM_SEND_MS = 500;
+
+/** The newest last_query_at a new claim may find: older than POLL_QUERY_GAP_MS + CLAIM_SEND_MS before `now`. */
+export const claimCut = (now: number) => nowIso(now - POLL_QUERY_GAP_MS - CLAIM_SEND_MS);
 
 /** What WeChat said about an attempt (trade_state) and what applying it did. */
 export type ConfirmResult = { state: string; outcome?: PaymentOutcome['outcome'] };
@@ -140,27 +154,36 @@ export async function closeUnpaidOrder(orderId: string, by: 'merchant' | 'api' =
 }
 
 /**
- * For status polling: at most one orderquery round per order per POLL_QUERY_GAP_MS across every
- * poller and instance, claimed by a conditional update of orders.last_query_at. Returns the status.
- * Each claimed orderquery is sent once (no client retry): a retry would be a second orderquery for the
- * order inside the window it claimed (and after a 5 s timeout, one that outlives it and overlaps the
- * next claim's). A failure is logged; the next claim, POLL_QUERY_GAP_MS later, asks again.
+ * For status polling: at most one orderquery round per order per POLL_QUERY_GAP_MS at WeChat across
+ * every poller and instance, claimed by a conditional update of orders.last_query_at (see
+ * CLAIM_SEND_MS). Returns the status. Each claimed orderquery is sent once (no client retry): a retry
+ * would be a second orderquery for the order inside the window it claimed (and after a 5 s timeout,
+ * one that outlives it and overlaps the next claim's). The round's queries (one per open attempt) go
+ * out together, within CLAIM_SEND_MS of the claim or not at all. A failure is logged; the next claim
+ * asks again.
  */
 export async function confirmPendingOrder(orderId: string): Promise<OrderStatus | null> {
   const db = await getDb();
   const now = Date.now();
   const claim = await db.updateTable('orders').set({ last_query_at: nowIso(now) })
     .where('id', '=', orderId).where('status', '=', 'pending')
-    .where((eb) => eb.or([eb('last_query_at', 'is', null), eb('last_query_at', '<', nowIso(now - POLL_QUERY_GAP_MS))]))
+    .where((eb) => eb.or([eb('last_query_at', 'is', null), eb('last_query_at', '<', claimCut(now))]))
     .executeTakeFirst();
   if (Number(claim.numUpdatedRows) > 0) {
     const open = await db.selectFrom('payment_attempts').select('out_trade_no').where('order_id', '=', orderId).where('status', '=', 'open').execute();
-    for (const a of open) {
-      await confirmAttempt(a.out_trade_no, 'query', { once: true }).catch((e) => log().warn({ event: 'order_poll', order_id: orderId, out_trade_no: a.out_trade_no, err: e }, 'orderquery failed'));
-    }
+    await Promise.all(open.map((a) => confirmAttempt(a.out_trade_no, 'query', { once: true, sendBy: now + CLAIM_SEND_MS }).catch((e) => notSentOrFailed(e, { event: 'order_poll', order_id: orderId, out_trade_no: a.out_trade_no }))));
   }
   const o = await db.selectFrom('orders').select('status').where('id', '=', orderId).executeTakeFirst();
   return o?.status ?? null;
+}
+
+/**
+ * Logs a claimed query that failed (warn), or that was not sent because its send window had passed
+ * (info: a busy server, not a fault; nothing reached WeChat and the next claim asks).
+ */
+export function notSentOrFailed(e: unknown, fields: Record<string, unknown>): void {
+  if (e instanceof QueryNotSentError) log().info({ ...fields, err: e }, 'orderquery not sent: past its claim\'s send window');
+  else log().warn({ ...fields, err: e }, 'orderquery failed');
 }
 
 /** A merchant sync: one note per attempt or refund asked about. */

@@ -3,7 +3,8 @@ import { type AppConfig, getConfig, type ReconcilerSettings } from '../../config
 import { type Database, getDb, getDbHandle, nowIso } from '../../db';
 import { log } from '../../log';
 import { metrics } from '../../metrics';
-import { closeAttempt, closeOrderIfUnpaid, confirmAttempt } from '../payments';
+import { CLAIM_SEND_MS, claimCut, closeAttempt, closeOrderIfUnpaid, confirmAttempt } from '../payments';
+import { QueryNotSentError } from '../gateway';
 import { followRefund } from '../refunds';
 
 /**
@@ -165,7 +166,9 @@ export async function reconcileOnce(s: ReconcilerSettings): Promise<string[]> {
       const r = await fn();
       done.push(`${what}: ${typeof r === 'string' ? r : JSON.stringify(r)}`);
     } catch (e) {
-      log().warn({ event: 'reconciler_item', item: what, err: e }, 'reconciler item failed; left for the next round');
+      // A claimed query past its send window reached nobody: a busy server, not a fault.
+      if (e instanceof QueryNotSentError) log().info({ event: 'reconciler_item', item: what, err: e }, 'orderquery not sent: past its claim\'s send window; left for the next round');
+      else log().warn({ event: 'reconciler_item', item: what, err: e }, 'reconciler item failed; left for the next round');
     }
   };
 
@@ -200,8 +203,12 @@ export async function reconcileOnce(s: ReconcilerSettings): Promise<string[]> {
     .where((eb) => eb.or([eb('o.last_query_at', 'is', null), eb('o.last_query_at', '<', graceCut)]))
     .groupBy('a.order_id').orderBy('since').limit(s.batch).execute();
   for (const o of quiet) {
-    const claim = await db.updateTable('orders').set({ last_query_at: nowIso(now) }).where('id', '=', o.order_id)
-      .where((eb) => eb.or([eb('last_query_at', 'is', null), eb('last_query_at', '<', graceCut)]))
+    // Stamped with the time of this claim, not of the round's start (earlier orders' queries took time),
+    // and at least the polls' gap after the last claim, whatever the grace: the claim is the polls' too.
+    const at = Date.now();
+    const cut = [graceCut, claimCut(at)].sort()[0];
+    const claim = await db.updateTable('orders').set({ last_query_at: nowIso(at) }).where('id', '=', o.order_id)
+      .where((eb) => eb.or([eb('last_query_at', 'is', null), eb('last_query_at', '<', cut)]))
       .executeTakeFirst();
     if (Number(claim.numUpdatedRows) === 0) continue;
     const attempts = await db.selectFrom('payment_attempts').select('out_trade_no').where('order_id', '=', o.order_id)
@@ -212,7 +219,9 @@ export async function reconcileOnce(s: ReconcilerSettings): Promise<string[]> {
     // takes, so a retry would be a second orderquery inside it (or, after a 5 s timeout, one overlapping the
     // next poll's claim), and three timeouts per attempt would hold up the rest of the round. A failure is
     // reported in the round; the next poll or sweep asks again.
-    for (const a of attempts) await each(`query ${a.out_trade_no}`, () => confirmAttempt(a.out_trade_no, 'query', { once: true }));
+    // The order's queries go out together, within CLAIM_SEND_MS of the claim or not at all (a query
+    // that could not is reported, and the next round or poll asks).
+    await Promise.all(attempts.map((a) => each(`query ${a.out_trade_no}`, () => confirmAttempt(a.out_trade_no, 'query', { once: true, sendBy: at + CLAIM_SEND_MS }))));
   }
 
   // Pending orders with nothing left to pay: every attempt closed or failed at WeChat (CLOSED, REVOKED,

@@ -75,6 +75,14 @@ describe('the claimed status poll over API v3', () => {
     expect((await orderRow(app.db, a.orderId)).transaction_id).toBe('4200000000000000000000000777');
   });
 
+  it('a claimed query past its send window is not sent at all; the attempt is untouched', async () => {
+    const a = await pending();
+    script = () => ({ status: 200, body: transaction(a, 'SUCCESS') });
+    await expect(payments.confirmAttempt(a.outTradeNo, 'query', { once: true, sendBy: Date.now() - 1 })).rejects.toMatchObject({ code: 'QUERY_NOT_SENT' });
+    expect(queries(a)).toEqual([]);
+    expect((await attemptRow(app.db, a.outTradeNo)).status).toBe('open');
+  });
+
   it('the merchant\'s sync and the close keep the client\'s retries', async () => {
     const a = await pending();
     let n = 0;

@@ -168,6 +168,31 @@ describe('confirmAttempt', () => {
       expect((await attemptRow(app.db, a.outTradeNo)).status).toBe('open');
     });
 
+    it('a claim waits POLL_QUERY_GAP_MS + CLAIM_SEND_MS after the last (3.5 s), so the queries that leave within their windows are 3 s apart at WeChat', async () => {
+      const a = await insertOrder(app.db, { amountFen: 100, codeUrl: 'weixin://wxpay/bizpayurl?pr=Unit' });
+      wx.answer('/pay/orderquery', wxOk({ trade_state: 'NOTPAY', out_trade_no: a.outTradeNo }));
+      const claimedAgo = (ms: number) => app.db.updateTable('orders').set({ last_query_at: new Date(Date.now() - ms).toISOString() }).where('id', '=', a.orderId).execute();
+      expect(payments.POLL_QUERY_GAP_MS + payments.CLAIM_SEND_MS).toBe(3500);
+      // Claimed 3.2 s ago: past the 3 s, but its query may have left as late as 2.7 s ago.
+      await claimedAgo(3200);
+      expect(await payments.confirmPendingOrder(a.orderId)).toBe('pending');
+      expect(wx.to('/pay/orderquery')).toHaveLength(0);
+      await claimedAgo(3600);
+      expect(await payments.confirmPendingOrder(a.orderId)).toBe('pending');
+      expect(wx.to('/pay/orderquery')).toHaveLength(1);
+    });
+
+    it('a claimed query past its send window is not sent at all (the claim\'s gap would not hold at WeChat); the attempt is untouched', async () => {
+      const a = await insertOrder(app.db, { amountFen: 100, codeUrl: 'weixin://wxpay/bizpayurl?pr=Unit' });
+      wx.answer('/pay/orderquery', paidAnswer(a.outTradeNo, 100));
+      await expect(payments.confirmAttempt(a.outTradeNo, 'query', { once: true, sendBy: Date.now() - 1 })).rejects.toMatchObject({ code: 'QUERY_NOT_SENT', message: expect.stringMatching(/not sent: \d+ ms past its claim's send window/) });
+      expect(wx.to('/pay/orderquery')).toHaveLength(0);
+      expect((await attemptRow(app.db, a.outTradeNo)).status).toBe('open');
+      // Within its window it goes out as any other.
+      expect(await payments.confirmAttempt(a.outTradeNo, 'query', { once: true, sendBy: Date.now() + 60_000 })).toMatchObject({ state: 'SUCCESS', outcome: 'applied' });
+      expect(wx.to('/pay/orderquery')).toHaveLength(1);
+    });
+
     it('an answered claimed query applies as before: SUCCESS pays the order with one request', async () => {
       const a = await insertOrder(app.db, { amountFen: 100, codeUrl: 'weixin://wxpay/bizpayurl?pr=Unit' });
       wx.answer('/pay/orderquery', paidAnswer(a.outTradeNo, 100));

@@ -116,13 +116,20 @@ describe('reconciler', () => {
     await reconciler.reconcileOnce(S);
     expect(wx.to('/pay/orderquery')).toHaveLength(1);
 
-    // With a zero grace both are due; the quiet one turns out paid (its notify was lost).
+    // With a zero grace both are due, but the quiet one was claimed just now: its claim is the status
+    // polls' too, so it waits out their gap (POLL_QUERY_GAP_MS + CLAIM_SEND_MS) whatever the grace.
     wx.answer('/pay/orderquery', (req) => req.fields.out_trade_no === quiet.outTradeNo
       ? wxOk({ trade_state: 'SUCCESS', out_trade_no: quiet.outTradeNo, transaction_id: '4200000000000000000000000302', total_fee: '100' })
       : wxOk({ trade_state: 'NOTPAY', out_trade_no: req.fields.out_trade_no }));
     await until(async () => Date.now() > Date.parse((await orderRow(app.db, quiet.orderId)).last_query_at!), 'the clock to move past last_query_at');
     await reconciler.reconcileOnce({ ...S, graceMs: 0 });
-    expect(wx.to('/pay/orderquery').slice(1).map((r) => r.fields.out_trade_no).sort()).toEqual([quiet.outTradeNo, fresh.outTradeNo].sort());
+    expect(wx.to('/pay/orderquery').slice(1).map((r) => r.fields.out_trade_no)).toEqual([fresh.outTradeNo]);
+    // Claims older than the gap (moved back here): both are asked; the quiet one turns out paid (its notify was lost).
+    const { CLAIM_SEND_MS, POLL_QUERY_GAP_MS } = await import('@/lib/checkout/payments');
+    const back = new Date(Date.now() - POLL_QUERY_GAP_MS - CLAIM_SEND_MS - 1000).toISOString();
+    await app.db.updateTable('orders').set({ last_query_at: back }).where('id', 'in', [quiet.orderId, fresh.orderId]).execute();
+    await reconciler.reconcileOnce({ ...S, graceMs: 0 });
+    expect(wx.to('/pay/orderquery').slice(2).map((r) => r.fields.out_trade_no).sort()).toEqual([quiet.outTradeNo, fresh.outTradeNo].sort());
     expect((await orderRow(app.db, quiet.orderId)).status).toBe('paid');
     expect((await eventsOf(app.db, quiet.orderId)).map((e) => [e.source, e.outcome])).toEqual([['query', 'applied']]);
     expect((await orderRow(app.db, fresh.orderId)).status).toBe('pending');
@@ -137,10 +144,10 @@ describe('reconciler', () => {
     expect((await attemptRow(app.db, quiet.outTradeNo)).status).toBe('open');
   });
 
-  // FAILS today (bug in lib/checkout/reconciler/reconciler.ts, kept on purpose): the per-order claim on
-  // orders.last_query_at is taken per ATTEMPT, and the oldest quiet attempt of an order always takes it,
-  // so a newer open attempt of the same order (the JSAPI prompt after the QR) is never orderqueried
-  // while the older one stays open: its payment, notify lost, waits for the older attempt's window to end.
+  // Regression: the claim on orders.last_query_at was once taken per ATTEMPT, and the oldest quiet attempt
+  // of an order always took it, so a newer open attempt of the same order (the JSAPI prompt after the QR)
+  // was never orderqueried while the older one stayed open. The claim is per order now, and once claimed
+  // every quiet attempt of it is asked about.
   it('every quiet attempt of an order is asked about, not only its oldest (a paid JSAPI attempt after an open QR)', async () => {
     const qr = await insertOrder(app.db, { amountFen: 100, createdAgoMs: 3 * 60_000, codeUrl: QR });
     const jsapi = await addAttempt(app.db, qr.orderId, { tradeType: 'JSAPI', createdAgoMs: 2 * 60_000, prepayId: 'wx_unit_prepay' });
@@ -155,6 +162,20 @@ describe('reconciler', () => {
     }
     expect(wx.to('/pay/orderquery').map((r) => r.fields.out_trade_no)).toContain(jsapi.outTradeNo);
     expect((await orderRow(app.db, qr.orderId)).status).toBe('paid');
+  });
+
+  it('each order\'s claim is stamped when it is made, not when the round began: a slow answer before it does not age it', async () => {
+    const first = await insertOrder(app.db, { amountFen: 100, createdAgoMs: 3 * 60_000, codeUrl: QR });
+    const second = await insertOrder(app.db, { amountFen: 100, createdAgoMs: 2 * 60_000, codeUrl: QR });
+    // The first order's answer takes 400 ms; the second order is claimed after it.
+    wx.answer('/pay/orderquery', (req) => ({ ...(wxOk({ trade_state: 'NOTPAY', out_trade_no: req.fields.out_trade_no }) as { body: string }), delayMs: req.fields.out_trade_no === first.outTradeNo ? 400 : 0 }));
+    const began = Date.now();
+    await reconciler.reconcileOnce(S);
+    expect(wx.to('/pay/orderquery').map((r) => r.fields.out_trade_no)).toEqual([first.outTradeNo, second.outTradeNo]);
+    const stamped = (o: TestAttempt) => orderRow(app.db, o.orderId).then((r) => Date.parse(r.last_query_at!));
+    expect(await stamped(first)).toBeLessThan(began + 400);
+    // Stamped with the round's start it would let a poll claim it, and send, 400 ms early.
+    expect(await stamped(second)).toBeGreaterThanOrEqual(began + 400);
   });
 
   it('a pending order whose attempts all closed or failed is closed once its payment window is over, not before', async () => {

@@ -57,8 +57,10 @@ class WriteBatcher {
   private async batch(): Promise<void> {
     const taken: Job[] = [];
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    let connected = false;
     try {
       await this.db.connection().execute(async (conn) => {
+        connected = true;
         try {
           await conn.executeQuery(BEGIN);
         } catch (error) {
@@ -93,6 +95,9 @@ class WriteBatcher {
         }
       });
     } catch (error) {
+      // No connection at all (the database was closed): every job waiting gets the error, or the
+      // drain loop would ask again at once, for ever, without the event loop ever turning.
+      if (!connected) taken.push(...this.queue.splice(0));
       for (const job of taken) job.reject(error);
       return;
     }

@@ -140,4 +140,23 @@ describe('batched SQLite write transactions', () => {
     expect(other(db)).toEqual(['fourth']);
     expect(batchStats(db)).toEqual({ batches: 1, jobs: 1 });
   });
+
+  it('when no connection can be had (the database was closed), every waiting job fails at once, and no batch is tried again', async () => {
+    // A database whose first connection fails; a second try (the bug this pins: the drain loop asked
+    // again and again, never turning the event loop) would get one and run the jobs.
+    let tries = 0;
+    const conn = { executeQuery: async () => ({ rows: [] }) };
+    const closed = {
+      connection: () => ({
+        execute: async (cb: (c: typeof conn) => Promise<unknown>) => {
+          tries++;
+          if (tries === 1) throw new Error('driver has already been destroyed');
+          return cb(conn);
+        },
+      }),
+    } as unknown as Kysely<T>;
+    const results = await Promise.allSettled([1, 2, 3].map((i) => batchedWrite(closed as never, async () => i)));
+    expect(results.map((r) => (r.status === 'rejected' ? (r.reason as Error).message : 'fulfilled'))).toEqual(Array(3).fill('driver has already been destroyed'));
+    expect(tries).toBe(1);
+  });
 });

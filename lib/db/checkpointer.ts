@@ -96,7 +96,8 @@ export function startCheckpointer(
   resolveFrom: string[] = [process.argv[1], path.join(process.cwd(), 'package.json')].filter(Boolean),
 ): Checkpointer {
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, resolveFrom } });
-  // A worker must never keep the process alive on its own (tests, CLI tools, shutdown).
+  // An idle worker must not keep the process alive (tests, CLI tools, shutdown); one with a checkpoint
+  // running, a write waiting for it or a close in progress must, or the process could end in the middle.
   worker.unref();
   let active = false;
   let closing = false;
@@ -115,6 +116,11 @@ export function startCheckpointer(
   let waiters: Array<{ seq: number; resolve: () => void }> = [];
   let last: CheckpointStats['last'] = null;
 
+  const hold = () => {
+    if (running || waiters.length > 0 || closing) worker.ref();
+    else worker.unref();
+  };
+
   let timer: NodeJS.Timeout | null = null;
   let lastStart = 0;
   const start = () => {
@@ -127,6 +133,7 @@ export function startCheckpointer(
     started++;
     lastStart = Date.now();
     worker.postMessage('checkpoint');
+    hold();
   };
   // At most one checkpoint running, and one started per MIN_INTERVAL_MS: each copies a page once
   // however many commits rewrote it since the last, and syncs twice whatever it copies.
@@ -177,6 +184,7 @@ export function startCheckpointer(
       if (urgent) start();
       else request();
     }
+    hold();
   });
   worker.on('error', fail);
   worker.on('exit', (code) => {
@@ -196,7 +204,10 @@ export function startCheckpointer(
       start();
       seq = started;
     }
-    return new Promise<void>((resolve) => waiters.push({ seq, resolve }));
+    return new Promise<void>((resolve) => {
+      waiters.push({ seq, resolve });
+      hold();
+    });
   };
 
   return {
@@ -210,6 +221,7 @@ export function startCheckpointer(
         if (timer) clearTimeout(timer);
         release();
         if (exited) return resolve();
+        hold();
         worker.once('exit', () => resolve());
         worker.postMessage('close');
       }),

@@ -1,6 +1,7 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import BetterSqlite3 from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -99,6 +100,26 @@ describe('the SQLite checkpoint worker', () => {
     await h.close();
     expect(h.checkpoints!().active).toBe(false);
     expect(existsSync(`${file}-wal`)).toBe(false);
+  });
+
+  it('a process whose last work is the database\'s close waits for the worker: it does not end half-closed', async () => {
+    // A script that writes, closes and then prints: the close waits for the worker thread to exit, so
+    // the worker must hold the process open meanwhile (an idle one does not).
+    const d = dir();
+    const script = path.join(d, 'close-last.ts');
+    writeFileSync(script, `import { initDb } from ${JSON.stringify(path.resolve('lib/db'))};
+void (async () => {
+  const h = await initDb(${JSON.stringify(`file:${path.join(d, 'c.db')}`)});
+  while (!h.checkpoints!().active) await new Promise((r) => setTimeout(r, 5));
+  await h.db.insertInto('payment_events').values({ id: 'ev_last', order_id: null, out_trade_no: null, source: 'notify', outcome: 'applied', detail: 'd', raw: null, at: new Date().toISOString() }).execute();
+  await h.close();
+  console.log('closed');
+})();
+`);
+    const r = spawnSync(process.execPath, ['--import', 'tsx', script], { cwd: process.cwd(), encoding: 'utf8', timeout: 60_000 });
+    expect(r.stdout.trim().split('\n').pop(), r.stderr).toBe('closed');
+    expect(r.status).toBe(0);
+    expect(existsSync(path.join(d, 'c.db-wal'))).toBe(false);
   });
 
   it('a worker that cannot load better-sqlite3 hands checkpoints back, once, and is never active', async () => {

@@ -12,8 +12,9 @@ import { Worker } from 'node:worker_threads';
  *
  * So the app's connection runs with wal_autocheckpoint = 0 and a worker thread with a connection of
  * its own runs PASSIVE checkpoints: one after commits have happened, at most one at a time and one
- * per MIN_INTERVAL_MS, each copying whatever was committed before it started. PASSIVE never blocks the app's reads or writes
- * (nor waits for them); what it could not copy, the next one does. The durability of commits is not
+ * per MIN_INTERVAL_MS, each copying whatever was committed before it started. PASSIVE never blocks
+ * the app's reads or writes (nor waits for them); what it could not copy, the next one does (and
+ * RESTART_FRAMES keeps the WAL from growing under a stream of commits that never pauses). The durability of commits is not
  * the checkpoint's business (each commit's WAL is fsynced before it is answered, ./sqlite-durable.ts),
  * and the checkpoint itself syncs as SQLite always does (synchronous=NORMAL: WAL, then database).
  *
@@ -219,6 +220,7 @@ export function startCheckpointer(
         closing = true;
         active = false;
         if (timer) clearTimeout(timer);
+        timer = null;
         release();
         if (exited) return resolve();
         hold();

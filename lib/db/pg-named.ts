@@ -9,6 +9,10 @@ import type { Pool, PoolClient } from 'pg';
  * binds values. On the machine this was measured on that halved the database's CPU per payment
  * (0.68 to 0.33 ms), which shares the cores with the app.
  *
+ * A prepared statement keeps the result columns it was planned with: one returning `*` fails ("cached
+ * plan must not change result type") once another instance's migration adds a column to its table,
+ * as in a rolling deploy. The named statements therefore list their columns (schema ORDER_COLUMNS).
+ *
  * A named statement lives in the session that prepared it. Behind a pooler that hands one client's
  * statements to other sessions (PgBouncer in transaction mode before 1.21, or with
  * max_prepared_statements = 0) they fail with "prepared statement ... does not exist":

@@ -327,6 +327,19 @@ export interface Database {
 
 export type Product = Selectable<ProductsTable>;
 export type Order = Selectable<OrdersTable>;
+
+/**
+ * Every column of `orders`, for statements that return the whole row but must name its columns: a
+ * PostgreSQL named statement returning `*` fails once another instance's migration adds a column
+ * ("cached plan must not change result type"; lib/db/pg-named.ts).
+ */
+export const ORDER_COLUMNS = [
+  'id', 'sku', 'name', 'quantity', 'amount_fen', 'status', 'buyer_openid', 'buyer_id', 'transaction_id', 'refunded_fen', 'duplicate_paid',
+  'created_at', 'paid_at', 'updated_at', 'last_query_at', 'merchant_reference', 'success_url', 'metadata', 'expires_at', 'origin', 'closed_reason',
+] as const satisfies ReadonlyArray<keyof OrdersTable>;
+// A column added to OrdersTable and not to the list fails to compile here.
+const _everyOrderColumn: Exclude<keyof OrdersTable, (typeof ORDER_COLUMNS)[number]> extends never ? true : never = true;
+void _everyOrderColumn;
 export type PaymentAttempt = Selectable<PaymentAttemptsTable>;
 export type Refund = Selectable<RefundsTable>;
 export type ApiKey = Selectable<ApiKeysTable>;

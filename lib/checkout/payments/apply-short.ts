@@ -1,6 +1,6 @@
 import type { Kysely, QueryCreator, SelectQueryBuilder } from 'kysely';
 import { nowIso, prepareQuery } from '../../db';
-import type { Database, Order } from '../../db/schema';
+import { type Database, ORDER_COLUMNS, type Order } from '../../db/schema';
 import { eventRow, recordEvent, writeTransaction } from '../kernel';
 import { emitSessionEvent } from '../webhooks';
 import type { PaymentInput, PaymentSource } from './payment-input';
@@ -89,7 +89,8 @@ const markOrder = (db: QueryCreator<Database>, v: ShortValues, orderId: string |
   .set((eb) => ({ ...changes(v).order, buyer_openid: eb.fn.coalesce('buyer_openid', eb.val(v.openid)) }))
   .where('id', '=', orderId)
   .where('status', 'in', ['pending', 'closed'])
-  .returningAll();
+  // Named, not `*`: a named statement returning `*` fails once a migration adds a column (ORDER_COLUMNS).
+  .returning(ORDER_COLUMNS);
 
 /** SQLite's two updates; the audit row is kernel recordEvent's. */
 const payAttempt = prepareQuery((db, v: ShortValues) => markAttempt(db, v));
@@ -109,7 +110,7 @@ const payAll = prepareQuery((db, v: ShortValues & AuditValues) => db
     order_id: (eb) => eb.selectFrom('o').select('id'),
   }).returning('id'))
   .selectFrom('o')
-  .selectAll());
+  .select(ORDER_COLUMNS));
 
 /** PostgreSQL: attempt, order and audit row in one statement; the order as paid, or undefined. */
 async function payInOneStatement(trx: Kysely<Database>, input: ShortPayment, detail: string, source: PaymentSource): Promise<Order | undefined> {

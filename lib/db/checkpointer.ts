@@ -38,16 +38,27 @@ db.pragma('wal_autocheckpoint = 0');
 parentPort.postMessage({ ready: true });
 parentPort.on('message', (m) => {
   if (m === 'close') { db.close(); parentPort.close(); return; }
-  const [r] = db.pragma('wal_checkpoint(PASSIVE)');
-  parentPort.postMessage({ busy: r.busy, log: r.log, checkpointed: r.checkpointed });
+  try {
+    const [r] = db.pragma('wal_checkpoint(PASSIVE)');
+    parentPort.postMessage({ busy: r.busy, log: r.log, checkpointed: r.checkpointed });
+  } catch (e) {
+    parentPort.postMessage({ error: String(e && e.message || e) });
+  }
 });
 `;
 
 /** The shortest time between the starts of two checkpoints, in ms. */
 export const MIN_INTERVAL_MS = 100;
 
+/** Checkpoints failing in a row (I/O errors) after which SQLite's own checkpoints take over. */
+export const MAX_FAILURES = 3;
+
+/** The longest the app's connection waits for a settle's checkpoint (a slow disk): then it goes on without. */
+export const SETTLE_MAX_MS = 200;
+
 /**
- * WAL frames past which the app's connection waits, once, for a checkpoint before its next use.
+ * WAL frames past which the app's connection waits, once, for a checkpoint before its next use (and
+ * again only after another RESTART_FRAMES, if the WAL could not start over: another process reading).
  * SQLite writes a WAL from its start again (instead of appending) only when a write transaction
  * begins on a WAL that is checkpointed to its end; under a steady stream of commits the worker's
  * checkpoint is always a commit or two behind, so the WAL would grow for as long as the stream lasts
@@ -114,6 +125,9 @@ export function startCheckpointer(
   let bigAt = 0;
   let settledAt = 0;
   let settles = 0;
+  /** The WAL's size when the last settle ended; a smaller one since means it started over. */
+  let settledLog = 0;
+  let failures = 0;
   let waiters: Array<{ seq: number; resolve: () => void }> = [];
   let last: CheckpointStats['last'] = null;
 
@@ -165,7 +179,7 @@ export function startCheckpointer(
     hooks.onFallback(error);
   };
 
-  worker.on('message', (m: { ready?: boolean; log?: number; checkpointed?: number }) => {
+  worker.on('message', (m: { ready?: boolean; log?: number; checkpointed?: number; error?: string }) => {
     if (m.ready) {
       if (closing) return;
       active = true;
@@ -174,11 +188,19 @@ export function startCheckpointer(
     }
     running = false;
     done++;
-    last = { log: m.log!, checkpointed: m.checkpointed! };
-    if (last.log >= RESTART_FRAMES) bigAt = done;
+    if (m.error !== undefined) {
+      // An I/O error may pass; several in a row hand checkpoints back to SQLite (a WAL must not grow for ever).
+      if (++failures >= MAX_FAILURES) return fail(new Error(`checkpoint failed ${failures} times in a row: ${m.error}`));
+    } else {
+      failures = 0;
+      last = { log: m.log!, checkpointed: m.checkpointed! };
+      if (last.log < settledLog) settledLog = 0;
+      if (last.log >= Math.max(RESTART_FRAMES, settledLog + RESTART_FRAMES)) bigAt = done;
+    }
     if (waiters.some((w) => w.seq <= done)) {
       settledAt = done;
       settles++;
+      settledLog = last?.log ?? 0;
       waiters = waiters.filter((w) => (w.seq <= done ? (w.resolve(), false) : true));
     }
     if (pending) {
@@ -206,7 +228,16 @@ export function startCheckpointer(
       seq = started;
     }
     return new Promise<void>((resolve) => {
-      waiters.push({ seq, resolve });
+      // Bounded: on a slow disk the connection goes on without the restart rather than stall everyone.
+      const t = setTimeout(() => {
+        // Counted as settled: the next use does not wait again for this same WAL.
+        settledAt = Math.max(settledAt, bigAt);
+        resolve();
+      }, SETTLE_MAX_MS);
+      waiters.push({ seq, resolve: () => {
+        clearTimeout(t);
+        resolve();
+      } });
       hold();
     });
   };

@@ -28,7 +28,7 @@ export interface DbHandle {
 export interface OpenOptions {
   /** Connections of the pool at most (default 10, pg's). */
   poolMax?: number;
-  /** Send the prepared hot statements as named statements (./pg-named.ts); default false. */
+  /** Send the prepared hot statements as named statements (./pg-named.ts); default false here (the app passes DATABASE_NAMED_STATEMENTS, on by default). */
   namedStatements?: boolean;
 }
 
@@ -58,11 +58,16 @@ export function openDb(url: string, opts: OpenOptions = {}): DbHandle {
     sqlite.pragma('temp_store = MEMORY');
     // Checkpoints in a worker thread once it is up; until then, and if it fails, SQLite's own (./checkpointer.ts).
     const checkpointer = startCheckpointer(file, {
+      // Best effort, in an event listener: a pragma that throws here must not take the process down.
       onActive: () => {
-        if (sqlite.open) sqlite.pragma('wal_autocheckpoint = 0');
+        try {
+          if (sqlite.open) sqlite.pragma('wal_autocheckpoint = 0');
+        } catch { /* SQLite keeps checkpointing itself */ }
       },
       onFallback: (error) => {
-        if (sqlite.open) sqlite.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT}`);
+        try {
+          if (sqlite.open) sqlite.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT}`);
+        } catch { /* it is already SQLite's default unless onActive ran */ }
         // lib/db sits below the logger: Node's own warning channel (stderr) says it.
         process.emitWarning(`SQLite checkpoint worker unavailable (${error instanceof Error ? error.message : String(error)}): checkpointing on the app's connection instead`, { code: 'WX_SQLITE_CHECKPOINTER' });
       },

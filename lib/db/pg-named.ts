@@ -15,9 +15,14 @@ import type { Pool, PoolClient } from 'pg';
  *
  * A named statement lives in the session that prepared it. Behind a pooler that hands one client's
  * statements to other sessions (PgBouncer in transaction mode before 1.21, or with
- * max_prepared_statements = 0) they fail with "prepared statement ... does not exist":
- * DATABASE_NAMED_STATEMENTS=0 sends them unnamed, as every other statement is.
+ * max_prepared_statements = 0) they fail with "prepared statement ... does not exist": the first such
+ * error turns naming off for the process (with a Node warning), and DATABASE_NAMED_STATEMENTS=0 sends
+ * them unnamed from the start, as every other statement is.
  */
+
+/** SQLSTATEs of a named statement the session does not have, or already has under that name. */
+const INVALID_STATEMENT_NAME = '26000';
+const DUPLICATE_STATEMENT = '42P05';
 
 /** SQL text of the statements to send named, with their names. */
 const names = new Map<string, string>();
@@ -33,15 +38,27 @@ export function nameStatement(sql: string): void {
  */
 export function namedStatementPool(pool: Pool): PostgresPool {
   const wrapped = new WeakMap<PoolClient, PostgresPoolClient>();
+  // Off for good once the server says a named statement is missing or already there: a pooler is
+  // moving clients between sessions. That statement's transaction fails (the caller's error handling
+  // answers, WeChat retries a notify); every later one goes unnamed.
+  let naming = true;
+  const refusedNaming = (e: unknown) => {
+    const code = (e as { code?: string })?.code;
+    if (naming && (code === INVALID_STATEMENT_NAME || code === DUPLICATE_STATEMENT)) {
+      naming = false;
+      process.emitWarning(`PostgreSQL named statements turned off for this process (${code}: ${(e as Error).message}); set DATABASE_NAMED_STATEMENTS=0 behind this pooler`, { code: 'WX_PG_NAMED_STATEMENTS' });
+    }
+    throw e;
+  };
   const wrap = (client: PoolClient): PostgresPoolClient => {
     let w = wrapped.get(client);
     if (!w) {
       w = {
         query(sqlOrCursor: unknown, parameters?: ReadonlyArray<unknown>) {
           if (typeof sqlOrCursor === 'string') {
-            const name = names.get(sqlOrCursor);
+            const name = naming ? names.get(sqlOrCursor) : undefined;
             const values = [...(parameters ?? [])];
-            return name ? client.query({ name, text: sqlOrCursor, values }) : client.query(sqlOrCursor, values);
+            return name ? client.query({ name, text: sqlOrCursor, values }).catch(refusedNaming) : client.query(sqlOrCursor, values);
           }
           return client.query(sqlOrCursor as never);
         },

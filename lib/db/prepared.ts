@@ -16,9 +16,16 @@ import type { Database } from './schema';
  * (v.x)` is always true): pass what the SQL needs, null included, and let the SQL decide.
  */
 
-/** Stands in for the value named `name` while the query is built. */
+/**
+ * Stands in for the value named `name` while the query is built. Turning it into a string or a number
+ * (a build that computes with a value instead of binding it) throws: the result would be compiled in.
+ * Bind values with `=`, `!=`, `<`...; `is` and `in` take constants (`is null`) or lists, not a slot.
+ */
 class Slot {
   constructor(readonly name: string) {}
+  [Symbol.toPrimitive](): never {
+    throw new TypeError(`prepared query: "${this.name}" was used as a value while the query was built; bind it instead`);
+  }
 }
 
 interface Compiled {

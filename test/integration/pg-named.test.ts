@@ -40,4 +40,25 @@ describe('PostgreSQL named statements', () => {
   it('off: the same query, unnamed, leaves nothing prepared in the session', async () => {
     expect(await run(false)).toEqual([]);
   });
+
+  it('a session that lost its statements (a pooler moved the client): that statement fails, naming goes off, the next run works', async () => {
+    const h = await initDb(await freshDatabaseUrl('postgres'), { poolMax: 1, namedStatements: true });
+    handles.push(h);
+    await h.db.insertInto('payment_events').values({ id: 'ev_named', order_id: null, out_trade_no: null, source: 'notify', outcome: 'applied', detail: 'd0', raw: null, at: new Date().toISOString() }).execute();
+    await bump.execute(h.db, { id: 'ev_named', detail: 'd1' });
+    expect(await prepared(h)).toHaveLength(1);
+    // What PgBouncer in transaction mode does to a client: the next server session has none of its statements.
+    await sql`deallocate all`.execute(h.db);
+    const warnings: string[] = [];
+    const onWarning = (w: Error & { code?: string }) => void warnings.push(`${w.code}: ${w.message}`);
+    process.on('warning', onWarning);
+    try {
+      await expect(bump.execute(h.db, { id: 'ev_named', detail: 'd2' })).rejects.toMatchObject({ code: '26000' });
+      expect((await bump.execute(h.db, { id: 'ev_named', detail: 'd3' })).rows).toEqual([{ id: 'ev_named', detail: 'd3' }]);
+      expect(await prepared(h)).toEqual([]);
+      await expect.poll(() => warnings.join('\n')).toMatch(/WX_PG_NAMED_STATEMENTS: PostgreSQL named statements turned off for this process \(26000/);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
 });

@@ -98,7 +98,7 @@ describe.each(SUITES)('reconciler on %s, API %s', (engine, version) => {
 
   it('keeps going when the sandbox errors: each HTTP 500 on orderquery (one per sweep: a sweep\'s query is not retried by the client) is asked again on the next sweep', async () => {
     await fault({ fault: 'DROP_NOTIFY', count: 1 });
-    // Two errors: three claims, each at least the polls' 3.5 s after the last (a claim is shared with them).
+    // Two errors: three claims, each at least the polls' 4 s after the last (a claim is shared with them).
     await fault({ api: 'orderquery', fault: 'HTTP500', count: 2 });
     const a = await placeSandboxAttempt(app, h.db, { protocol: version });
     await sandboxPay(app.baseUrl, a.codeUrl!);

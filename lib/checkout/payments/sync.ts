@@ -15,15 +15,23 @@ import { emitSessionEvent } from '../webhooks';
 export const POLL_QUERY_GAP_MS = 3000;
 
 /**
- * A claimed orderquery leaves within this long of its claim, or not at all (QueryOptions.sendBy). A
- * claim is a timestamp; the query follows it after a read and a turn of the event loop, which on a
- * saturated server can take seconds. Claims are therefore POLL_QUERY_GAP_MS + CLAIM_SEND_MS apart, so
- * two queries that left within their windows are at least POLL_QUERY_GAP_MS apart at WeChat.
+ * A claimed orderquery is handed to the HTTP client within this long of its claim, or not sent at all
+ * (QueryOptions.sendBy). A claim is a timestamp; the query follows it after a turn of the event loop,
+ * which on a saturated server can take seconds.
  */
 export const CLAIM_SEND_MS = 500;
 
-/** The newest last_query_at a new claim may find: older than POLL_QUERY_GAP_MS + CLAIM_SEND_MS before `now`. */
-export const claimCut = (now: number) => nowIso(now - POLL_QUERY_GAP_MS - CLAIM_SEND_MS);
+/**
+ * Room for what the send window does not cover: the socket write after the hand-over, and the clocks
+ * of several instances, which stamp and compare claims each with its own (NTP keeps them far closer).
+ */
+export const CLAIM_SLACK_MS = 500;
+
+/**
+ * The newest last_query_at a new claim may find: POLL_QUERY_GAP_MS + CLAIM_SEND_MS + CLAIM_SLACK_MS
+ * (4 s) before `now`, so two queries that left within their windows are over POLL_QUERY_GAP_MS apart.
+ */
+export const claimCut = (now: number) => nowIso(now - POLL_QUERY_GAP_MS - CLAIM_SEND_MS - CLAIM_SLACK_MS);
 
 /** What WeChat said about an attempt (trade_state) and what applying it did. */
 export type ConfirmResult = { state: string; outcome?: PaymentOutcome['outcome'] };
@@ -158,19 +166,20 @@ export async function closeUnpaidOrder(orderId: string, by: 'merchant' | 'api' =
  * every poller and instance, claimed by a conditional update of orders.last_query_at (see
  * CLAIM_SEND_MS). Returns the status. Each claimed orderquery is sent once (no client retry): a retry
  * would be a second orderquery for the order inside the window it claimed (and after a 5 s timeout,
- * one that outlives it and overlaps the next claim's). The round's queries (one per open attempt) go
- * out together, within CLAIM_SEND_MS of the claim or not at all. A failure is logged; the next claim
- * asks again.
+ * one that outlives it and overlaps the next claim's). The round's queries (one per open attempt, read
+ * before the claim) go out together, within CLAIM_SEND_MS of the claim or not at all. A failure is
+ * logged; the next claim asks again.
  */
 export async function confirmPendingOrder(orderId: string): Promise<OrderStatus | null> {
   const db = await getDb();
+  // Read before the claim: only the claim's own UPDATE stands between its timestamp and the send.
+  const open = await db.selectFrom('payment_attempts').select('out_trade_no').where('order_id', '=', orderId).where('status', '=', 'open').execute();
   const now = Date.now();
   const claim = await db.updateTable('orders').set({ last_query_at: nowIso(now) })
     .where('id', '=', orderId).where('status', '=', 'pending')
     .where((eb) => eb.or([eb('last_query_at', 'is', null), eb('last_query_at', '<', claimCut(now))]))
     .executeTakeFirst();
   if (Number(claim.numUpdatedRows) > 0) {
-    const open = await db.selectFrom('payment_attempts').select('out_trade_no').where('order_id', '=', orderId).where('status', '=', 'open').execute();
     await Promise.all(open.map((a) => confirmAttempt(a.out_trade_no, 'query', { once: true, sendBy: now + CLAIM_SEND_MS }).catch((e) => notSentOrFailed(e, { event: 'order_poll', order_id: orderId, out_trade_no: a.out_trade_no }))));
   }
   const o = await db.selectFrom('orders').select('status').where('id', '=', orderId).executeTakeFirst();
@@ -183,7 +192,7 @@ export async function confirmPendingOrder(orderId: string): Promise<OrderStatus 
  */
 export function notSentOrFailed(e: unknown, fields: Record<string, unknown>): void {
   if (e instanceof QueryNotSentError) log().info({ ...fields, err: e }, 'orderquery not sent: past its claim\'s send window');
-  else log().warn({ ...fields, err: e }, 'orderquery failed');
+  else log().warn({ ...fields, err: e }, 'orderquery, or applying its answer, failed');
 }
 
 /** A merchant sync: one note per attempt or refund asked about. */

@@ -205,16 +205,17 @@ export async function reconcileOnce(s: ReconcilerSettings): Promise<string[]> {
   for (const o of quiet) {
     // Stamped with the time of this claim, not of the round's start (earlier orders' queries took time),
     // and at least the polls' gap after the last claim, whatever the grace: the claim is the polls' too.
-    const at = Date.now();
-    const cut = [graceCut, claimCut(at)].sort()[0];
-    const claim = await db.updateTable('orders').set({ last_query_at: nowIso(at) }).where('id', '=', o.order_id)
-      .where((eb) => eb.or([eb('last_query_at', 'is', null), eb('last_query_at', '<', cut)]))
-      .executeTakeFirst();
-    if (Number(claim.numUpdatedRows) === 0) continue;
+    // Read before the claim: only the claim's own UPDATE stands between its timestamp and the send.
     const attempts = await db.selectFrom('payment_attempts').select('out_trade_no').where('order_id', '=', o.order_id)
       .where('status', '=', 'open').where('created_at', '<', graceCut).where('expires_at', '>=', nowIso(now))
       .where((eb) => eb.or([eb('prepay_id', 'is not', null), eb('code_url', 'is not', null), eb('mweb_url', 'is not', null)]))
       .orderBy('created_at').execute();
+    const at = Date.now();
+    const cut = nowIso(Math.min(now - s.graceMs, Date.parse(claimCut(at))));
+    const claim = await db.updateTable('orders').set({ last_query_at: nowIso(at) }).where('id', '=', o.order_id)
+      .where((eb) => eb.or([eb('last_query_at', 'is', null), eb('last_query_at', '<', cut)]))
+      .executeTakeFirst();
+    if (Number(claim.numUpdatedRows) === 0) continue;
     // Sent once, no client retry, as the status poll's: this claim is the same orders.last_query_at a poll
     // takes, so a retry would be a second orderquery inside it (or, after a 5 s timeout, one overlapping the
     // next poll's claim), and three timeouts per attempt would hold up the rest of the round. A failure is

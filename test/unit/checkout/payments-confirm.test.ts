@@ -168,16 +168,17 @@ describe('confirmAttempt', () => {
       expect((await attemptRow(app.db, a.outTradeNo)).status).toBe('open');
     });
 
-    it('a claim waits POLL_QUERY_GAP_MS + CLAIM_SEND_MS after the last (3.5 s), so the queries that leave within their windows are 3 s apart at WeChat', async () => {
+    it('a claim waits POLL_QUERY_GAP_MS + CLAIM_SEND_MS + CLAIM_SLACK_MS after the last (4 s), so the queries that leave within their windows are over 3 s apart at WeChat', async () => {
       const a = await insertOrder(app.db, { amountFen: 100, codeUrl: 'weixin://wxpay/bizpayurl?pr=Unit' });
       wx.answer('/pay/orderquery', wxOk({ trade_state: 'NOTPAY', out_trade_no: a.outTradeNo }));
       const claimedAgo = (ms: number) => app.db.updateTable('orders').set({ last_query_at: new Date(Date.now() - ms).toISOString() }).where('id', '=', a.orderId).execute();
-      expect(payments.POLL_QUERY_GAP_MS + payments.CLAIM_SEND_MS).toBe(3500);
-      // Claimed 3.2 s ago: past the 3 s, but its query may have left as late as 2.7 s ago.
-      await claimedAgo(3200);
+      expect(payments.POLL_QUERY_GAP_MS + payments.CLAIM_SEND_MS + payments.CLAIM_SLACK_MS).toBe(4000);
+      // Claimed 3.7 s ago: past the 3 s, but its query may have left as late as 3.2 s ago, and another
+      // instance's clock may run a little ahead.
+      await claimedAgo(3700);
       expect(await payments.confirmPendingOrder(a.orderId)).toBe('pending');
       expect(wx.to('/pay/orderquery')).toHaveLength(0);
-      await claimedAgo(3600);
+      await claimedAgo(4100);
       expect(await payments.confirmPendingOrder(a.orderId)).toBe('pending');
       expect(wx.to('/pay/orderquery')).toHaveLength(1);
     });

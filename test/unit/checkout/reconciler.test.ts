@@ -117,7 +117,7 @@ describe('reconciler', () => {
     expect(wx.to('/pay/orderquery')).toHaveLength(1);
 
     // With a zero grace both are due, but the quiet one was claimed just now: its claim is the status
-    // polls' too, so it waits out their gap (POLL_QUERY_GAP_MS + CLAIM_SEND_MS) whatever the grace.
+    // polls' too, so it waits out their gap (POLL_QUERY_GAP_MS + CLAIM_SEND_MS + CLAIM_SLACK_MS) whatever the grace.
     wx.answer('/pay/orderquery', (req) => req.fields.out_trade_no === quiet.outTradeNo
       ? wxOk({ trade_state: 'SUCCESS', out_trade_no: quiet.outTradeNo, transaction_id: '4200000000000000000000000302', total_fee: '100' })
       : wxOk({ trade_state: 'NOTPAY', out_trade_no: req.fields.out_trade_no }));
@@ -125,8 +125,8 @@ describe('reconciler', () => {
     await reconciler.reconcileOnce({ ...S, graceMs: 0 });
     expect(wx.to('/pay/orderquery').slice(1).map((r) => r.fields.out_trade_no)).toEqual([fresh.outTradeNo]);
     // Claims older than the gap (moved back here): both are asked; the quiet one turns out paid (its notify was lost).
-    const { CLAIM_SEND_MS, POLL_QUERY_GAP_MS } = await import('@/lib/checkout/payments');
-    const back = new Date(Date.now() - POLL_QUERY_GAP_MS - CLAIM_SEND_MS - 1000).toISOString();
+    const { CLAIM_SEND_MS, CLAIM_SLACK_MS, POLL_QUERY_GAP_MS } = await import('@/lib/checkout/payments');
+    const back = new Date(Date.now() - POLL_QUERY_GAP_MS - CLAIM_SEND_MS - CLAIM_SLACK_MS - 1000).toISOString();
     await app.db.updateTable('orders').set({ last_query_at: back }).where('id', 'in', [quiet.orderId, fresh.orderId]).execute();
     await reconciler.reconcileOnce({ ...S, graceMs: 0 });
     expect(wx.to('/pay/orderquery').slice(2).map((r) => r.fields.out_trade_no).sort()).toEqual([quiet.outTradeNo, fresh.outTradeNo].sort());

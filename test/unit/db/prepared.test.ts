@@ -73,4 +73,10 @@ describe('prepareQuery', () => {
     await expect(insert.execute(h.db, { id: 'p-bad', name: 'Bad' } as V)).rejects.toThrow(/no value for "note" \(give null for SQL NULL\)/);
     expect(await read(h)).toEqual([]);
   });
+
+  it('a build that computes with a value instead of binding it is refused at its first run, naming the value', async () => {
+    const h = await open();
+    const bad = prepareQuery((db, v: { id: string }) => db.selectFrom('payment_events').select('id').where('id', '=', `ev_${v.id}`));
+    await expect(bad.execute(h.db, { id: 'x' })).rejects.toThrow(/"id" was used as a value while the query was built; bind it instead/);
+  });
 });

@@ -173,6 +173,9 @@ export function startCheckpointer(
   const fail = (error: unknown) => {
     active = false;
     running = false;
+    pending = false;
+    if (timer) clearTimeout(timer);
+    timer = null;
     release();
     if (failed || closing) return;
     failed = true;

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
-import { getConfig } from '../config';
+import { type AppConfig, getConfig } from '../config';
 import type { Database } from './schema';
 import { migrate } from './migrations';
 import { seedCatalog } from './seed';
@@ -96,6 +96,11 @@ export function openDb(url: string, opts: OpenOptions = {}): DbHandle {
   throw new Error(`DATABASE_URL must be file:PATH or postgres://..., got "${url}"`);
 }
 
+/** The options DATABASE_POOL_MAX and DATABASE_NAMED_STATEMENTS give, for every handle the app itself opens. */
+export function configuredOpenOptions(config: AppConfig = getConfig()): OpenOptions {
+  return { poolMax: config.dbPoolMax, namedStatements: config.dbNamedStatements };
+}
+
 /** Opens, migrates and (first start only) seeds. Used by the app and by the database test suites. */
 export async function initDb(url: string, opts: OpenOptions = {}): Promise<DbHandle> {
   const handle = openDb(url, opts);
@@ -120,7 +125,7 @@ export function getDbHandle(): Promise<DbHandle> {
   const g = globalThis as Holder;
   if (!g[globalKey]) {
     const config = getConfig();
-    g[globalKey] = initDb(config.databaseUrl, { poolMax: config.dbPoolMax, namedStatements: config.dbNamedStatements }).catch((e) => {
+    g[globalKey] = initDb(config.databaseUrl, configuredOpenOptions(config)).catch((e) => {
       delete g[globalKey];
       throw e;
     });

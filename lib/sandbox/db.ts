@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { getConfig } from '../config';
-import { getDb, openDb } from '../db';
+import { configuredOpenOptions, getDb, openDb } from '../db';
 import { ensureSandboxSchema, type SandboxTables } from './schema';
 
 export type SandboxDb = Kysely<SandboxTables>;
@@ -24,7 +24,7 @@ export function sandboxDb(): Promise<SandboxDb> {
   if (!g[key]) {
     g[key] = (async () => {
       const config = getConfig();
-      const base = sandboxOnly() ? openDb(config.databaseUrl, { poolMax: config.dbPoolMax, namedStatements: config.dbNamedStatements }).db : await getDb();
+      const base = sandboxOnly() ? openDb(config.databaseUrl, configuredOpenOptions(config)).db : await getDb();
       const db = base.withTables<SandboxTables>() as unknown as SandboxDb;
       await ensureSandboxSchema(db);
       return db;

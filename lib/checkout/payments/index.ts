@@ -11,7 +11,7 @@ export { sessionReturnUrl } from './start-session';
 export { MWEB_REFUSAL_TTL_MS, mwebOffered, mwebRefusedAt, payModeNow } from './capabilities';
 export { applyPayment, DUPLICATE_REFUND_REASON, type PaymentInput, type PaymentOutcome, type PaymentSource } from './apply';
 export {
-  CLAIM_SEND_MS, CLAIM_SLACK_MS, claimCut, closeAttempt, closeOrderIfUnpaid, closeUnpaidOrder, confirmAttempt, confirmPendingOrder, notSentOrFailed, POLL_QUERY_GAP_MS, syncOrder,
+  CLAIM_GAP_MS, CLAIM_SEND_MS, CLAIM_SLACK_MS, closeAttempt, closeOrderIfUnpaid, closeUnpaidOrder, confirmAttempt, confirmPendingOrder, POLL_QUERY_GAP_MS, syncOrder,
   type CloseResult, type ConfirmResult, type SyncResult,
 } from './sync';
 export { receivePaymentNotify, refusePaymentNotify, type NotifyReply } from './notify';

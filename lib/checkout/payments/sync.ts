@@ -28,10 +28,10 @@ export const CLAIM_SEND_MS = 500;
 export const CLAIM_SLACK_MS = 500;
 
 /**
- * The newest last_query_at a new claim may find: POLL_QUERY_GAP_MS + CLAIM_SEND_MS + CLAIM_SLACK_MS
- * (4 s) before `now`, so two queries that left within their windows are over POLL_QUERY_GAP_MS apart.
+ * How long after a claim the next one may come (4 s): two queries that left within their windows are
+ * then over POLL_QUERY_GAP_MS apart.
  */
-export const claimCut = (now: number) => nowIso(now - POLL_QUERY_GAP_MS - CLAIM_SEND_MS - CLAIM_SLACK_MS);
+export const CLAIM_GAP_MS = POLL_QUERY_GAP_MS + CLAIM_SEND_MS + CLAIM_SLACK_MS;
 
 /** What WeChat said about an attempt (trade_state) and what applying it did. */
 export type ConfirmResult = { state: string; outcome?: PaymentOutcome['outcome'] };
@@ -177,7 +177,7 @@ export async function confirmPendingOrder(orderId: string): Promise<OrderStatus 
   const now = Date.now();
   const claim = await db.updateTable('orders').set({ last_query_at: nowIso(now) })
     .where('id', '=', orderId).where('status', '=', 'pending')
-    .where((eb) => eb.or([eb('last_query_at', 'is', null), eb('last_query_at', '<', claimCut(now))]))
+    .where((eb) => eb.or([eb('last_query_at', 'is', null), eb('last_query_at', '<', nowIso(now - CLAIM_GAP_MS))]))
     .executeTakeFirst();
   if (Number(claim.numUpdatedRows) > 0) {
     await Promise.all(open.map((a) => confirmAttempt(a.out_trade_no, 'query', { once: true, sendBy: now + CLAIM_SEND_MS }).catch((e) => notSentOrFailed(e, { event: 'order_poll', order_id: orderId, out_trade_no: a.out_trade_no }))));
@@ -190,7 +190,7 @@ export async function confirmPendingOrder(orderId: string): Promise<OrderStatus 
  * Logs a claimed query that failed (warn), or that was not sent because its send window had passed
  * (info: a busy server, not a fault; nothing reached WeChat and the next claim asks).
  */
-export function notSentOrFailed(e: unknown, fields: Record<string, unknown>): void {
+function notSentOrFailed(e: unknown, fields: Record<string, unknown>): void {
   if (e instanceof QueryNotSentError) log().info({ ...fields, err: e }, 'orderquery not sent: past its claim\'s send window');
   else log().warn({ ...fields, err: e }, 'orderquery, or applying its answer, failed');
 }

@@ -3,7 +3,7 @@ import { type AppConfig, getConfig, type ReconcilerSettings } from '../../config
 import { type Database, getDb, getDbHandle, nowIso } from '../../db';
 import { log } from '../../log';
 import { metrics } from '../../metrics';
-import { CLAIM_SEND_MS, claimCut, closeAttempt, closeOrderIfUnpaid, confirmAttempt } from '../payments';
+import { CLAIM_GAP_MS, CLAIM_SEND_MS, closeAttempt, closeOrderIfUnpaid, confirmAttempt } from '../payments';
 import { QueryNotSentError } from '../gateway';
 import { followRefund } from '../refunds';
 
@@ -211,7 +211,7 @@ export async function reconcileOnce(s: ReconcilerSettings): Promise<string[]> {
       .where((eb) => eb.or([eb('prepay_id', 'is not', null), eb('code_url', 'is not', null), eb('mweb_url', 'is not', null)]))
       .orderBy('created_at').execute();
     const at = Date.now();
-    const cut = nowIso(Math.min(now - s.graceMs, Date.parse(claimCut(at))));
+    const cut = nowIso(Math.min(now - s.graceMs, at - CLAIM_GAP_MS));
     const claim = await db.updateTable('orders').set({ last_query_at: nowIso(at) }).where('id', '=', o.order_id)
       .where((eb) => eb.or([eb('last_query_at', 'is', null), eb('last_query_at', '<', cut)]))
       .executeTakeFirst();
